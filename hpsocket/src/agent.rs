@@ -1,0 +1,239 @@
+//! The agent role: one object, many outgoing connections (the client side of a proxy).
+
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+
+use crate::component::{
+    conn_ops, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
+};
+use crate::config::{common_properties, connect_properties, multi_properties};
+use crate::conn::Conn;
+use crate::error::{Error, Result};
+use crate::listener::AgentListener;
+use crate::model::{Model, Push};
+use crate::reactor::{on_worker_thread, Pool};
+use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
+
+/// Options of one [`Agent::connect_with`] call.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    /// Value attached to the connection before any event fires (see `connection_extra`).
+    pub extra: usize,
+    /// Local address to bind, overriding the agent's bind address.
+    pub local_address: Option<String>,
+    /// Local port to bind (0: any).
+    pub local_port: u16,
+}
+
+/// A TCP agent: started once, then opens any number of outgoing connections, each named by
+/// its connection ID, on the agent's worker threads. `M` is the receive model.
+///
+/// ```no_run
+/// use hpsocket::{AgentListener, ConnId, HandleResult, TcpAgent};
+///
+/// struct Print;
+/// impl AgentListener for Print {
+///     fn on_receive(&self, _a: &TcpAgent, id: ConnId, data: &[u8]) -> HandleResult {
+///         println!("{id}: {} bytes", data.len());
+///         HandleResult::Ok
+///     }
+/// }
+///
+/// let agent = TcpAgent::new(Print);
+/// agent.start(None, true)?;
+/// let id = agent.connect("127.0.0.1", 5555)?;
+/// agent.send(id, b"hello")?;
+/// # Ok::<(), hpsocket::Error>(())
+/// ```
+pub struct Agent<M: Model = Push> {
+    inner: Arc<Inner<M>>,
+}
+
+/// HP-Socket's PUSH agent.
+pub type TcpAgent = Agent<Push>;
+
+struct Inner<M: Model> {
+    core: Core,
+    listener: Box<dyn AgentListener<Agent<M>>>,
+    bind: Mutex<Option<std::net::IpAddr>>,
+    async_connect: AtomicBool,
+    _model: PhantomData<M>,
+}
+
+impl<M: Model> Clone for Agent<M> {
+    fn clone(&self) -> Self {
+        Agent {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M: Model> Agent<M> {
+    /// Creates a stopped agent that reports to `listener`.
+    pub fn new(listener: impl AgentListener<Agent<M>>) -> Self {
+        Agent {
+            inner: Arc::new(Inner {
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true),
+                listener: Box::new(listener),
+                bind: Mutex::new(None),
+                async_connect: AtomicBool::new(true),
+                _model: PhantomData,
+            }),
+        }
+    }
+
+    pub(crate) fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    /// Starts the workers. `bind_address`: local address for every connection (`None`: let
+    /// the kernel choose). `async_connect`: `connect` returns at once and the outcome comes as
+    /// `on_connect` or `on_close` (HP-Socket's default); otherwise `connect` blocks up to
+    /// `connect_timeout` and fails with `ConnectServer`.
+    pub fn start(&self, bind_address: Option<&str>, async_connect: bool) -> Result<()> {
+        let cfg = self.core().begin_start()?;
+        let r = (|| {
+            let bind = match bind_address {
+                Some(a) if !a.trim().is_empty() => Some(parse_ip(Some(a))?),
+                _ => None,
+            };
+            *self.inner.bind.lock() = bind;
+            self.inner.async_connect.store(async_connect, Ordering::Release);
+            let pool = Pool::start(cfg.worker_thread_count as usize, "hps-agent")
+                .map_err(Error::WorkerThreadCreate)?;
+            self.core().activate(pool, Arc::new(self.clone()));
+            Ok(())
+        })();
+        match r {
+            Ok(()) => {
+                self.core().set_state(ServiceState::Started);
+                Ok(())
+            }
+            Err(e) => Err(self.core().start_failed(e)),
+        }
+    }
+
+    /// Connects to `host:port` (an IP address or a name to resolve) and returns the new
+    /// connection's ID.
+    pub fn connect(&self, host: &str, port: u16) -> Result<ConnId> {
+        self.connect_with(host, port, &ConnectOptions::default())
+    }
+
+    /// Connects with per-connection options (extra value, local address and port).
+    pub fn connect_with(&self, host: &str, port: u16, opts: &ConnectOptions) -> Result<ConnId> {
+        let core = self.core();
+        if core.state() != ServiceState::Started {
+            return Err(Error::IllegalState("agent is not started"));
+        }
+        let cfg = core.config.read().clone();
+        if core.table.len() >= cfg.max_connection_count as usize {
+            return Err(Error::ConnectionLimit(cfg.max_connection_count));
+        }
+        let ip = match &opts.local_address {
+            Some(a) => Some(parse_ip(Some(a))?),
+            None => *self.inner.bind.lock(),
+        };
+        let bind = match (ip, opts.local_port) {
+            (Some(ip), port) => Some(SocketAddr::new(ip, port)),
+            (None, 0) => None,
+            (None, port) => Some(SocketAddr::new([0, 0, 0, 0].into(), port)),
+        };
+        let id = core.next_id();
+        let spec = ConnectSpec {
+            host,
+            port,
+            bind,
+            async_connect: self.inner.async_connect.load(Ordering::Acquire),
+            extra: opts.extra,
+        };
+        let l = &self.inner.listener;
+        open_connection(
+            core,
+            &cfg,
+            id,
+            spec,
+            |sock| l.on_prepare_connect(self, id, sock),
+            |conn| {
+                if l.on_connect(self, conn.id) == HandleResult::Error {
+                    return HandleResult::Error;
+                }
+                l.on_handshake(self, conn.id)
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Closes every connection gracefully, fires `on_close` for each, then `on_shutdown`, and
+    /// ends the workers. Inside a callback it starts the stop and returns at once (see
+    /// [`Server::stop`](crate::Server::stop)).
+    pub fn stop(&self) -> Result<()> {
+        self.core().begin_stop()?;
+        let me = self.clone();
+        let finish = move || {
+            me.core().complete_stop(|| {
+                me.inner.listener.on_shutdown(&me);
+            })
+        };
+        if on_worker_thread() {
+            std::thread::Builder::new()
+                .name("hps-stop".into())
+                .spawn(finish)
+                .map_err(Error::WorkerThreadCreate)?;
+        } else {
+            finish();
+        }
+        Ok(())
+    }
+
+    /// The host and port that connection `id` was asked to connect to.
+    pub fn remote_host(&self, id: ConnId) -> Result<(String, u16)> {
+        self.core().with_conn(id, |c| {
+            (
+                c.remote_host.clone().unwrap_or_else(|| c.remote.ip().to_string()),
+                c.remote.port(),
+            )
+        })
+    }
+
+    conn_ops!();
+    state_ops!();
+    common_properties!();
+    multi_properties!();
+    connect_properties!();
+}
+
+impl<M: Model> Owner for Agent<M> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn wants_send_events(&self) -> bool {
+        self.inner.listener.wants_send_events()
+    }
+
+    fn fire_connect(&self, conn: &Conn) -> HandleResult {
+        self.inner.listener.on_connect(self, conn.id)
+    }
+
+    fn fire_handshake(&self, id: ConnId) -> HandleResult {
+        self.inner.listener.on_handshake(self, id)
+    }
+
+    fn fire_send(&self, id: ConnId, data: &[u8]) {
+        self.inner.listener.on_send(self, id, data);
+    }
+
+    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
+        self.inner.listener.on_receive(self, id, data)
+    }
+
+    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
+        self.inner.listener.on_close(self, id, op, err);
+    }
+}
+

@@ -1,0 +1,300 @@
+//! The client role: one outgoing connection, run on the process-wide shared workers.
+
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::component::{
+    open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
+};
+use crate::config::{common_properties, connect_properties, properties};
+use crate::conn::Conn;
+use crate::error::{Error, Result};
+use crate::listener::ClientListener;
+use crate::model::{Model, Push};
+use crate::reactor::{on_worker_thread, Pool};
+use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
+
+/// A TCP client: one connection to one server. `M` is the receive model.
+///
+/// Clients own no threads: every client in the process runs on one shared pool of workers
+/// (one per CPU), so thousands of clients cost thousands of sockets, not thousands of
+/// threads. When the connection closes the client returns to `Stopped` and can be started
+/// again.
+///
+/// ```no_run
+/// use hpsocket::{ClientListener, ConnId, HandleResult, TcpClient};
+///
+/// struct Print;
+/// impl ClientListener for Print {
+///     fn on_receive(&self, _c: &TcpClient, _id: ConnId, data: &[u8]) -> HandleResult {
+///         println!("{}", String::from_utf8_lossy(data));
+///         HandleResult::Ok
+///     }
+/// }
+///
+/// let client = TcpClient::new(Print);
+/// client.start("127.0.0.1", 5555, false)?; // synchronous connect
+/// client.send(b"hello")?;
+/// client.stop()?;
+/// # Ok::<(), hpsocket::Error>(())
+/// ```
+pub struct Client<M: Model = Push> {
+    inner: Arc<Inner<M>>,
+}
+
+/// HP-Socket's PUSH client.
+pub type TcpClient = Client<Push>;
+
+struct Inner<M: Model> {
+    core: Core,
+    listener: Box<dyn ClientListener<Client<M>>>,
+    id: AtomicUsize,
+    extra: AtomicUsize,
+    remote_host: Mutex<Option<(String, u16)>>,
+    _model: PhantomData<M>,
+}
+
+impl<M: Model> Clone for Client<M> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M: Model> Client<M> {
+    /// Creates a stopped client that reports to `listener`.
+    pub fn new(listener: impl ClientListener<Client<M>>) -> Self {
+        let mut core = Core::new(IdSource::Global, false);
+        core.config.get_mut().max_connection_count = 1;
+        Client {
+            inner: Arc::new(Inner {
+                core,
+                listener: Box::new(listener),
+                id: AtomicUsize::new(0),
+                extra: AtomicUsize::new(0),
+                remote_host: Mutex::new(None),
+                _model: PhantomData,
+            }),
+        }
+    }
+
+    pub(crate) fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    /// Connects to `host:port`. With `async_connect` (HP-Socket's default) it returns once the
+    /// connect is under way, in state `Starting`; `on_connect` (state `Started`) or `on_close`
+    /// with `SocketOperation::Connect` follows. Otherwise it blocks up to `connect_timeout`
+    /// and a failure is returned as `ConnectServer`, without events.
+    pub fn start(&self, host: &str, port: u16, async_connect: bool) -> Result<()> {
+        self.start_with_bind(host, port, async_connect, None, 0)
+    }
+
+    /// [`start`](Self::start) from a given local address and port.
+    pub fn start_with_bind(
+        &self,
+        host: &str,
+        port: u16,
+        async_connect: bool,
+        bind_address: Option<&str>,
+        local_port: u16,
+    ) -> Result<()> {
+        let cfg = self.core().begin_start()?;
+        let r = (|| {
+            let pool = Pool::shared().map_err(Error::WorkerThreadCreate)?;
+            self.core().activate(pool, Arc::new(self.clone()));
+            let bind = match (bind_address.filter(|a| !a.trim().is_empty()), local_port) {
+                (Some(a), p) => Some(SocketAddr::new(parse_ip(Some(a))?, p)),
+                (None, 0) => None,
+                (None, p) => Some(SocketAddr::new([0, 0, 0, 0].into(), p)),
+            };
+            let id = self.core().next_id();
+            self.inner.id.store(id.get(), Ordering::Release);
+            *self.inner.remote_host.lock() = Some((host.to_string(), port));
+            let spec = ConnectSpec {
+                host,
+                port,
+                bind,
+                async_connect,
+                extra: 0,
+            };
+            let l = &self.inner.listener;
+            open_connection(
+                self.core(),
+                &cfg,
+                id,
+                spec,
+                |sock| l.on_prepare_connect(self, id, sock),
+                |conn| {
+                    self.core().set_state(ServiceState::Started);
+                    if l.on_connect(self, conn.id) == HandleResult::Error {
+                        return HandleResult::Error;
+                    }
+                    l.on_handshake(self, conn.id)
+                },
+            )?;
+            if !async_connect {
+                self.core().set_state(ServiceState::Started);
+            }
+            Ok(())
+        })();
+        r.map_err(|e| self.core().start_failed(e))
+    }
+
+    /// Closes the connection gracefully (queued bytes are flushed first) and fires
+    /// `on_close`. Outside callbacks it returns when the client is stopped; inside a callback
+    /// it starts the close and returns at once.
+    pub fn stop(&self) -> Result<()> {
+        let core = self.core();
+        core.begin_stop()?;
+        if core.table.len() == 0 {
+            core.set_state(ServiceState::Stopped);
+        } else if !on_worker_thread() {
+            core.wait(None);
+        }
+        Ok(())
+    }
+
+    fn id(&self) -> Result<ConnId> {
+        ConnId::new(self.inner.id.load(Ordering::Acquire))
+            .ok_or(Error::IllegalState("client is not started"))
+    }
+
+    /// The current connection's ID (`None` before the first start). IDs come from a
+    /// process-wide counter, and every start takes a new one.
+    pub fn connection_id(&self) -> Option<ConnId> {
+        self.id().ok()
+    }
+
+    /// Sends `data`; see [`Server::send`](crate::Server::send).
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        self.core().send(self.id()?, &[data])
+    }
+
+    /// Sends `len` bytes of `data` from `offset`.
+    pub fn send_part(&self, data: &[u8], offset: usize, len: usize) -> Result<()> {
+        let part = offset
+            .checked_add(len)
+            .and_then(|end| data.get(offset..end))
+            .ok_or(Error::InvalidParam("offset + len is past the end of the buffer"))?;
+        self.core().send(self.id()?, &[part])
+    }
+
+    /// Sends several buffers in order as one unit.
+    pub fn send_packets(&self, bufs: &[&[u8]]) -> Result<()> {
+        self.core().send(self.id()?, bufs)
+    }
+
+    /// Pauses (`true`) or resumes reading; nothing is lost.
+    pub fn pause_receive(&self, pause: bool) -> Result<()> {
+        self.core().pause_receive(self.id()?, pause)
+    }
+
+    /// Whether reading is paused.
+    pub fn is_pause_receive(&self) -> Result<bool> {
+        self.core().is_paused(self.id()?)
+    }
+
+    /// Bytes accepted by `send` and not yet written.
+    pub fn pending_data_length(&self) -> Result<usize> {
+        self.core().pending(self.id()?)
+    }
+
+    /// Whether the connection is established and open.
+    pub fn is_connected(&self) -> bool {
+        self.state() == ServiceState::Started
+            && self
+                .id()
+                .ok()
+                .and_then(|id| self.core().table.get(id))
+                .is_some_and(|c| !c.tx.lock().closed)
+    }
+
+    /// Local address of the connection.
+    pub fn local_address(&self) -> Result<SocketAddr> {
+        self.core().with_conn(self.id()?, |c| c.local)
+    }
+
+    /// Remote address of the connection.
+    pub fn remote_address(&self) -> Result<SocketAddr> {
+        self.core().with_conn(self.id()?, |c| c.remote)
+    }
+
+    /// The host and port given to `start`.
+    pub fn remote_host(&self) -> Result<(String, u16)> {
+        self.inner
+            .remote_host
+            .lock()
+            .clone()
+            .ok_or(Error::IllegalState("client was never started"))
+    }
+
+    /// Attaches a user value to the client (HP-Socket's `SetExtra`).
+    pub fn set_extra(&self, extra: usize) {
+        self.inner.extra.store(extra, Ordering::Release);
+    }
+
+    /// The user value attached to the client.
+    pub fn extra(&self) -> usize {
+        self.inner.extra.load(Ordering::Acquire)
+    }
+
+    state_ops!();
+    common_properties!();
+    connect_properties!();
+    properties! {
+        /// Free buffer pool size (`FreeBufferPoolSize`, default 60). No effect (see
+        /// [`config`](crate::config)).
+        free_buffer_pool_size, set_free_buffer_pool_size: u32, |_v| true, "";
+        /// Free buffer pool hold (`FreeBufferPoolHold`, default 60). No effect.
+        free_buffer_pool_hold, set_free_buffer_pool_hold: u32, |_v| true, "";
+    }
+}
+
+impl<M: Model> Owner for Client<M> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn wants_send_events(&self) -> bool {
+        self.inner.listener.wants_send_events()
+    }
+
+    fn fire_connect(&self, conn: &Conn) -> HandleResult {
+        {
+            // Async connect done: Starting → Started (unless a stop is under way).
+            if self.core().state() == ServiceState::Starting {
+                self.core().set_state(ServiceState::Started);
+            }
+        }
+        self.inner.listener.on_connect(self, conn.id)
+    }
+
+    fn fire_handshake(&self, id: ConnId) -> HandleResult {
+        self.inner.listener.on_handshake(self, id)
+    }
+
+    fn fire_send(&self, id: ConnId, data: &[u8]) {
+        self.inner.listener.on_send(self, id, data);
+    }
+
+    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
+        self.inner.listener.on_receive(self, id, data)
+    }
+
+    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
+        self.inner.listener.on_close(self, id, op, err);
+    }
+
+    fn closed(&self, conn: &Conn) {
+        let core = self.core();
+        core.table.remove(conn.id);
+        core.set_state(ServiceState::Stopped);
+    }
+}
+

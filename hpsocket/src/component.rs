@@ -1,0 +1,655 @@
+//! The part every component shares: life-cycle state, the connection table, configuration,
+//! connection operations by ID, and the event hooks the reactor calls.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex, RwLock};
+use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
+
+use crate::config::Config;
+use crate::conn::{now_ms, CloseReq, Conn, ConnSettings, ConnTable};
+use crate::error::{Error, Result};
+use crate::reactor::{AdoptKind, Cmd, Pool};
+use crate::types::{ConnId, HandleResult, ReuseAddressPolicy, ServiceState, SocketError, SocketOperation};
+
+/// How the reactor reaches a component: its shared core and its listener's events.
+pub(crate) trait Owner: Send + Sync + 'static {
+    fn core(&self) -> &Core;
+    /// Whether `on_send` needs bytes written by other threads delivered (costs a copy).
+    fn wants_send_events(&self) -> bool;
+    /// Server: `on_accept`.
+    fn fire_accept(&self, _conn: &Conn) -> HandleResult {
+        HandleResult::Ok
+    }
+    /// Agent / client: `on_connect`, after an asynchronous connect completed.
+    fn fire_connect(&self, _conn: &Conn) -> HandleResult {
+        HandleResult::Ok
+    }
+    fn fire_handshake(&self, id: ConnId) -> HandleResult;
+    fn fire_send(&self, id: ConnId, data: &[u8]);
+    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult;
+    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32);
+    /// Server: a new connection came out of `accept`.
+    fn accepted(&self, _stream: mio::net::TcpStream, _addr: SocketAddr) {}
+    /// The connection is gone (closed, or refused before it was registered).
+    fn closed(&self, conn: &Conn) {
+        self.core().table.remove(conn.id);
+    }
+}
+
+/// Where a component draws connection IDs from.
+pub(crate) enum IdSource {
+    /// Per component, 1, 2, 3 … (servers and agents).
+    Own(AtomicUsize),
+    /// The process-wide counter (clients, as in HP-Socket).
+    Global,
+}
+
+static GLOBAL_IDS: AtomicUsize = AtomicUsize::new(1);
+
+pub(crate) struct Core {
+    pub config: RwLock<Config>,
+    state: Mutex<ServiceState>,
+    state_cv: Condvar,
+    pub table: ConnTable,
+    ids: IdSource,
+    pool: RwLock<Option<Arc<Pool>>>,
+    owns_pool: bool,
+    owner: RwLock<Option<Arc<dyn Owner>>>,
+    accepting: AtomicBool,
+    last_error: Mutex<(SocketError, String)>,
+    settings: RwLock<ConnSettings>,
+}
+
+impl Core {
+    pub fn new(ids: IdSource, owns_pool: bool) -> Core {
+        Core {
+            config: RwLock::new(Config::default()),
+            state: Mutex::new(ServiceState::Stopped),
+            state_cv: Condvar::new(),
+            table: ConnTable::default(),
+            ids,
+            pool: RwLock::new(None),
+            owns_pool,
+            owner: RwLock::new(None),
+            accepting: AtomicBool::new(false),
+            last_error: Mutex::new((SocketError::Ok, String::new())),
+            settings: RwLock::new(settings_of(&Config::default())),
+        }
+    }
+
+    pub fn set_config(&self, f: impl FnOnce(&mut Config)) -> Result<()> {
+        let st = self.state.lock();
+        if *st != ServiceState::Stopped {
+            return Err(Error::IllegalState("properties can only be set while stopped"));
+        }
+        f(&mut self.config.write());
+        Ok(())
+    }
+
+    pub fn state(&self) -> ServiceState {
+        *self.state.lock()
+    }
+
+    pub fn set_state(&self, s: ServiceState) {
+        *self.state.lock() = s;
+        self.state_cv.notify_all();
+    }
+
+    pub fn is_accepting(&self) -> bool {
+        self.accepting.load(Ordering::Acquire)
+    }
+
+    pub fn next_id(&self) -> ConnId {
+        let counter = match &self.ids {
+            IdSource::Own(c) => c,
+            IdSource::Global => &GLOBAL_IDS,
+        };
+        loop {
+            if let Some(id) = ConnId::new(counter.fetch_add(1, Ordering::Relaxed)) {
+                return id;
+            }
+        }
+    }
+
+    pub fn record_error(&self, e: &Error) {
+        *self.last_error.lock() = (e.socket_error(), e.to_string());
+    }
+
+    pub fn last_error(&self) -> SocketError {
+        self.last_error.lock().0
+    }
+
+    pub fn last_error_desc(&self) -> String {
+        let e = self.last_error.lock();
+        if e.1.is_empty() {
+            e.0.description().to_string()
+        } else {
+            e.1.clone()
+        }
+    }
+
+    /// Stopped → Starting; anything else is an illegal state (recorded as the last error).
+    pub fn begin_start(&self) -> Result<Config> {
+        let mut st = self.state.lock();
+        if *st != ServiceState::Stopped {
+            let e = Error::IllegalState("already started");
+            drop(st);
+            self.record_error(&e);
+            return Err(e);
+        }
+        *st = ServiceState::Starting;
+        *self.last_error.lock() = (SocketError::Ok, String::new());
+        let cfg = self.config.read().clone();
+        *self.settings.write() = settings_of(&cfg);
+        Ok(cfg)
+    }
+
+    /// Makes the pool and owner current and starts accepting new connections.
+    pub fn activate(&self, pool: Arc<Pool>, owner: Arc<dyn Owner>) {
+        *self.pool.write() = Some(pool);
+        *self.owner.write() = Some(owner);
+        self.accepting.store(true, Ordering::Release);
+    }
+
+    /// Undoes a start that failed part-way and records why.
+    pub fn start_failed(&self, e: Error) -> Error {
+        self.accepting.store(false, Ordering::Release);
+        let pool = self.pool.write().take();
+        if let (Some(pool), true) = (pool, self.owns_pool) {
+            pool.shutdown();
+        }
+        *self.owner.write() = None;
+        self.record_error(&e);
+        self.set_state(ServiceState::Stopped);
+        e
+    }
+
+    pub fn pool(&self) -> Option<Arc<Pool>> {
+        self.pool.read().clone()
+    }
+
+    pub fn owner(&self) -> Option<Arc<dyn Owner>> {
+        self.owner.read().clone()
+    }
+
+    pub fn settings(&self) -> ConnSettings {
+        *self.settings.read()
+    }
+
+    /// Started (or Starting) → Stopping; stops accepting and asks every connection to close
+    /// gracefully.
+    pub fn begin_stop(&self) -> Result<()> {
+        {
+            let mut st = self.state.lock();
+            if !matches!(*st, ServiceState::Started | ServiceState::Starting) {
+                let e = Error::IllegalState("not started");
+                drop(st);
+                self.record_error(&e);
+                return Err(e);
+            }
+            *st = ServiceState::Stopping;
+        }
+        self.accepting.store(false, Ordering::Release);
+        for conn in self.table.all() {
+            conn.request_close(CloseReq {
+                op: SocketOperation::Close,
+                err: 0,
+                graceful: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// Waits for every connection to close, ends the pool, then runs `shutdown` (the
+    /// `on_shutdown` event) and marks the component stopped.
+    pub fn complete_stop(&self, shutdown: impl FnOnce()) {
+        self.table.wait_empty();
+        if self.owns_pool {
+            if let Some(pool) = self.pool.write().take() {
+                pool.shutdown();
+            }
+        } else {
+            *self.pool.write() = None;
+        }
+        shutdown();
+        *self.owner.write() = None;
+        self.set_state(ServiceState::Stopped);
+    }
+
+    /// Blocks until stopped or the timeout passes; true when stopped.
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut st = self.state.lock();
+        while *st != ServiceState::Stopped {
+            match deadline {
+                Some(d) => {
+                    if self.state_cv.wait_until(&mut st, d).timed_out() {
+                        return *st == ServiceState::Stopped;
+                    }
+                }
+                None => self.state_cv.wait(&mut st),
+            }
+        }
+        true
+    }
+
+    // ---- operations on one connection ----
+
+    fn not_found(&self, id: ConnId) -> Error {
+        if self.state() == ServiceState::Stopped {
+            Error::IllegalState("component is not started")
+        } else {
+            Error::ConnectionNotFound(id)
+        }
+    }
+
+    pub fn with_conn<R>(&self, id: ConnId, f: impl FnOnce(&Arc<Conn>) -> R) -> Result<R> {
+        self.table.with(id, f).ok_or_else(|| self.not_found(id))
+    }
+
+    pub fn send(&self, id: ConnId, bufs: &[&[u8]]) -> Result<()> {
+        self.with_conn(id, |c| c.send(bufs))?
+    }
+
+    pub fn disconnect(&self, id: ConnId, force: bool) -> Result<()> {
+        let req = CloseReq {
+            op: SocketOperation::Close,
+            err: 0,
+            graceful: !force,
+        };
+        if self.with_conn(id, |c| c.request_close(req))? {
+            Ok(())
+        } else {
+            Err(Error::ConnectionNotFound(id))
+        }
+    }
+
+    /// Disconnects every connection for which `pick` is true; errors if not started.
+    fn disconnect_where(&self, force: bool, pick: impl Fn(&Conn) -> bool) -> Result<()> {
+        if self.state() != ServiceState::Started {
+            return Err(Error::IllegalState("component is not started"));
+        }
+        for c in self.table.all() {
+            if pick(&c) {
+                c.request_close(CloseReq {
+                    op: SocketOperation::Close,
+                    err: 0,
+                    graceful: !force,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn disconnect_long(&self, period: Duration, force: bool) -> Result<()> {
+        let ms = checked_period(period)?;
+        let now = now_ms();
+        self.disconnect_where(force, |c| now.saturating_sub(c.connected_at) >= ms)
+    }
+
+    pub fn disconnect_silence(&self, period: Duration, force: bool) -> Result<()> {
+        let ms = checked_period(period)?;
+        if !self.settings().mark_silence {
+            return Err(Error::IllegalState("mark_silence is off"));
+        }
+        let now = now_ms();
+        self.disconnect_where(force, |c| {
+            now.saturating_sub(c.last_recv.load(Ordering::Relaxed)) >= ms
+        })
+    }
+
+    pub fn pause_receive(&self, id: ConnId, pause: bool) -> Result<()> {
+        self.with_conn(id, |c| {
+            let was = c.paused.swap(pause, Ordering::AcqRel);
+            if was && !pause {
+                c.resume.store(true, Ordering::Release);
+                c.kick();
+            }
+        })
+    }
+
+    pub fn is_paused(&self, id: ConnId) -> Result<bool> {
+        self.with_conn(id, |c| c.paused.load(Ordering::Acquire))
+    }
+
+    pub fn pending(&self, id: ConnId) -> Result<usize> {
+        self.with_conn(id, |c| c.pending())
+    }
+
+    pub fn connect_period(&self, id: ConnId) -> Result<Duration> {
+        self.with_conn(id, |c| Duration::from_millis(now_ms().saturating_sub(c.connected_at)))
+    }
+
+    pub fn silence_period(&self, id: ConnId) -> Result<Duration> {
+        if !self.settings().mark_silence {
+            return Err(Error::IllegalState("mark_silence is off"));
+        }
+        self.with_conn(id, |c| {
+            Duration::from_millis(now_ms().saturating_sub(c.last_recv.load(Ordering::Relaxed)))
+        })
+    }
+}
+
+fn checked_period(period: Duration) -> Result<u64> {
+    let ms = period.as_millis();
+    if ms > (i32::MAX / 2) as u128 {
+        return Err(Error::InvalidParam("period must be at most 1073741823 ms"));
+    }
+    Ok(ms as u64)
+}
+
+fn settings_of(cfg: &Config) -> ConnSettings {
+    ConnSettings {
+        buffer_size: cfg.socket_buffer_size as usize,
+        max_pending: cfg.max_pending_bytes,
+        mark_silence: cfg.mark_silence,
+        close_flush_timeout_ms: cfg.close_flush_timeout as u64,
+        connect_timeout_ms: cfg.connect_timeout as u64,
+    }
+}
+
+/// Parses a bind address; `None` or empty means IPv4 "any", as in HP-Socket.
+pub(crate) fn parse_ip(addr: Option<&str>) -> Result<IpAddr> {
+    match addr.map(str::trim) {
+        None | Some("") => Ok(IpAddr::from([0, 0, 0, 0])),
+        Some(a) => a.parse().map_err(|_| {
+            Error::SocketCreate(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("not an IP address: {a:?}"),
+            ))
+        }),
+    }
+}
+
+pub(crate) fn apply_reuse(sock: &Socket, policy: ReuseAddressPolicy) -> std::io::Result<()> {
+    match policy {
+        ReuseAddressPolicy::None => Ok(()),
+        ReuseAddressPolicy::AddrOnly => sock.set_reuse_address(true),
+        ReuseAddressPolicy::AddrAndPort => {
+            sock.set_reuse_address(true)?;
+            sock.set_reuse_port(true)
+        }
+    }
+}
+
+/// Applies the per-connection socket options of `cfg`.
+pub(crate) fn apply_conn_options(sock: SockRef<'_>, cfg: &Config) {
+    if cfg.no_delay {
+        let _ = sock.set_tcp_nodelay(true);
+    }
+    if cfg.keep_alive_time > 0 && cfg.keep_alive_interval > 0 {
+        let ka = TcpKeepalive::new()
+            .with_time(Duration::from_millis(cfg.keep_alive_time as u64))
+            .with_interval(Duration::from_millis(cfg.keep_alive_interval as u64))
+            .with_retries(5);
+        let _ = sock.set_tcp_keepalive(&ka);
+    }
+}
+
+/// What an outgoing connection needs besides the target.
+pub(crate) struct ConnectSpec<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    pub bind: Option<SocketAddr>,
+    pub async_connect: bool,
+    pub extra: usize,
+}
+
+/// Opens an outgoing connection for an agent or client: resolve, create, bind, prepare,
+/// connect (blocking with the connect timeout, or non-blocking), then hand it to a worker.
+/// `prepare` is `on_prepare_connect`; `connected` fires `on_connect` / `on_handshake` for a
+/// synchronous connect, on the caller's thread, before the worker can fire anything else.
+pub(crate) fn open_connection(
+    core: &Core,
+    cfg: &Config,
+    id: ConnId,
+    spec: ConnectSpec<'_>,
+    prepare: impl FnOnce(SockRef<'_>) -> HandleResult,
+    connected: impl FnOnce(&Conn) -> HandleResult,
+) -> Result<Arc<Conn>> {
+    let (pool, owner) = match (core.pool(), core.owner()) {
+        (Some(p), Some(o)) if core.is_accepting() => (p, o),
+        _ => return Err(Error::IllegalState("component is not started")),
+    };
+    let addrs: Vec<SocketAddr> = (spec.host, spec.port)
+        .to_socket_addrs()
+        .map_err(Error::SocketCreate)?
+        .collect();
+    let remote = match spec.bind {
+        Some(b) => addrs.iter().find(|a| a.is_ipv4() == b.is_ipv4()).or(addrs.first()),
+        None => addrs.first(),
+    }
+    .copied()
+    .ok_or_else(|| {
+        Error::SocketCreate(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot resolve {:?}", spec.host),
+        ))
+    })?;
+    let sock = Socket::new(Domain::for_address(remote), Type::STREAM, Some(Protocol::TCP))
+        .map_err(Error::SocketCreate)?;
+    if let Some(bind) = spec.bind {
+        apply_reuse(&sock, cfg.reuse_address_policy).map_err(Error::SocketBind)?;
+        sock.bind(&bind.into()).map_err(Error::SocketBind)?;
+    }
+    if prepare(SockRef::from(&sock)) == HandleResult::Error {
+        return Err(Error::SocketPrepare);
+    }
+    apply_conn_options(SockRef::from(&sock), cfg);
+    let mut early_error = None;
+    if spec.async_connect {
+        sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
+        match sock.connect(&remote.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            // Reported through on_close like any other async connect failure, so the event
+            // sequence does not depend on how fast the kernel answered.
+            Err(e) => early_error = Some(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    } else {
+        sock.connect_timeout(&remote.into(), Duration::from_millis(cfg.connect_timeout as u64))
+            .map_err(Error::ConnectServer)?;
+        sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
+    }
+    let stream = mio::net::TcpStream::from_std(std::net::TcpStream::from(sock));
+    let worker = pool.pick();
+    let conn = Conn::new(
+        id,
+        stream,
+        owner,
+        worker.clone(),
+        remote,
+        Some(spec.host.to_string()),
+        spec.extra,
+        core.settings(),
+    );
+    core.table.insert(conn.clone());
+    if let Some(err) = early_error {
+        conn.request_close(CloseReq {
+            op: SocketOperation::Connect,
+            err,
+            graceful: false,
+        });
+        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connecting));
+    } else if spec.async_connect {
+        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connecting));
+    } else {
+        if connected(&conn) == HandleResult::Error {
+            conn.tx.lock().closed = true;
+            core.table.remove(id);
+            return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(libc::ECANCELED)));
+        }
+        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connected));
+    }
+    Ok(conn)
+}
+
+/// Operations by connection ID, shared by Server and Agent.
+macro_rules! conn_ops {
+    () => {
+        /// Sends `data` on connection `id`. Never blocks: bytes the socket does not take at
+        /// once are queued (up to `max_pending_bytes`) and written in order by the worker.
+        /// Callable from any thread, inside or outside callbacks.
+        pub fn send(&self, id: $crate::ConnId, data: &[u8]) -> $crate::Result<()> {
+            self.core().send(id, &[data])
+        }
+
+        /// Sends `len` bytes of `data` starting at `offset` (HP-Socket's `SendPart`).
+        pub fn send_part(
+            &self,
+            id: $crate::ConnId,
+            data: &[u8],
+            offset: usize,
+            len: usize,
+        ) -> $crate::Result<()> {
+            let part = offset
+                .checked_add(len)
+                .and_then(|end| data.get(offset..end))
+                .ok_or($crate::Error::InvalidParam("offset + len is past the end of the buffer"))?;
+            self.core().send(id, &[part])
+        }
+
+        /// Sends several buffers in order as one unit (a gathered write).
+        pub fn send_packets(&self, id: $crate::ConnId, bufs: &[&[u8]]) -> $crate::Result<()> {
+            self.core().send(id, bufs)
+        }
+
+        /// Closes connection `id`. Graceful (`force == false`): queued bytes are written
+        /// first, within `close_flush_timeout`. Forced: queued bytes are dropped and the close
+        /// event says so (`SocketOperation::Send`, `ECANCELED`) when there were any.
+        /// `on_close` follows on the connection's worker.
+        pub fn disconnect(&self, id: $crate::ConnId, force: bool) -> $crate::Result<()> {
+            self.core().disconnect(id, force)
+        }
+
+        /// Disconnects every connection older than `period`.
+        pub fn disconnect_long_connections(
+            &self,
+            period: std::time::Duration,
+            force: bool,
+        ) -> $crate::Result<()> {
+            self.core().disconnect_long(period, force)
+        }
+
+        /// Disconnects every connection that received nothing for `period` (needs
+        /// `mark_silence`).
+        pub fn disconnect_silence_connections(
+            &self,
+            period: std::time::Duration,
+            force: bool,
+        ) -> $crate::Result<()> {
+            self.core().disconnect_silence(period, force)
+        }
+
+        /// Stops (`true`) or resumes (`false`) reading from connection `id`. While paused,
+        /// data waits in the kernel and the peer is slowed by TCP flow control; nothing is
+        /// lost.
+        pub fn pause_receive(&self, id: $crate::ConnId, pause: bool) -> $crate::Result<()> {
+            self.core().pause_receive(id, pause)
+        }
+
+        /// Whether reading from connection `id` is paused.
+        pub fn is_pause_receive(&self, id: $crate::ConnId) -> $crate::Result<bool> {
+            self.core().is_paused(id)
+        }
+
+        /// Bytes accepted by `send` on connection `id` and not yet written.
+        pub fn pending_data_length(&self, id: $crate::ConnId) -> $crate::Result<usize> {
+            self.core().pending(id)
+        }
+
+        /// Whether connection `id` is open.
+        pub fn is_connected(&self, id: $crate::ConnId) -> bool {
+            self.core().table.get(id).is_some_and(|c| !c.tx.lock().closed)
+        }
+
+        /// Number of open connections.
+        pub fn connection_count(&self) -> usize {
+            self.core().table.len()
+        }
+
+        /// IDs of every open connection, ascending.
+        pub fn all_connection_ids(&self) -> Vec<$crate::ConnId> {
+            self.core().table.ids()
+        }
+
+        /// Time since connection `id` was established.
+        pub fn connect_period(&self, id: $crate::ConnId) -> $crate::Result<std::time::Duration> {
+            self.core().connect_period(id)
+        }
+
+        /// Time since connection `id` last received data (needs `mark_silence`).
+        pub fn silence_period(&self, id: $crate::ConnId) -> $crate::Result<std::time::Duration> {
+            self.core().silence_period(id)
+        }
+
+        /// Local address of connection `id`.
+        pub fn local_address(&self, id: $crate::ConnId) -> $crate::Result<std::net::SocketAddr> {
+            self.core().with_conn(id, |c| c.local)
+        }
+
+        /// Remote address of connection `id`.
+        pub fn remote_address(&self, id: $crate::ConnId) -> $crate::Result<std::net::SocketAddr> {
+            self.core().with_conn(id, |c| c.remote)
+        }
+
+        /// Attaches a user value to connection `id` (HP-Socket's connection extra, a
+        /// pointer-sized value).
+        pub fn set_connection_extra(&self, id: $crate::ConnId, extra: usize) -> $crate::Result<()> {
+            self.core()
+                .with_conn(id, |c| c.extra.store(extra, std::sync::atomic::Ordering::Release))
+        }
+
+        /// The user value attached to connection `id` (0 when none was set).
+        pub fn connection_extra(&self, id: $crate::ConnId) -> $crate::Result<usize> {
+            self.core()
+                .with_conn(id, |c| c.extra.load(std::sync::atomic::Ordering::Acquire))
+        }
+    };
+}
+
+/// Life-cycle queries shared by every component.
+macro_rules! state_ops {
+    () => {
+        /// Current life-cycle state.
+        pub fn state(&self) -> $crate::ServiceState {
+            self.core().state()
+        }
+
+        /// True when starting or started.
+        pub fn has_started(&self) -> bool {
+            matches!(
+                self.core().state(),
+                $crate::ServiceState::Started | $crate::ServiceState::Starting
+            )
+        }
+
+        /// Whether the component uses TLS (always false for the plain transport).
+        pub fn is_secure(&self) -> bool {
+            false
+        }
+
+        /// Code of the last `start` / `stop` failure (`SocketError::Ok` if none).
+        pub fn last_error(&self) -> $crate::SocketError {
+            self.core().last_error()
+        }
+
+        /// Description of the last `start` / `stop` failure.
+        pub fn last_error_desc(&self) -> String {
+            self.core().last_error_desc()
+        }
+
+        /// Blocks until the component is stopped or `timeout` passes (`None`: no limit);
+        /// true when stopped. Do not call it inside a callback with `None`: a stop started
+        /// there completes only after the callback returns.
+        pub fn wait(&self, timeout: Option<std::time::Duration>) -> bool {
+            self.core().wait(timeout)
+        }
+    };
+}
+
+pub(crate) use {conn_ops, state_ops};

@@ -1,0 +1,191 @@
+//! Tunable properties with HP-Socket's names, defaults and ranges.
+//!
+//! Every property has a getter named after it and a `set_` setter on each component that has
+//! it. Setters fail with [`Error::IllegalState`] while the component is not stopped and with
+//! [`Error::InvalidParam`] when the value is out of range, so a bad value is caught where it is
+//! set instead of at `start` as in HP-Socket.
+//!
+//! How HP-Socket's object-pool properties map onto this design: connections are named by IDs
+//! that are never reused, so a freed connection object can never be reached through a stale ID
+//! and needs no lock time; per-connection memory is allocated at accept and freed at close, and
+//! send-queue chunks are recycled inside each connection. The pool and hold properties are
+//! therefore accepted, range-checked and reported truthfully, but have no effect.
+
+use crate::error::{Error, Result};
+use crate::types::{ReuseAddressPolicy, SendPolicy};
+
+/// The full set of properties of a TCP component. Components expose the subset that applies to
+/// their role through getters and setters; this struct is the snapshot taken at `start`.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub worker_thread_count: u32,
+    pub max_connection_count: u32,
+    pub socket_listen_queue: u32,
+    pub accept_socket_count: u32,
+    pub socket_buffer_size: u32,
+    pub keep_alive_time: u32,
+    pub keep_alive_interval: u32,
+    pub no_delay: bool,
+    pub reuse_address_policy: ReuseAddressPolicy,
+    pub send_policy: SendPolicy,
+    pub free_socket_obj_lock_time: u32,
+    pub free_socket_obj_pool: u32,
+    pub free_socket_obj_hold: u32,
+    pub free_buffer_obj_pool: u32,
+    pub free_buffer_obj_hold: u32,
+    pub free_buffer_pool_size: u32,
+    pub free_buffer_pool_hold: u32,
+    pub mark_silence: bool,
+    pub max_pending_bytes: usize,
+    pub connect_timeout: u32,
+    pub close_flush_timeout: u32,
+}
+
+/// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
+/// threads than cores only add context switches; HP-Socket's 2×CPU+2 comes from a design whose
+/// workers can block).
+pub(crate) fn default_workers() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1)
+        .clamp(1, 512)
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            worker_thread_count: default_workers(),
+            max_connection_count: 10_000,
+            socket_listen_queue: libc::SOMAXCONN as u32,
+            accept_socket_count: 64,
+            socket_buffer_size: 4096,
+            keep_alive_time: 60_000,
+            keep_alive_interval: 20_000,
+            no_delay: false,
+            reuse_address_policy: ReuseAddressPolicy::AddrOnly,
+            send_policy: SendPolicy::Pack,
+            free_socket_obj_lock_time: 20_000,
+            free_socket_obj_pool: 600,
+            free_socket_obj_hold: 600,
+            free_buffer_obj_pool: 1024,
+            free_buffer_obj_hold: 1024,
+            free_buffer_pool_size: 60,
+            free_buffer_pool_hold: 60,
+            mark_silence: true,
+            max_pending_bytes: 16 * 1024 * 1024,
+            connect_timeout: 10_000,
+            close_flush_timeout: 10_000,
+        }
+    }
+}
+
+pub(crate) fn check(ok: bool, what: &'static str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidParam(what))
+    }
+}
+
+/// Generates documented getter / setter pairs over `self.core().config`.
+macro_rules! properties {
+    ($( $(#[$doc:meta])* $field:ident, $setter:ident : $ty:ty, |$v:ident| $valid:expr, $msg:literal; )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(&self) -> $ty {
+                self.core().config.read().$field
+            }
+
+            $(#[$doc])*
+            ///
+            /// Fails with `IllegalState` unless the component is stopped, and with
+            /// `InvalidParam` when the value is out of range.
+            pub fn $setter(&self, value: $ty) -> $crate::error::Result<()> {
+                let $v = value;
+                $crate::config::check($valid, $msg)?;
+                self.core().set_config(|c| c.$field = value)
+            }
+        )*
+    };
+}
+
+/// Properties shared by every TCP role.
+macro_rules! common_properties {
+    () => {
+        $crate::config::properties! {
+            /// Bytes read from the socket at most per read, so the largest chunk one PUSH
+            /// `on_receive` sees (`SocketBufferSize`, default 4096, 8 ..= 16 MiB).
+            socket_buffer_size, set_socket_buffer_size: u32, |v| (8..=16 << 20).contains(&v), "socket_buffer_size must be 8 ..= 16777216";
+            /// TCP keep-alive idle time in ms (`KeepAliveTime`, default 60000; 0 turns
+            /// keep-alive off, otherwise >= 1000).
+            keep_alive_time, set_keep_alive_time: u32, |v| v == 0 || v >= 1000, "keep_alive_time must be 0 or >= 1000";
+            /// TCP keep-alive probe interval in ms (`KeepAliveInterval`, default 20000; 0 or
+            /// >= 1000). Keep-alive is on only when both time and interval are non-zero.
+            keep_alive_interval, set_keep_alive_interval: u32, |v| v == 0 || v >= 1000, "keep_alive_interval must be 0 or >= 1000";
+            /// `TCP_NODELAY` on every connection (`NoDelay`, default false).
+            no_delay, set_no_delay: bool, |_v| true, "";
+            /// `SO_REUSEADDR` / `SO_REUSEPORT` on bound sockets (`ReuseAddressPolicy`, default
+            /// `AddrOnly`).
+            reuse_address_policy, set_reuse_address_policy: $crate::types::ReuseAddressPolicy, |_v| true, "";
+            /// Record the time of each receive (`MarkSilence`, default true); required by
+            /// `silence_period` and `disconnect_silence_connections`.
+            mark_silence, set_mark_silence: bool, |_v| true, "";
+            /// Upper bound of one connection's queued, not yet written bytes (ours; default
+            /// 16 MiB, >= 1). A `send` that would pass it fails with `SendQueueFull` and
+            /// queues nothing, so a peer that stops reading cannot grow memory without limit.
+            max_pending_bytes, set_max_pending_bytes: usize, |v| v >= 1, "max_pending_bytes must be >= 1";
+            /// Timeout in ms of a graceful close: when queued data cannot be flushed within it
+            /// the connection is closed anyway with `SocketOperation::Send` / `ETIMEDOUT`
+            /// (ours; default 10000, >= 1).
+            close_flush_timeout, set_close_flush_timeout: u32, |v| v >= 1, "close_flush_timeout must be >= 1";
+            /// Send policy (`SendPolicy`, default `Pack`); accepted for compatibility, every
+            /// policy behaves the same (see [`SendPolicy`](crate::SendPolicy)).
+            send_policy, set_send_policy: $crate::types::SendPolicy, |_v| true, "";
+        }
+    };
+}
+
+/// Properties of the components that own worker threads and many connections (Server, Agent).
+macro_rules! multi_properties {
+    () => {
+        $crate::config::properties! {
+            /// Worker threads, each running one event loop (`WorkerThreadCount`, default = the
+            /// number of available CPUs, 1 ..= 512).
+            worker_thread_count, set_worker_thread_count: u32, |v| (1..=512).contains(&v), "worker_thread_count must be 1 ..= 512";
+            /// Connections allowed at once (`MaxConnectionCount`, default 10000,
+            /// 1 ..= 5000000). Past it a server closes new connections without events and an
+            /// agent's `connect` fails.
+            max_connection_count, set_max_connection_count: u32, |v| (1..=5_000_000).contains(&v), "max_connection_count must be 1 ..= 5000000";
+            /// How long a freed connection object stays unusable, in ms
+            /// (`FreeSocketObjLockTime`, default 20000, >= 1000). No effect: IDs are never
+            /// reused (see the module docs).
+            free_socket_obj_lock_time, set_free_socket_obj_lock_time: u32, |v| v >= 1000, "free_socket_obj_lock_time must be >= 1000";
+            /// Size of the free connection-object pool (`FreeSocketObjPool`, default 600). No
+            /// effect (see the module docs).
+            free_socket_obj_pool, set_free_socket_obj_pool: u32, |_v| true, "";
+            /// Free connection-object hold threshold (`FreeSocketObjHold`, default 600). No
+            /// effect.
+            free_socket_obj_hold, set_free_socket_obj_hold: u32, |_v| true, "";
+            /// Size of the free buffer-object pool (`FreeBufferObjPool`, default 1024). No
+            /// effect.
+            free_buffer_obj_pool, set_free_buffer_obj_pool: u32, |_v| true, "";
+            /// Free buffer-object hold threshold (`FreeBufferObjHold`, default 1024). No
+            /// effect.
+            free_buffer_obj_hold, set_free_buffer_obj_hold: u32, |_v| true, "";
+        }
+    };
+}
+
+/// Properties of the components that connect out (Agent, Client).
+macro_rules! connect_properties {
+    () => {
+        $crate::config::properties! {
+            /// Connect timeout in ms for both synchronous and asynchronous connects (HP-Socket's
+            /// sync-connect timeout, default 10000, >= 1). An async connect that times out closes
+            /// with `SocketOperation::Connect` / `ETIMEDOUT`.
+            connect_timeout, set_connect_timeout: u32, |v| v >= 1, "connect_timeout must be >= 1";
+        }
+    };
+}
+
+pub(crate) use {common_properties, connect_properties, multi_properties, properties};

@@ -1,0 +1,381 @@
+//! One connection's state shared between its worker and every thread that may call into it.
+//!
+//! The worker owns reading; any thread may send. Sending takes only this connection's lock, so
+//! there is no global lock on the send path: the caller writes directly to the socket when
+//! nothing is queued, and queues the rest for the worker to drain on the next writable edge.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, IoSlice, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::component::Owner;
+use crate::error::{Error, Result};
+use crate::reactor::{Cmd, WorkerShared};
+use crate::sendq::{SendQueue, MAX_IOV};
+use crate::types::{ConnId, SocketOperation};
+
+/// Milliseconds on a process-wide monotonic clock (connect and silence periods).
+pub(crate) fn now_ms() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// A close that some thread asked for; the worker carries it out.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CloseReq {
+    pub op: SocketOperation,
+    pub err: i32,
+    /// Flush queued bytes first.
+    pub graceful: bool,
+}
+
+pub(crate) struct Tx {
+    pub q: SendQueue,
+    /// A write hit `EAGAIN`: only the worker writes until the queue is drained.
+    pub blocked: bool,
+    pub close: Option<CloseReq>,
+    pub closed: bool,
+}
+
+/// Per-connection settings copied from the component's configuration at creation, so the hot
+/// path reads them without touching the component.
+#[derive(Clone, Copy)]
+pub(crate) struct ConnSettings {
+    pub buffer_size: usize,
+    pub max_pending: usize,
+    pub mark_silence: bool,
+    pub close_flush_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+}
+
+pub(crate) struct Conn {
+    pub id: ConnId,
+    pub stream: mio::net::TcpStream,
+    pub owner: Arc<dyn Owner>,
+    pub worker: Arc<WorkerShared>,
+    /// Slab key in the worker, `usize::MAX` until registered.
+    pub token: AtomicUsize,
+    pub tx: Mutex<Tx>,
+    /// Set when a close or resume is pending, so the worker checks after each callback.
+    pub attention: AtomicBool,
+    pub paused: AtomicBool,
+    /// A resume is pending: the worker must try to read (edge-triggered readiness will not
+    /// report bytes that arrived while paused).
+    pub resume: AtomicBool,
+    pub connected_at: u64,
+    pub last_recv: AtomicU64,
+    pub extra: AtomicUsize,
+    pub remote: SocketAddr,
+    pub local: SocketAddr,
+    pub remote_host: Option<String>,
+    pub settings: ConnSettings,
+}
+
+impl Conn {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: ConnId,
+        stream: mio::net::TcpStream,
+        owner: Arc<dyn Owner>,
+        worker: Arc<WorkerShared>,
+        remote: SocketAddr,
+        remote_host: Option<String>,
+        extra: usize,
+        settings: ConnSettings,
+    ) -> Arc<Conn> {
+        let local = stream
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let now = now_ms();
+        Arc::new(Conn {
+            id,
+            stream,
+            owner,
+            worker,
+            token: AtomicUsize::new(usize::MAX),
+            tx: Mutex::new(Tx {
+                q: SendQueue::default(),
+                blocked: false,
+                close: None,
+                closed: false,
+            }),
+            attention: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            resume: AtomicBool::new(false),
+            connected_at: now,
+            last_recv: AtomicU64::new(now),
+            extra: AtomicUsize::new(extra),
+            remote,
+            local,
+            remote_host,
+            settings,
+        })
+    }
+
+    /// Queues or writes `bufs` as one ordered unit. Never blocks on the socket.
+    pub fn send(self: &Arc<Self>, bufs: &[&[u8]]) -> Result<()> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Ok(());
+        }
+        let mut written = 0usize;
+        let mut failure = None;
+        {
+            let mut tx = self.tx.lock();
+            if tx.closed {
+                return Err(Error::ConnectionNotFound(self.id));
+            }
+            if tx.close.is_some() {
+                return Err(Error::ConnectionClosing(self.id));
+            }
+            let pending = tx.q.len();
+            if pending + total > self.settings.max_pending {
+                return Err(Error::SendQueueFull {
+                    id: self.id,
+                    pending,
+                    limit: self.settings.max_pending,
+                });
+            }
+            if tx.q.is_empty() && !tx.blocked {
+                match write_all_nonblocking(&self.stream, bufs) {
+                    Ok(n) => written = n,
+                    Err(e) => failure = Some(e),
+                }
+            }
+            if let Some(e) = failure {
+                let err = e.raw_os_error().unwrap_or(libc::EIO);
+                tx.close = Some(CloseReq {
+                    op: SocketOperation::Send,
+                    err,
+                    graceful: false,
+                });
+                drop(tx);
+                self.kick();
+                return Err(Error::Io(e));
+            }
+            if written < total {
+                tx.blocked = true;
+                let mut skip = written;
+                for b in bufs {
+                    if skip >= b.len() {
+                        skip -= b.len();
+                        continue;
+                    }
+                    tx.q.push(&b[skip..]);
+                    skip = 0;
+                }
+            }
+        }
+        if written > 0 {
+            self.notify_sent(bufs, written);
+        }
+        Ok(())
+    }
+
+    /// Reports `written` leading bytes of `bufs` through `on_send`, on the worker thread.
+    fn notify_sent(self: &Arc<Self>, bufs: &[&[u8]], mut written: usize) {
+        if self.worker.is_current() {
+            for b in bufs {
+                if written == 0 {
+                    break;
+                }
+                let n = b.len().min(written);
+                self.owner.fire_send(self.id, &b[..n]);
+                written -= n;
+            }
+        } else if self.owner.wants_send_events() {
+            // Another thread wrote: hand the event to the worker so this connection's
+            // callbacks stay serialized.
+            let mut data = Vec::with_capacity(written);
+            for b in bufs {
+                let n = b.len().min(written - data.len());
+                data.extend_from_slice(&b[..n]);
+                if data.len() == written {
+                    break;
+                }
+            }
+            self.worker.post(Cmd::Sent(self.clone(), data));
+        }
+    }
+
+    /// Asks the worker to close this connection (first request wins, a forced one upgrades a
+    /// graceful one). Returns false when it is already closed.
+    pub fn request_close(self: &Arc<Self>, req: CloseReq) -> bool {
+        {
+            let mut tx = self.tx.lock();
+            if tx.closed {
+                return false;
+            }
+            match tx.close {
+                Some(ref mut old) => {
+                    if old.graceful && !req.graceful {
+                        old.graceful = false;
+                    }
+                }
+                None => tx.close = Some(req),
+            }
+        }
+        self.kick();
+        true
+    }
+
+    /// Asks the worker to look at this connection's pending requests.
+    pub fn kick(self: &Arc<Self>) {
+        self.attention.store(true, Ordering::Release);
+        self.worker.post(Cmd::Kick(self.clone()));
+    }
+
+    pub fn pending(&self) -> usize {
+        self.tx.lock().q.len()
+    }
+
+    pub fn mark_received(&self, now: u64) {
+        if self.settings.mark_silence {
+            self.last_recv.store(now, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Writes as much of `bufs` as the socket takes now; `Ok(n)` with `n` short of the total means
+/// the socket is full (`EAGAIN`).
+pub(crate) fn write_all_nonblocking(mut stream: &mio::net::TcpStream, bufs: &[&[u8]]) -> io::Result<usize> {
+    let total: usize = bufs.iter().map(|b| b.len()).sum();
+    let mut done = 0usize;
+    while done < total {
+        let r = if bufs.len() == 1 {
+            stream.write(&bufs[0][done..])
+        } else {
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let mut k = 0;
+            let mut skip = done;
+            for b in bufs {
+                if k == MAX_IOV {
+                    break;
+                }
+                if skip >= b.len() {
+                    skip -= b.len();
+                    continue;
+                }
+                iov[k] = IoSlice::new(&b[skip..]);
+                skip = 0;
+                k += 1;
+            }
+            stream.write_vectored(&iov[..k])
+        };
+        match r {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// Hashes connection IDs, which are sequential integers: a multiply spreads them well enough.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | *b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Shard = RwLock<HashMap<usize, Arc<Conn>, BuildHasherDefault<IdHasher>>>;
+const SHARDS: usize = 64;
+
+/// The component's connections by ID, sharded so lookups from many threads rarely meet.
+pub(crate) struct ConnTable {
+    shards: Box<[Shard]>,
+    count: AtomicUsize,
+    empty_lock: Mutex<()>,
+    empty_cv: Condvar,
+}
+
+impl Default for ConnTable {
+    fn default() -> Self {
+        ConnTable {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            count: AtomicUsize::new(0),
+            empty_lock: Mutex::new(()),
+            empty_cv: Condvar::new(),
+        }
+    }
+}
+
+impl ConnTable {
+    fn shard(&self, id: ConnId) -> &Shard {
+        &self.shards[id.get() % SHARDS]
+    }
+
+    pub fn get(&self, id: ConnId) -> Option<Arc<Conn>> {
+        self.shard(id).read().get(&id.get()).cloned()
+    }
+
+    /// Runs `f` on the connection without cloning its handle.
+    pub fn with<R>(&self, id: ConnId, f: impl FnOnce(&Arc<Conn>) -> R) -> Option<R> {
+        self.shard(id).read().get(&id.get()).map(f)
+    }
+
+    pub fn insert(&self, conn: Arc<Conn>) {
+        let id = conn.id;
+        if self.shard(id).write().insert(id.get(), conn).is_none() {
+            self.count.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    pub fn remove(&self, id: ConnId) -> Option<Arc<Conn>> {
+        let c = self.shard(id).write().remove(&id.get());
+        if c.is_some() && self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _g = self.empty_lock.lock();
+            self.empty_cv.notify_all();
+        }
+        c
+    }
+
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+
+    pub fn all(&self) -> Vec<Arc<Conn>> {
+        let mut v = Vec::with_capacity(self.len());
+        for s in self.shards.iter() {
+            v.extend(s.read().values().cloned());
+        }
+        v
+    }
+
+    pub fn ids(&self) -> Vec<ConnId> {
+        let mut v = Vec::with_capacity(self.len());
+        for s in self.shards.iter() {
+            v.extend(s.read().values().map(|c| c.id));
+        }
+        v.sort_unstable();
+        v
+    }
+
+    /// Blocks until the table is empty.
+    pub fn wait_empty(&self) {
+        let mut g = self.empty_lock.lock();
+        while self.len() > 0 {
+            self.empty_cv
+                .wait_for(&mut g, std::time::Duration::from_millis(50));
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The event-listener traits: what the application implements to hear from a component.
+//!
+//! Every method has a default that returns [`HandleResult::Ok`], so a listener implements only
+//! the events it needs. Callbacks of one connection never run at the same time and arrive in
+//! order — accept / connect, handshake, receive and send, then close exactly once — on the
+//! worker that owns the connection. A callback may call any method of its component (send,
+//! disconnect, even stop) without deadlock.
+//!
+//! The first argument is the component itself (`S`), so a callback can reply:
+//!
+//! ```
+//! use hpsocket::{ConnId, HandleResult, ServerListener, TcpServer};
+//!
+//! struct Echo;
+//! impl ServerListener for Echo {
+//!     fn on_receive(&self, server: &TcpServer, id: ConnId, data: &[u8]) -> HandleResult {
+//!         match server.send(id, data) {
+//!             Ok(()) => HandleResult::Ok,
+//!             Err(_) => HandleResult::Error,
+//!         }
+//!     }
+//! }
+//! ```
+
+use socket2::SockRef;
+
+use crate::types::{ConnId, HandleResult, SocketOperation};
+
+/// Events of a server component (`S` is the server type, [`TcpServer`](crate::TcpServer) by
+/// default).
+pub trait ServerListener<S = crate::TcpServer>: Send + Sync + 'static {
+    /// During `start`, after bind and before listen: set options on the listening socket.
+    /// `Error` makes `start` fail with `SocketError::SocketPrepare`.
+    fn on_prepare_listen(&self, server: &S, socket: SockRef<'_>) -> HandleResult {
+        let _ = (server, socket);
+        HandleResult::Ok
+    }
+
+    /// A connection was accepted and has its ID; nothing was read from it yet. `Error`
+    /// refuses it: the socket is closed and no other event of it fires.
+    fn on_accept(&self, server: &S, id: ConnId, socket: SockRef<'_>) -> HandleResult {
+        let _ = (server, id, socket);
+        HandleResult::Ok
+    }
+
+    /// The connection is ready for data (right after `on_accept` for plain TCP; after the
+    /// TLS handshake for TLS). `Error` refuses it as `on_accept` does (plain TCP).
+    fn on_handshake(&self, server: &S, id: ConnId) -> HandleResult {
+        let _ = (server, id);
+        HandleResult::Ok
+    }
+
+    /// `data` was written to the socket (a send may be reported in several parts).
+    fn on_send(&self, server: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (server, id, data);
+        HandleResult::Ok
+    }
+
+    /// Bytes arrived (PUSH: one read's worth). `Error` closes the connection with
+    /// `SocketOperation::Receive` and `ECANCELED`.
+    fn on_receive(&self, server: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (server, id, data);
+        HandleResult::Ok
+    }
+
+    /// The connection closed. `op` is the operation that failed (or `Close` for an orderly
+    /// close) and `error` the OS error code (0 for none). Fires exactly once per connection
+    /// that was accepted.
+    fn on_close(&self, server: &S, id: ConnId, op: SocketOperation, error: i32) -> HandleResult {
+        let _ = (server, id, op, error);
+        HandleResult::Ok
+    }
+
+    /// The server stopped: every `on_close` has fired.
+    fn on_shutdown(&self, server: &S) -> HandleResult {
+        let _ = server;
+        HandleResult::Ok
+    }
+
+    /// Whether `on_send` must see bytes that other threads wrote directly (which costs a copy
+    /// and a wake-up per such send). Default true; return false when `on_send` is unused.
+    fn wants_send_events(&self) -> bool {
+        true
+    }
+}
+
+/// Events of an agent component (`S` is the agent type, [`TcpAgent`](crate::TcpAgent) by
+/// default).
+pub trait AgentListener<S = crate::TcpAgent>: Send + Sync + 'static {
+    /// The socket of connection `id` exists (and is bound) and is about to connect. `Error`
+    /// makes that `connect` fail with `SocketError::SocketPrepare`.
+    fn on_prepare_connect(&self, agent: &S, id: ConnId, socket: SockRef<'_>) -> HandleResult {
+        let _ = (agent, id, socket);
+        HandleResult::Ok
+    }
+
+    /// Connection `id` is established. `Error` closes it (asynchronous connect:
+    /// `on_close` with `SocketOperation::Connect`; synchronous: `connect` fails).
+    fn on_connect(&self, agent: &S, id: ConnId) -> HandleResult {
+        let _ = (agent, id);
+        HandleResult::Ok
+    }
+
+    /// The connection is ready for data (right after `on_connect` for plain TCP).
+    fn on_handshake(&self, agent: &S, id: ConnId) -> HandleResult {
+        let _ = (agent, id);
+        HandleResult::Ok
+    }
+
+    /// `data` was written to the socket.
+    fn on_send(&self, agent: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (agent, id, data);
+        HandleResult::Ok
+    }
+
+    /// Bytes arrived. `Error` closes the connection (`Receive`, `ECANCELED`).
+    fn on_receive(&self, agent: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (agent, id, data);
+        HandleResult::Ok
+    }
+
+    /// The connection closed (or its asynchronous connect failed: `SocketOperation::Connect`
+    /// with the OS error). Fires exactly once per connection `connect` returned.
+    fn on_close(&self, agent: &S, id: ConnId, op: SocketOperation, error: i32) -> HandleResult {
+        let _ = (agent, id, op, error);
+        HandleResult::Ok
+    }
+
+    /// The agent stopped: every `on_close` has fired.
+    fn on_shutdown(&self, agent: &S) -> HandleResult {
+        let _ = agent;
+        HandleResult::Ok
+    }
+
+    /// See [`ServerListener::wants_send_events`].
+    fn wants_send_events(&self) -> bool {
+        true
+    }
+}
+
+/// Events of a client component (`S` is the client type, [`TcpClient`](crate::TcpClient) by
+/// default). A client has one connection and no shutdown event.
+pub trait ClientListener<S = crate::TcpClient>: Send + Sync + 'static {
+    /// The socket exists (and is bound) and is about to connect. `Error` makes `start` fail.
+    fn on_prepare_connect(&self, client: &S, id: ConnId, socket: SockRef<'_>) -> HandleResult {
+        let _ = (client, id, socket);
+        HandleResult::Ok
+    }
+
+    /// Connected. `Error` closes the connection (or fails a synchronous `start`).
+    fn on_connect(&self, client: &S, id: ConnId) -> HandleResult {
+        let _ = (client, id);
+        HandleResult::Ok
+    }
+
+    /// Ready for data (right after `on_connect` for plain TCP).
+    fn on_handshake(&self, client: &S, id: ConnId) -> HandleResult {
+        let _ = (client, id);
+        HandleResult::Ok
+    }
+
+    /// `data` was written to the socket.
+    fn on_send(&self, client: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (client, id, data);
+        HandleResult::Ok
+    }
+
+    /// Bytes arrived. `Error` closes the connection (`Receive`, `ECANCELED`).
+    fn on_receive(&self, client: &S, id: ConnId, data: &[u8]) -> HandleResult {
+        let _ = (client, id, data);
+        HandleResult::Ok
+    }
+
+    /// The connection closed, or the asynchronous connect failed
+    /// (`SocketOperation::Connect` with the OS error). The client is stopped afterwards.
+    fn on_close(&self, client: &S, id: ConnId, op: SocketOperation, error: i32) -> HandleResult {
+        let _ = (client, id, op, error);
+        HandleResult::Ok
+    }
+
+    /// See [`ServerListener::wants_send_events`].
+    fn wants_send_events(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,638 @@
+//! Worker threads, each running one `mio` event loop over the connections it owns.
+//!
+//! A connection belongs to one worker for its whole life; the worker alone reads it, fires its
+//! events and closes it, so its callbacks never run concurrently and the receive path takes no
+//! lock. Other threads reach a worker only through its command channel (plus a wake-up), for
+//! adopting new connections, closes, resumes and send notifications.
+
+use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use parking_lot::Mutex;
+use slab::Slab;
+
+use crate::component::Owner;
+use crate::conn::{now_ms, Conn};
+use crate::sendq::MAX_IOV;
+use crate::types::{HandleResult, SocketOperation};
+
+const WAKE: Token = Token(usize::MAX - 1);
+/// Reads per readiness event before the connection yields to the others on its worker.
+const MAX_READS: usize = 16;
+
+thread_local! {
+    static CURRENT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// True on any worker thread of any pool: blocking waits there could deadlock.
+pub(crate) fn on_worker_thread() -> bool {
+    CURRENT.with(|c| c.get() != 0)
+}
+
+pub(crate) enum AdoptKind {
+    /// Accepted by a server: fire `on_accept` and `on_handshake`, then register.
+    Accepted,
+    /// An asynchronous connect is in progress.
+    Connecting,
+    /// A synchronous connect completed and its events were fired by the caller.
+    Connected,
+}
+
+pub(crate) enum Cmd {
+    Adopt(Arc<Conn>, AdoptKind),
+    Listen(mio::net::TcpListener, Arc<dyn Owner>),
+    Unlisten(Arc<dyn Owner>),
+    Kick(Arc<Conn>),
+    /// Another thread wrote these bytes directly: fire `on_send` here.
+    Sent(Arc<Conn>, Vec<u8>),
+    Exit,
+}
+
+/// The part of a worker other threads hold: its command channel and waker.
+pub(crate) struct WorkerShared {
+    tx: Sender<Cmd>,
+    waker: Waker,
+    uid: usize,
+    notified: AtomicBool,
+}
+
+impl WorkerShared {
+    pub fn is_current(&self) -> bool {
+        CURRENT.with(|c| c.get() == self.uid)
+    }
+
+    pub fn post(&self, cmd: Cmd) {
+        if self.tx.send(cmd).is_err() {
+            return;
+        }
+        // One wake-up covers every command posted before the worker drains its channel.
+        if !self.is_current() && !self.notified.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// A set of worker threads.
+pub(crate) struct Pool {
+    workers: Vec<Arc<WorkerShared>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    pub fn start(n: usize, name: &str) -> io::Result<Arc<Pool>> {
+        static UIDS: AtomicUsize = AtomicUsize::new(1);
+        let mut workers: Vec<Arc<WorkerShared>> = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for i in 0..n {
+            let poll = Poll::new()?;
+            let waker = Waker::new(poll.registry(), WAKE)?;
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let shared = Arc::new(WorkerShared {
+                tx,
+                waker,
+                uid: UIDS.fetch_add(1, Ordering::Relaxed),
+                notified: AtomicBool::new(false),
+            });
+            let worker = Worker {
+                poll,
+                rx,
+                shared: shared.clone(),
+                slab: Slab::new(),
+                timers: BinaryHeap::new(),
+                ready: Vec::new(),
+                buf: Vec::new(),
+                sent: Vec::new(),
+                now: now_ms(),
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || worker.run());
+            match spawned {
+                Ok(h) => threads.push(h),
+                Err(e) => {
+                    for w in &workers {
+                        w.post(Cmd::Exit);
+                    }
+                    for h in threads {
+                        let _ = h.join();
+                    }
+                    return Err(e);
+                }
+            }
+            workers.push(shared);
+        }
+        Ok(Arc::new(Pool {
+            workers,
+            threads: Mutex::new(threads),
+            next: AtomicUsize::new(0),
+        }))
+    }
+
+    /// The process-wide pool that clients share (one worker per CPU), started on first use.
+    pub fn shared() -> io::Result<Arc<Pool>> {
+        static SHARED: OnceLock<Arc<Pool>> = OnceLock::new();
+        static INIT: Mutex<()> = Mutex::new(());
+        if let Some(p) = SHARED.get() {
+            return Ok(p.clone());
+        }
+        let _g = INIT.lock();
+        if let Some(p) = SHARED.get() {
+            return Ok(p.clone());
+        }
+        let p = Pool::start(crate::config::default_workers() as usize, "hps-client")?;
+        let _ = SHARED.set(p.clone());
+        Ok(p)
+    }
+
+    /// Round-robin choice of the worker for a new connection.
+    pub fn pick(&self) -> Arc<WorkerShared> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        self.workers[i].clone()
+    }
+
+    pub fn first(&self) -> &Arc<WorkerShared> {
+        &self.workers[0]
+    }
+
+    /// Ends every worker and joins them (except the calling thread, if it is one of them: it
+    /// ends when its current callback returns).
+    pub fn shutdown(&self) {
+        for w in &self.workers {
+            w.post(Cmd::Exit);
+        }
+        let threads = std::mem::take(&mut *self.threads.lock());
+        let me = std::thread::current().id();
+        for h in threads {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+enum TimerKind {
+    Connect,
+    CloseFlush,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: u64,
+    token: usize,
+    id: usize,
+    kind: TimerKind,
+}
+
+struct ConnEntry {
+    conn: Arc<Conn>,
+    connecting: bool,
+    flush_timer: bool,
+}
+
+enum Entry {
+    Conn(ConnEntry),
+    Listener(mio::net::TcpListener, Arc<dyn Owner>),
+}
+
+struct Worker {
+    poll: Poll,
+    rx: Receiver<Cmd>,
+    shared: Arc<WorkerShared>,
+    slab: Slab<Entry>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    /// Connections that stopped reading at `MAX_READS` and still have data.
+    ready: Vec<usize>,
+    buf: Vec<u8>,
+    sent: Vec<u8>,
+    now: u64,
+}
+
+fn errno(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn same_owner(a: &Arc<dyn Owner>, b: &Arc<dyn Owner>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+impl Worker {
+    fn run(mut self) {
+        CURRENT.with(|c| c.set(self.shared.uid));
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = if !self.ready.is_empty() {
+                Some(Duration::ZERO)
+            } else {
+                self.timers
+                    .peek()
+                    .map(|Reverse(t)| Duration::from_millis(t.at.saturating_sub(now_ms())))
+            };
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    tracing::error!("poll failed: {e}");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            self.now = now_ms();
+            for ev in events.iter() {
+                let token = ev.token().0;
+                if ev.token() == WAKE {
+                    continue;
+                }
+                self.handle_event(token, ev);
+            }
+            if !self.drain_commands() {
+                break;
+            }
+            if !self.ready.is_empty() {
+                let ready = std::mem::take(&mut self.ready);
+                for token in ready {
+                    self.on_readable(token);
+                }
+            }
+            self.fire_timers();
+        }
+        // Components close their connections before ending the pool; whatever is left (a
+        // component that was dropped while started) is closed without events.
+        for e in self.slab.drain() {
+            if let Entry::Conn(e) = e {
+                e.conn.tx.lock().closed = true;
+                let _ = e.conn.stream.shutdown(std::net::Shutdown::Both);
+                e.conn.owner.core().table.remove(e.conn.id);
+            }
+        }
+        CURRENT.with(|c| c.set(0));
+    }
+
+    fn handle_event(&mut self, token: usize, ev: &mio::event::Event) {
+        let connecting = match self.slab.get(token) {
+            Some(Entry::Listener(..)) => {
+                self.accept(token);
+                return;
+            }
+            Some(Entry::Conn(e)) => e.connecting,
+            None => return,
+        };
+        if connecting && !self.finish_connect(token) {
+            return;
+        }
+        if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
+            self.on_writable(token);
+        }
+        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+            self.on_readable(token);
+        }
+    }
+
+    /// Returns false while the connect is still in progress or when it failed.
+    fn finish_connect(&mut self, token: usize) -> bool {
+        let Some(Entry::Conn(e)) = self.slab.get(token) else {
+            return false;
+        };
+        let conn = e.conn.clone();
+        match conn.stream.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) | Err(e) => {
+                self.close(token, SocketOperation::Connect, errno(&e));
+                return false;
+            }
+        }
+        match conn.stream.peer_addr() {
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == io::ErrorKind::NotConnected
+                    || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+            {
+                return false;
+            }
+            Err(e) => {
+                self.close(token, SocketOperation::Connect, errno(&e));
+                return false;
+            }
+        }
+        if let Some(Entry::Conn(e)) = self.slab.get_mut(token) {
+            e.connecting = false;
+        }
+        if conn.owner.fire_connect(&conn) == HandleResult::Error
+            || conn.owner.fire_handshake(conn.id) == HandleResult::Error
+        {
+            self.close(token, SocketOperation::Connect, libc::ECANCELED);
+            return false;
+        }
+        self.attend(token)
+    }
+
+    fn conn(&self, token: usize) -> Option<Arc<Conn>> {
+        match self.slab.get(token) {
+            Some(Entry::Conn(e)) if !e.connecting => Some(e.conn.clone()),
+            _ => None,
+        }
+    }
+
+    fn on_readable(&mut self, token: usize) {
+        let Some(conn) = self.conn(token) else { return };
+        let size = conn.settings.buffer_size;
+        if self.buf.len() < size {
+            self.buf.resize(size, 0);
+        }
+        for _ in 0..MAX_READS {
+            if conn.paused.load(Ordering::Acquire) {
+                return;
+            }
+            match (&conn.stream).read(&mut self.buf[..size]) {
+                Ok(0) => {
+                    self.close(token, SocketOperation::Close, 0);
+                    return;
+                }
+                Ok(n) => {
+                    conn.mark_received(self.now);
+                    if conn.owner.fire_receive(conn.id, &self.buf[..n]) == HandleResult::Error {
+                        self.close(token, SocketOperation::Receive, libc::ECANCELED);
+                        return;
+                    }
+                    if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
+                        return;
+                    }
+                    if n < size {
+                        // Short read: the socket is drained; the next arrival is a new edge.
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let op = if e.kind() == io::ErrorKind::ConnectionReset {
+                        SocketOperation::Close
+                    } else {
+                        SocketOperation::Receive
+                    };
+                    self.close(token, op, errno(&e));
+                    return;
+                }
+            }
+        }
+        self.ready.push(token);
+    }
+
+    fn on_writable(&mut self, token: usize) {
+        let Some(conn) = self.conn(token) else { return };
+        let notify = conn.owner.wants_send_events();
+        self.sent.clear();
+        let mut failed = None;
+        let graceful_done;
+        {
+            let mut tx = conn.tx.lock();
+            while !tx.q.is_empty() {
+                let mut iov = [IoSlice::new(&[]); MAX_IOV];
+                let k = tx.q.io_slices(&mut iov);
+                match (&conn.stream).write_vectored(&iov[..k]) {
+                    Ok(0) => {
+                        failed = Some(libc::EPIPE);
+                        break;
+                    }
+                    Ok(n) => tx.q.advance(n, notify.then_some(&mut self.sent)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        failed = Some(errno(&e));
+                        break;
+                    }
+                }
+            }
+            if tx.q.is_empty() {
+                tx.blocked = false;
+            }
+            graceful_done = tx.q.is_empty() && tx.close.is_some_and(|c| c.graceful);
+        }
+        if !self.sent.is_empty() {
+            let sent = std::mem::take(&mut self.sent);
+            conn.owner.fire_send(conn.id, &sent);
+            self.sent = sent;
+        }
+        if let Some(err) = failed {
+            self.close(token, SocketOperation::Send, err);
+        } else if graceful_done {
+            self.attend(token);
+        }
+    }
+
+    /// Carries out requests other threads left on the connection. Returns false when the
+    /// connection is gone afterwards.
+    fn attend(&mut self, token: usize) -> bool {
+        let Some(Entry::Conn(e)) = self.slab.get_mut(token) else {
+            return false;
+        };
+        let conn = e.conn.clone();
+        conn.attention.store(false, Ordering::Release);
+        let (req, queued) = {
+            let tx = conn.tx.lock();
+            (tx.close, tx.q.len())
+        };
+        if let Some(req) = req {
+            if !req.graceful || queued == 0 || e.connecting {
+                self.close(token, req.op, req.err);
+                return false;
+            }
+            if !e.flush_timer {
+                e.flush_timer = true;
+                self.timers.push(Reverse(Timer {
+                    at: self.now + conn.settings.close_flush_timeout_ms,
+                    token,
+                    id: conn.id.get(),
+                    kind: TimerKind::CloseFlush,
+                }));
+            }
+        }
+        true
+    }
+
+    /// Closes the connection and fires `on_close` exactly once.
+    fn close(&mut self, token: usize, mut op: SocketOperation, mut err: i32) {
+        let Some(Entry::Conn(_)) = self.slab.get(token) else {
+            return;
+        };
+        let Entry::Conn(e) = self.slab.remove(token) else {
+            unreachable!()
+        };
+        let conn = e.conn;
+        let dropped = {
+            let mut tx = conn.tx.lock();
+            tx.closed = true;
+            tx.close = None;
+            tx.q.clear()
+        };
+        if dropped > 0 && op == SocketOperation::Close && err == 0 {
+            // A forced close discarded accepted bytes: say so.
+            op = SocketOperation::Send;
+            err = libc::ECANCELED;
+        }
+        let fd = conn.stream.as_raw_fd();
+        let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+        let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+        conn.owner.fire_close(conn.id, op, err);
+        conn.owner.closed(&conn);
+    }
+
+    fn accept(&mut self, token: usize) {
+        loop {
+            let Some(Entry::Listener(l, owner)) = self.slab.get(token) else {
+                return;
+            };
+            match l.accept() {
+                Ok((stream, addr)) => {
+                    let owner = owner.clone();
+                    owner.accepted(stream, addr);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // EMFILE and friends: the pending connection stays in the backlog; retry
+                    // on the next event rather than spinning.
+                    tracing::warn!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn adopt(&mut self, conn: Arc<Conn>, kind: AdoptKind) {
+        let owner = conn.owner.clone();
+        if let AdoptKind::Accepted = kind {
+            if !owner.core().is_accepting()
+                || owner.fire_accept(&conn) == HandleResult::Error
+                || owner.fire_handshake(conn.id) == HandleResult::Error
+            {
+                // Refused: no close event, as in HP-Socket.
+                conn.tx.lock().closed = true;
+                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+                owner.closed(&conn);
+                return;
+            }
+        }
+        let connecting = matches!(kind, AdoptKind::Connecting);
+        let token = self.slab.insert(Entry::Conn(ConnEntry {
+            conn: conn.clone(),
+            connecting,
+            flush_timer: false,
+        }));
+        conn.token.store(token, Ordering::Release);
+        let fd = conn.stream.as_raw_fd();
+        if let Err(e) = self.poll.registry().register(
+            &mut SourceFd(&fd),
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            let op = if connecting {
+                SocketOperation::Connect
+            } else {
+                SocketOperation::Close
+            };
+            self.close(token, op, errno(&e));
+            return;
+        }
+        if connecting {
+            self.timers.push(Reverse(Timer {
+                at: self.now + conn.settings.connect_timeout_ms,
+                token,
+                id: conn.id.get(),
+                kind: TimerKind::Connect,
+            }));
+        }
+        self.attend(token);
+    }
+
+    /// Returns false on `Exit`.
+    fn drain_commands(&mut self) -> bool {
+        self.shared.notified.store(false, Ordering::Release);
+        while let Ok(cmd) = self.rx.try_recv() {
+            match cmd {
+                Cmd::Adopt(conn, kind) => self.adopt(conn, kind),
+                Cmd::Listen(mut listener, owner) => {
+                    let entry = self.slab.vacant_entry();
+                    let token = entry.key();
+                    match self
+                        .poll
+                        .registry()
+                        .register(&mut listener, Token(token), Interest::READABLE)
+                    {
+                        Ok(()) => {
+                            entry.insert(Entry::Listener(listener, owner));
+                            self.accept(token);
+                        }
+                        Err(e) => tracing::error!("cannot register listener: {e}"),
+                    }
+                }
+                Cmd::Unlisten(owner) => {
+                    let tokens: Vec<usize> = self
+                        .slab
+                        .iter()
+                        .filter_map(|(t, e)| match e {
+                            Entry::Listener(_, o) if same_owner(o, &owner) => Some(t),
+                            _ => None,
+                        })
+                        .collect();
+                    for t in tokens {
+                        if let Entry::Listener(mut l, _) = self.slab.remove(t) {
+                            let _ = self.poll.registry().deregister(&mut l);
+                        }
+                    }
+                }
+                Cmd::Kick(conn) => {
+                    let token = conn.token.load(Ordering::Acquire);
+                    if matches!(self.slab.get(token), Some(Entry::Conn(e)) if Arc::ptr_eq(&e.conn, &conn))
+                        && self.attend(token)
+                        && conn.resume.swap(false, Ordering::AcqRel)
+                    {
+                        self.on_readable(token);
+                    }
+                }
+                Cmd::Sent(conn, data) => {
+                    if !conn.tx.lock().closed {
+                        conn.owner.fire_send(conn.id, &data);
+                    }
+                }
+                Cmd::Exit => return false,
+            }
+        }
+        true
+    }
+
+    fn fire_timers(&mut self) {
+        let now = now_ms();
+        while let Some(Reverse(t)) = self.timers.peek() {
+            if t.at > now {
+                break;
+            }
+            let Reverse(t) = self.timers.pop().expect("peeked timer");
+            let (live, connecting) = match self.slab.get(t.token) {
+                Some(Entry::Conn(e)) if e.conn.id.get() == t.id => (true, e.connecting),
+                _ => (false, false),
+            };
+            if !live {
+                continue;
+            }
+            match t.kind {
+                TimerKind::Connect if connecting => {
+                    self.close(t.token, SocketOperation::Connect, libc::ETIMEDOUT)
+                }
+                TimerKind::Connect => {}
+                TimerKind::CloseFlush => {
+                    self.close(t.token, SocketOperation::Send, libc::ETIMEDOUT)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The server role: listens on one address and serves many connections.
+
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+use crate::component::{
+    apply_conn_options, apply_reuse, conn_ops, parse_ip, state_ops, Core, IdSource, Owner,
+};
+use crate::config::{common_properties, multi_properties, properties};
+use crate::conn::Conn;
+use crate::error::{Error, Result};
+use crate::listener::ServerListener;
+use crate::model::{Model, Push};
+use crate::reactor::{on_worker_thread, AdoptKind, Cmd, Pool};
+use crate::types::{ConnId, HandleResult, SocketOperation};
+
+/// A TCP server: listens on one address, accepts many connections and spreads them over its
+/// worker threads. `M` is the receive model. Cloning gives another handle to the same server.
+///
+/// ```no_run
+/// use hpsocket::{ConnId, HandleResult, ServerListener, TcpServer};
+///
+/// struct Echo;
+/// impl ServerListener for Echo {
+///     fn on_receive(&self, s: &TcpServer, id: ConnId, data: &[u8]) -> HandleResult {
+///         let _ = s.send(id, data);
+///         HandleResult::Ok
+///     }
+/// }
+///
+/// let server = TcpServer::new(Echo);
+/// server.start("127.0.0.1", 0)?;
+/// println!("listening on {}", server.listen_address()?);
+/// server.stop()?;
+/// # Ok::<(), hpsocket::Error>(())
+/// ```
+pub struct Server<M: Model = Push> {
+    inner: Arc<Inner<M>>,
+}
+
+/// HP-Socket's PUSH server.
+pub type TcpServer = Server<Push>;
+
+struct Inner<M: Model> {
+    core: Core,
+    listener: Box<dyn ServerListener<Server<M>>>,
+    listen_addr: Mutex<Option<SocketAddr>>,
+    _model: PhantomData<M>,
+}
+
+impl<M: Model> Clone for Server<M> {
+    fn clone(&self) -> Self {
+        Server {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M: Model> Server<M> {
+    /// Creates a stopped server that reports to `listener`.
+    pub fn new(listener: impl ServerListener<Server<M>>) -> Self {
+        Server {
+            inner: Arc::new(Inner {
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true),
+                listener: Box::new(listener),
+                listen_addr: Mutex::new(None),
+                _model: PhantomData,
+            }),
+        }
+    }
+
+    pub(crate) fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    /// Binds `address:port` (empty address: `0.0.0.0`; port 0: the kernel picks, read it
+    /// back with [`listen_address`](Self::listen_address)), starts the workers and begins
+    /// accepting.
+    pub fn start(&self, address: &str, port: u16) -> Result<()> {
+        let cfg = self.core().begin_start()?;
+        match self.try_start(address, port, &cfg) {
+            Ok(()) => {
+                self.core().set_state(crate::ServiceState::Started);
+                Ok(())
+            }
+            Err(e) => Err(self.core().start_failed(e)),
+        }
+    }
+
+    fn try_start(&self, address: &str, port: u16, cfg: &crate::config::Config) -> Result<()> {
+        let ip = parse_ip(Some(address))?;
+        let addr = SocketAddr::new(ip, port);
+        let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(Error::SocketCreate)?;
+        apply_reuse(&sock, cfg.reuse_address_policy).map_err(Error::SocketBind)?;
+        sock.bind(&addr.into()).map_err(Error::SocketBind)?;
+        if self.inner.listener.on_prepare_listen(self, SockRef::from(&sock)) == HandleResult::Error {
+            return Err(Error::SocketPrepare);
+        }
+        sock.listen(cfg.socket_listen_queue.min(i32::MAX as u32) as i32)
+            .map_err(Error::SocketListen)?;
+        sock.set_nonblocking(true).map_err(Error::SocketListen)?;
+        let local = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .unwrap_or(addr);
+        *self.inner.listen_addr.lock() = Some(local);
+        let pool = Pool::start(cfg.worker_thread_count as usize, "hps-server")
+            .map_err(Error::WorkerThreadCreate)?;
+        let owner: Arc<dyn Owner> = Arc::new(self.clone());
+        self.core().activate(pool.clone(), owner.clone());
+        let listener = mio::net::TcpListener::from_std(std::net::TcpListener::from(sock));
+        pool.first().post(Cmd::Listen(listener, owner));
+        Ok(())
+    }
+
+    /// Stops accepting, closes every connection gracefully (queued bytes are flushed first),
+    /// fires `on_close` for each and then `on_shutdown`, and ends the workers.
+    ///
+    /// From outside the server's callbacks this returns when all of that is done. Inside a
+    /// callback (any worker thread) it starts the stop and returns at once; the rest
+    /// completes after the callback returns — use [`wait`](Self::wait) elsewhere to know when.
+    pub fn stop(&self) -> Result<()> {
+        self.core().begin_stop()?;
+        if let Some(pool) = self.core().pool() {
+            if let Some(owner) = self.core().owner() {
+                pool.first().post(Cmd::Unlisten(owner));
+            }
+        }
+        let me = self.clone();
+        let finish = move || {
+            me.core().complete_stop(|| {
+                me.inner.listener.on_shutdown(&me);
+            })
+        };
+        if on_worker_thread() {
+            std::thread::Builder::new()
+                .name("hps-stop".into())
+                .spawn(finish)
+                .map_err(Error::WorkerThreadCreate)?;
+        } else {
+            finish();
+        }
+        Ok(())
+    }
+
+    /// The address the server listens on (with the real port when started with port 0).
+    pub fn listen_address(&self) -> Result<SocketAddr> {
+        if !self.has_started() {
+            return Err(Error::IllegalState("server is not started"));
+        }
+        self.inner
+            .listen_addr
+            .lock()
+            .ok_or(Error::IllegalState("server is not started"))
+    }
+
+    conn_ops!();
+    state_ops!();
+    common_properties!();
+    multi_properties!();
+    properties! {
+        /// `listen()` backlog (`SocketListenQueue`, default `SOMAXCONN`, >= 1).
+        socket_listen_queue, set_socket_listen_queue: u32, |v| v >= 1, "socket_listen_queue must be >= 1";
+        /// Accepts per wake-up (`AcceptSocketCount`, default 64, >= 1). Accepted for
+        /// compatibility: the acceptor drains the backlog on each readiness event.
+        accept_socket_count, set_accept_socket_count: u32, |v| v >= 1, "accept_socket_count must be >= 1";
+    }
+}
+
+impl<M: Model> Owner for Server<M> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn wants_send_events(&self) -> bool {
+        self.inner.listener.wants_send_events()
+    }
+
+    fn fire_accept(&self, conn: &Conn) -> HandleResult {
+        self.inner
+            .listener
+            .on_accept(self, conn.id, SockRef::from(&conn.stream))
+    }
+
+    fn fire_handshake(&self, id: ConnId) -> HandleResult {
+        self.inner.listener.on_handshake(self, id)
+    }
+
+    fn fire_send(&self, id: ConnId, data: &[u8]) {
+        self.inner.listener.on_send(self, id, data);
+    }
+
+    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
+        self.inner.listener.on_receive(self, id, data)
+    }
+
+    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
+        self.inner.listener.on_close(self, id, op, err);
+    }
+
+    fn accepted(&self, stream: mio::net::TcpStream, addr: SocketAddr) {
+        let core = self.core();
+        let max = core.config.read().max_connection_count as usize;
+        if !core.is_accepting() || core.table.len() >= max {
+            // Over the limit or stopping: close without events, as HP-Socket does.
+            return;
+        }
+        let (Some(pool), Some(owner)) = (core.pool(), core.owner()) else {
+            return;
+        };
+        apply_conn_options(SockRef::from(&stream), &core.config.read());
+        let worker = pool.pick();
+        let conn = Conn::new(
+            core.next_id(),
+            stream,
+            owner,
+            worker.clone(),
+            addr,
+            None,
+            0,
+            core.settings(),
+        );
+        core.table.insert(conn.clone());
+        worker.post(Cmd::Adopt(conn, AdoptKind::Accepted));
+    }
+}

@@ -1,0 +1,288 @@
+//! Shared helpers for the integration tests: an event recorder that implements every listener
+//! trait, bounded waits, and small socket helpers.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hpsocket::*;
+use parking_lot::{Condvar, Mutex};
+
+/// Upper bound of any wait in the tests: generous, since CI machines are shared.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ev {
+    PrepareListen,
+    PrepareConnect(ConnId),
+    Accept(ConnId),
+    Connect(ConnId),
+    Handshake(ConnId),
+    Send(ConnId, usize),
+    Receive(ConnId, usize),
+    Close(ConnId, SocketOperation, i32),
+    Shutdown,
+}
+
+impl Ev {
+    pub fn id(&self) -> Option<ConnId> {
+        match self {
+            Ev::PrepareConnect(i)
+            | Ev::Accept(i)
+            | Ev::Connect(i)
+            | Ev::Handshake(i)
+            | Ev::Send(i, _)
+            | Ev::Receive(i, _)
+            | Ev::Close(i, _, _) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// Records every event; optionally echoes what it receives. Knobs are atomics so a test can
+/// change behaviour while the component runs.
+#[derive(Default)]
+pub struct Recorder {
+    events: Mutex<Vec<Ev>>,
+    cv: Condvar,
+    pub data: Mutex<std::collections::HashMap<ConnId, Vec<u8>>>,
+    pub echo: AtomicBool,
+    /// HandleResult returned by on_accept / on_connect (0 Ok, 1 Ignore, 2 Error).
+    pub accept_result: AtomicU8,
+    /// HandleResult returned by on_receive.
+    pub receive_result: AtomicU8,
+    /// Keep the received bytes per connection in `data`.
+    pub keep_data: AtomicBool,
+    /// Called on every on_receive after recording; lets a test act inside the callback.
+    pub on_recv_hook: Mutex<Option<Box<dyn Fn(ConnId, &[u8]) + Send + Sync>>>,
+    pub on_close_hook: Mutex<Option<Box<dyn Fn(ConnId) + Send + Sync>>>,
+}
+
+fn hr(v: u8) -> HandleResult {
+    match v {
+        1 => HandleResult::Ignore,
+        2 => HandleResult::Error,
+        _ => HandleResult::Ok,
+    }
+}
+
+impl Recorder {
+    pub fn new() -> Arc<Recorder> {
+        Arc::new(Recorder::default())
+    }
+
+    pub fn echoing() -> Arc<Recorder> {
+        let r = Recorder::default();
+        r.echo.store(true, Ordering::Relaxed);
+        Arc::new(r)
+    }
+
+    pub fn push(&self, e: Ev) {
+        self.events.lock().push(e);
+        self.cv.notify_all();
+    }
+
+    pub fn events(&self) -> Vec<Ev> {
+        self.events.lock().clone()
+    }
+
+    pub fn count(&self, f: impl Fn(&Ev) -> bool) -> usize {
+        self.events.lock().iter().filter(|e| f(e)).count()
+    }
+
+    /// Waits (bounded) until `f` holds over the event list; true if it did.
+    pub fn wait_until(&self, f: impl Fn(&[Ev]) -> bool) -> bool {
+        let deadline = Instant::now() + LIMIT;
+        let mut g = self.events.lock();
+        loop {
+            if f(&g) {
+                return true;
+            }
+            if self.cv.wait_until(&mut g, deadline).timed_out() {
+                return f(&g);
+            }
+        }
+    }
+
+    pub fn wait_count(&self, n: usize, f: impl Fn(&Ev) -> bool) -> bool {
+        self.wait_until(|evs| evs.iter().filter(|e| f(e)).count() >= n)
+    }
+
+    pub fn closes(&self) -> Vec<(ConnId, SocketOperation, i32)> {
+        self.events
+            .lock()
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Close(i, o, c) => Some((*i, *o, *c)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn received(&self, id: ConnId, data: &[u8]) -> HandleResult {
+        if self.keep_data.load(Ordering::Relaxed) {
+            self.data.lock().entry(id).or_default().extend_from_slice(data);
+        }
+        self.push(Ev::Receive(id, data.len()));
+        if let Some(h) = &*self.on_recv_hook.lock() {
+            h(id, data);
+        }
+        hr(self.receive_result.load(Ordering::Relaxed))
+    }
+
+    fn closed(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        self.push(Ev::Close(id, op, err));
+        if let Some(h) = &*self.on_close_hook.lock() {
+            h(id);
+        }
+        HandleResult::Ok
+    }
+}
+
+/// Wraps the shared recorder so the component can own a listener while the test keeps one too.
+pub struct L(pub Arc<Recorder>);
+
+impl ServerListener for L {
+    fn on_prepare_listen(&self, _s: &TcpServer, _sock: SockRef<'_>) -> HandleResult {
+        self.0.push(Ev::PrepareListen);
+        HandleResult::Ok
+    }
+    fn on_accept(&self, _s: &TcpServer, id: ConnId, _sock: SockRef<'_>) -> HandleResult {
+        self.0.push(Ev::Accept(id));
+        hr(self.0.accept_result.load(Ordering::Relaxed))
+    }
+    fn on_handshake(&self, _s: &TcpServer, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Handshake(id));
+        HandleResult::Ok
+    }
+    fn on_send(&self, _s: &TcpServer, id: ConnId, data: &[u8]) -> HandleResult {
+        self.0.push(Ev::Send(id, data.len()));
+        HandleResult::Ok
+    }
+    fn on_receive(&self, s: &TcpServer, id: ConnId, data: &[u8]) -> HandleResult {
+        if self.0.echo.load(Ordering::Relaxed) {
+            s.send(id, data).expect("echo send");
+        }
+        self.0.received(id, data)
+    }
+    fn on_close(&self, _s: &TcpServer, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        self.0.closed(id, op, err)
+    }
+    fn on_shutdown(&self, _s: &TcpServer) -> HandleResult {
+        self.0.push(Ev::Shutdown);
+        HandleResult::Ok
+    }
+}
+
+impl AgentListener for L {
+    fn on_prepare_connect(&self, _a: &TcpAgent, id: ConnId, _s: SockRef<'_>) -> HandleResult {
+        self.0.push(Ev::PrepareConnect(id));
+        HandleResult::Ok
+    }
+    fn on_connect(&self, _a: &TcpAgent, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Connect(id));
+        hr(self.0.accept_result.load(Ordering::Relaxed))
+    }
+    fn on_handshake(&self, _a: &TcpAgent, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Handshake(id));
+        HandleResult::Ok
+    }
+    fn on_send(&self, _a: &TcpAgent, id: ConnId, data: &[u8]) -> HandleResult {
+        self.0.push(Ev::Send(id, data.len()));
+        HandleResult::Ok
+    }
+    fn on_receive(&self, a: &TcpAgent, id: ConnId, data: &[u8]) -> HandleResult {
+        if self.0.echo.load(Ordering::Relaxed) {
+            a.send(id, data).expect("echo send");
+        }
+        self.0.received(id, data)
+    }
+    fn on_close(&self, _a: &TcpAgent, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        self.0.closed(id, op, err)
+    }
+    fn on_shutdown(&self, _a: &TcpAgent) -> HandleResult {
+        self.0.push(Ev::Shutdown);
+        HandleResult::Ok
+    }
+}
+
+impl ClientListener for L {
+    fn on_prepare_connect(&self, _c: &TcpClient, id: ConnId, _s: SockRef<'_>) -> HandleResult {
+        self.0.push(Ev::PrepareConnect(id));
+        HandleResult::Ok
+    }
+    fn on_connect(&self, _c: &TcpClient, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Connect(id));
+        hr(self.0.accept_result.load(Ordering::Relaxed))
+    }
+    fn on_handshake(&self, _c: &TcpClient, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Handshake(id));
+        HandleResult::Ok
+    }
+    fn on_send(&self, _c: &TcpClient, id: ConnId, data: &[u8]) -> HandleResult {
+        self.0.push(Ev::Send(id, data.len()));
+        HandleResult::Ok
+    }
+    fn on_receive(&self, c: &TcpClient, id: ConnId, data: &[u8]) -> HandleResult {
+        if self.0.echo.load(Ordering::Relaxed) {
+            c.send(data).expect("echo send");
+        }
+        self.0.received(id, data)
+    }
+    fn on_close(&self, _c: &TcpClient, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        self.0.closed(id, op, err)
+    }
+}
+
+/// A server on `addr` port 0 reporting to a fresh recorder (echoing when `echo`).
+pub fn server(addr: &str, echo: bool) -> (TcpServer, Arc<Recorder>, SocketAddr) {
+    let rec = if echo { Recorder::echoing() } else { Recorder::new() };
+    let s = TcpServer::new(L(rec.clone()));
+    s.set_worker_thread_count(2).unwrap();
+    s.start(addr, 0).expect("start server");
+    let a = s.listen_address().unwrap();
+    (s, rec, a)
+}
+
+pub fn connect(a: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect_timeout(&a, LIMIT).expect("connect");
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s.set_write_timeout(Some(LIMIT)).unwrap();
+    s
+}
+
+/// Writes `msg` and reads back exactly as many bytes.
+pub fn roundtrip(s: &mut TcpStream, msg: &[u8]) -> Vec<u8> {
+    s.write_all(msg).unwrap();
+    let mut back = vec![0u8; msg.len()];
+    s.read_exact(&mut back).unwrap();
+    back
+}
+
+/// Reads until EOF (bounded by the read timeout).
+pub fn read_to_eof(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut v = Vec::new();
+    s.read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// Deterministic test payload.
+pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Threads of this process (from /proc).
+pub fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
