@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-
 use crate::component::{
     conn_ops, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
 };
@@ -103,7 +102,9 @@ impl<M: Model> Agent<M> {
                 _ => None,
             };
             *self.inner.bind.lock() = bind;
-            self.inner.async_connect.store(async_connect, Ordering::Release);
+            self.inner
+                .async_connect
+                .store(async_connect, Ordering::Release);
             let pool = Pool::start(cfg.worker_thread_count as usize, "hps-agent")
                 .map_err(Error::WorkerThreadCreate)?;
             self.core().activate(pool, Arc::new(self.clone()));
@@ -194,7 +195,9 @@ impl<M: Model> Agent<M> {
     pub fn remote_host(&self, id: ConnId) -> Result<(String, u16)> {
         self.core().with_conn(id, |c| {
             (
-                c.remote_host.clone().unwrap_or_else(|| c.remote.ip().to_string()),
+                c.remote_host
+                    .clone()
+                    .unwrap_or_else(|| c.remote.ip().to_string()),
                 c.remote.port(),
             )
         })
@@ -236,4 +239,3 @@ impl<M: Model> Owner for Agent<M> {
         self.inner.listener.on_close(self, id, op, err);
     }
 }
-

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::component::{
-    open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
-};
+use crate::component::{open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner};
 use crate::config::{common_properties, connect_properties, properties};
 use crate::conn::Conn;
 use crate::error::{Error, Result};
@@ -181,7 +179,9 @@ impl<M: Model> Client<M> {
         let part = offset
             .checked_add(len)
             .and_then(|end| data.get(offset..end))
-            .ok_or(Error::InvalidParam("offset + len is past the end of the buffer"))?;
+            .ok_or(Error::InvalidParam(
+                "offset + len is past the end of the buffer",
+            ))?;
         self.core().send(self.id()?, &[part])
     }
 
@@ -297,4 +297,3 @@ impl<M: Model> Owner for Client<M> {
         core.set_state(ServiceState::Stopped);
     }
 }
-

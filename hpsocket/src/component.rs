@@ -13,7 +13,9 @@ use crate::config::Config;
 use crate::conn::{now_ms, CloseReq, Conn, ConnSettings, ConnTable};
 use crate::error::{Error, Result};
 use crate::reactor::{AdoptKind, Cmd, Pool};
-use crate::types::{ConnId, HandleResult, ReuseAddressPolicy, ServiceState, SocketError, SocketOperation};
+use crate::types::{
+    ConnId, HandleResult, ReuseAddressPolicy, ServiceState, SocketError, SocketOperation,
+};
 
 /// How the reactor reaches a component: its shared core and its listener's events.
 pub(crate) trait Owner: Send + Sync + 'static {
@@ -84,7 +86,9 @@ impl Core {
     pub fn set_config(&self, f: impl FnOnce(&mut Config)) -> Result<()> {
         let st = self.state.lock();
         if *st != ServiceState::Stopped {
-            return Err(Error::IllegalState("properties can only be set while stopped"));
+            return Err(Error::IllegalState(
+                "properties can only be set while stopped",
+            ));
         }
         f(&mut self.config.write());
         Ok(())
@@ -321,7 +325,9 @@ impl Core {
     }
 
     pub fn connect_period(&self, id: ConnId) -> Result<Duration> {
-        self.with_conn(id, |c| Duration::from_millis(now_ms().saturating_sub(c.connected_at)))
+        self.with_conn(id, |c| {
+            Duration::from_millis(now_ms().saturating_sub(c.connected_at))
+        })
     }
 
     pub fn silence_period(&self, id: ConnId) -> Result<Duration> {
@@ -420,7 +426,10 @@ pub(crate) fn open_connection(
         .map_err(Error::SocketCreate)?
         .collect();
     let remote = match spec.bind {
-        Some(b) => addrs.iter().find(|a| a.is_ipv4() == b.is_ipv4()).or(addrs.first()),
+        Some(b) => addrs
+            .iter()
+            .find(|a| a.is_ipv4() == b.is_ipv4())
+            .or(addrs.first()),
         None => addrs.first(),
     }
     .copied()
@@ -430,8 +439,12 @@ pub(crate) fn open_connection(
             format!("cannot resolve {:?}", spec.host),
         ))
     })?;
-    let sock = Socket::new(Domain::for_address(remote), Type::STREAM, Some(Protocol::TCP))
-        .map_err(Error::SocketCreate)?;
+    let sock = Socket::new(
+        Domain::for_address(remote),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(Error::SocketCreate)?;
     if let Some(bind) = spec.bind {
         apply_reuse(&sock, cfg.reuse_address_policy).map_err(Error::SocketBind)?;
         sock.bind(&bind.into()).map_err(Error::SocketBind)?;
@@ -451,8 +464,11 @@ pub(crate) fn open_connection(
             Err(e) => early_error = Some(e.raw_os_error().unwrap_or(libc::EIO)),
         }
     } else {
-        sock.connect_timeout(&remote.into(), Duration::from_millis(cfg.connect_timeout as u64))
-            .map_err(Error::ConnectServer)?;
+        sock.connect_timeout(
+            &remote.into(),
+            Duration::from_millis(cfg.connect_timeout as u64),
+        )
+        .map_err(Error::ConnectServer)?;
         sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
     }
     let stream = mio::net::TcpStream::from_std(std::net::TcpStream::from(sock));
@@ -481,7 +497,9 @@ pub(crate) fn open_connection(
         if connected(&conn) == HandleResult::Error {
             conn.tx.lock().closed = true;
             core.table.remove(id);
-            return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(libc::ECANCELED)));
+            return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(
+                libc::ECANCELED,
+            )));
         }
         worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connected));
     }
@@ -509,7 +527,9 @@ macro_rules! conn_ops {
             let part = offset
                 .checked_add(len)
                 .and_then(|end| data.get(offset..end))
-                .ok_or($crate::Error::InvalidParam("offset + len is past the end of the buffer"))?;
+                .ok_or($crate::Error::InvalidParam(
+                    "offset + len is past the end of the buffer",
+                ))?;
             self.core().send(id, &[part])
         }
 
@@ -564,7 +584,10 @@ macro_rules! conn_ops {
 
         /// Whether connection `id` is open.
         pub fn is_connected(&self, id: $crate::ConnId) -> bool {
-            self.core().table.get(id).is_some_and(|c| !c.tx.lock().closed)
+            self.core()
+                .table
+                .get(id)
+                .is_some_and(|c| !c.tx.lock().closed)
         }
 
         /// Number of open connections.
@@ -600,8 +623,9 @@ macro_rules! conn_ops {
         /// Attaches a user value to connection `id` (HP-Socket's connection extra, a
         /// pointer-sized value).
         pub fn set_connection_extra(&self, id: $crate::ConnId, extra: usize) -> $crate::Result<()> {
-            self.core()
-                .with_conn(id, |c| c.extra.store(extra, std::sync::atomic::Ordering::Release))
+            self.core().with_conn(id, |c| {
+                c.extra.store(extra, std::sync::atomic::Ordering::Release)
+            })
         }
 
         /// The user value attached to connection `id` (0 when none was set).

@@ -244,7 +244,10 @@ impl Conn {
 
 /// Writes as much of `bufs` as the socket takes now; `Ok(n)` with `n` short of the total means
 /// the socket is full (`EAGAIN`).
-pub(crate) fn write_all_nonblocking(mut stream: &mio::net::TcpStream, bufs: &[&[u8]]) -> io::Result<usize> {
+pub(crate) fn write_all_nonblocking(
+    mut stream: &mio::net::TcpStream,
+    bufs: &[&[u8]],
+) -> io::Result<usize> {
     let total: usize = bufs.iter().map(|b| b.len()).sum();
     let mut done = 0usize;
     while done < total {

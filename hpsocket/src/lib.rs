@@ -53,6 +53,6 @@ pub use model::{Model, Push};
 pub use server::{Server, TcpServer};
 pub use socket2::SockRef;
 pub use types::{
-    ConnId, FetchResult, HandleResult, ReuseAddressPolicy, SendPolicy, ServiceState,
-    SocketError, SocketOperation,
+    ConnId, FetchResult, HandleResult, ReuseAddressPolicy, SendPolicy, ServiceState, SocketError,
+    SocketOperation,
 };

@@ -563,11 +563,11 @@ impl Worker {
                 Cmd::Listen(mut listener, owner) => {
                     let entry = self.slab.vacant_entry();
                     let token = entry.key();
-                    match self
-                        .poll
-                        .registry()
-                        .register(&mut listener, Token(token), Interest::READABLE)
-                    {
+                    match self.poll.registry().register(
+                        &mut listener,
+                        Token(token),
+                        Interest::READABLE,
+                    ) {
                         Ok(()) => {
                             entry.insert(Entry::Listener(listener, owner));
                             self.accept(token);

@@ -99,7 +99,12 @@ impl<M: Model> Server<M> {
             .map_err(Error::SocketCreate)?;
         apply_reuse(&sock, cfg.reuse_address_policy).map_err(Error::SocketBind)?;
         sock.bind(&addr.into()).map_err(Error::SocketBind)?;
-        if self.inner.listener.on_prepare_listen(self, SockRef::from(&sock)) == HandleResult::Error {
+        if self
+            .inner
+            .listener
+            .on_prepare_listen(self, SockRef::from(&sock))
+            == HandleResult::Error
+        {
             return Err(Error::SocketPrepare);
         }
         sock.listen(cfg.socket_listen_queue.min(i32::MAX as u32) as i32)

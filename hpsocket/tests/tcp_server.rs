@@ -3,7 +3,6 @@
 mod util;
 
 use std::io::{Read, Write};
-use std::net::Shutdown;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +17,10 @@ fn echo_many(addr: &str) {
             std::thread::spawn(move || {
                 let mut s = connect(a);
                 for round in 0..5u64 {
-                    let msg = pattern(i * 100 + round, 1 + ((i * 977 + round * 131) % 20_000) as usize);
+                    let msg = pattern(
+                        i * 100 + round,
+                        1 + ((i * 977 + round * 131) % 20_000) as usize,
+                    );
                     assert_eq!(roundtrip(&mut s, &msg), msg, "conn {i} round {round}");
                 }
             })
@@ -71,12 +73,21 @@ fn per_connection_event_order_and_shutdown_last() {
         assert_eq!(mine[0], &Ev::Accept(id), "{mine:?}");
         assert_eq!(mine[1], &Ev::Handshake(id), "{mine:?}");
         assert!(matches!(mine.last().unwrap(), Ev::Close(..)), "{mine:?}");
-        assert_eq!(mine.iter().filter(|e| matches!(e, Ev::Close(..))).count(), 1);
+        assert_eq!(
+            mine.iter().filter(|e| matches!(e, Ev::Close(..))).count(),
+            1
+        );
         assert!(mine[2..mine.len() - 1]
             .iter()
             .all(|e| matches!(e, Ev::Receive(..) | Ev::Send(..))));
-        let rx: usize = mine.iter().map(|e| if let Ev::Receive(_, n) = e { *n } else { 0 }).sum();
-        let tx: usize = mine.iter().map(|e| if let Ev::Send(_, n) = e { *n } else { 0 }).sum();
+        let rx: usize = mine
+            .iter()
+            .map(|e| if let Ev::Receive(_, n) = e { *n } else { 0 })
+            .sum();
+        let tx: usize = mine
+            .iter()
+            .map(|e| if let Ev::Send(_, n) = e { *n } else { 0 })
+            .sum();
         assert_eq!((rx, tx), (300, 300));
     }
     // Peer-closed connections report an orderly close; stop-closed ones too.
@@ -109,7 +120,10 @@ fn receive_error_closes_with_receive_operation() {
     rec.receive_result.store(2, Ordering::Relaxed);
     let mut c = connect(a);
     c.write_all(b"boom").unwrap();
-    assert!(read_to_eof(&mut c).is_ok() || true);
+    // The peer sees the stream end (EOF or reset), not a timeout.
+    if let Err(e) = read_to_eof(&mut c) {
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    }
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
     let (_, op, err) = rec.closes()[0];
     assert_eq!((op, err), (SocketOperation::Receive, libc_ecanceled()));
@@ -184,8 +198,14 @@ fn concurrent_senders_keep_each_send_whole_and_in_order() {
 fn unknown_or_closed_ids_give_errors() {
     let (server, rec, a) = server("127.0.0.1", false);
     let bogus = ConnId::new(987_654).unwrap();
-    assert!(matches!(server.send(bogus, b"x"), Err(Error::ConnectionNotFound(_))));
-    assert!(matches!(server.disconnect(bogus, false), Err(Error::ConnectionNotFound(_))));
+    assert!(matches!(
+        server.send(bogus, b"x"),
+        Err(Error::ConnectionNotFound(_))
+    ));
+    assert!(matches!(
+        server.disconnect(bogus, false),
+        Err(Error::ConnectionNotFound(_))
+    ));
     assert!(server.pending_data_length(bogus).is_err());
     assert!(server.remote_address(bogus).is_err());
     assert!(!server.is_connected(bogus));
@@ -195,7 +215,10 @@ fn unknown_or_closed_ids_give_errors() {
     assert!(server.is_connected(id));
     server.disconnect(id, true).unwrap();
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
-    assert!(matches!(server.send(id, b"x"), Err(Error::ConnectionNotFound(_))));
+    assert!(matches!(
+        server.send(id, b"x"),
+        Err(Error::ConnectionNotFound(_))
+    ));
     assert!(server.disconnect(id, false).is_err());
     drop(c);
     server.stop().unwrap();
@@ -244,7 +267,9 @@ fn max_connection_count_is_enforced() {
     let mut extra = connect(a);
     extra.write_all(b"hi").ok();
     // The fourth is closed without being served.
-    assert!(read_to_eof(&mut extra).map(|v| v.is_empty()).unwrap_or(true));
+    assert!(read_to_eof(&mut extra)
+        .map(|v| v.is_empty())
+        .unwrap_or(true));
     assert_eq!(server.connection_count(), 3);
     assert_eq!(rec.count(|e| matches!(e, Ev::Accept(_))), 3);
     drop(ok.pop());
@@ -273,7 +298,9 @@ fn pause_then_resume_loses_nothing() {
     assert_eq!(before, 5, "nothing is read while paused");
     server.pause_receive(id, false).unwrap();
     writer.join().unwrap();
-    assert!(rec.wait_until(|_| rec.data.lock().get(&id).map_or(0, |v| v.len()) == 5 + payload.len()));
+    assert!(
+        rec.wait_until(|_| rec.data.lock().get(&id).map_or(0, |v| v.len()) == 5 + payload.len())
+    );
     let data = rec.data.lock().get(&id).cloned().unwrap();
     assert_eq!(&data[..5], b"first");
     assert!(data[5..] == payload[..]);
@@ -291,7 +318,9 @@ fn silence_detection_disconnects_idle_peers() {
         assert_eq!(roundtrip(&mut busy, b"ping"), b"ping");
     }
     let ids = server.all_connection_ids();
-    assert!(ids.iter().any(|&id| server.silence_period(id).unwrap() >= Duration::from_millis(250)));
+    assert!(ids
+        .iter()
+        .any(|&id| server.silence_period(id).unwrap() >= Duration::from_millis(250)));
     server
         .disconnect_silence_connections(Duration::from_millis(200), false)
         .unwrap();
@@ -360,7 +389,6 @@ fn send_queue_is_bounded_when_peer_never_reads() {
     server.set_max_pending_bytes(1 << 20).unwrap();
     server.start("127.0.0.1", 0).unwrap();
     let c = connect(server.listen_address().unwrap());
-    c.shutdown(Shutdown::Write).ok();
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Handshake(_))));
     let id = server.all_connection_ids()[0];
     let chunk = vec![1u8; 64 * 1024];
@@ -380,7 +408,6 @@ fn send_queue_is_bounded_when_peer_never_reads() {
         }
         e => panic!("unexpected error {e}"),
     }
-    assert_eq!(err_code(&server, id), ());
     server.disconnect(id, true).unwrap();
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
     // A forced close that dropped queued bytes says so.
@@ -389,28 +416,46 @@ fn send_queue_is_bounded_when_peer_never_reads() {
     drop(c);
 }
 
-fn err_code(_s: &TcpServer, _id: ConnId) {}
-
 #[test]
 fn start_errors_and_property_rules() {
     let (server, _rec, a) = server("127.0.0.1", false);
-    assert!(matches!(server.start("127.0.0.1", 0), Err(Error::IllegalState(_))));
+    assert!(matches!(
+        server.start("127.0.0.1", 0),
+        Err(Error::IllegalState(_))
+    ));
     assert_eq!(server.last_error(), SocketError::IllegalState);
-    assert!(matches!(server.set_socket_buffer_size(8192), Err(Error::IllegalState(_))));
+    assert!(matches!(
+        server.set_socket_buffer_size(8192),
+        Err(Error::IllegalState(_))
+    ));
     // Busy port.
     let other = TcpServer::new(L(Recorder::new()));
-    other.set_reuse_address_policy(ReuseAddressPolicy::None).unwrap();
+    other
+        .set_reuse_address_policy(ReuseAddressPolicy::None)
+        .unwrap();
     match other.start("127.0.0.1", a.port()) {
         Err(e @ Error::SocketBind(_)) => assert_eq!(e.errno(), 98),
         r => panic!("expected bind failure, got {r:?}"),
     }
     assert_eq!(other.last_error(), SocketError::SocketBind);
     assert_eq!(other.state(), ServiceState::Stopped);
-    assert!(matches!(other.start("not an ip", 0), Err(Error::SocketCreate(_))));
+    assert!(matches!(
+        other.start("not an ip", 0),
+        Err(Error::SocketCreate(_))
+    ));
     // Out of range.
-    assert!(matches!(other.set_worker_thread_count(0), Err(Error::InvalidParam(_))));
-    assert!(matches!(other.set_max_connection_count(0), Err(Error::InvalidParam(_))));
-    assert!(matches!(other.set_keep_alive_time(5), Err(Error::InvalidParam(_))));
+    assert!(matches!(
+        other.set_worker_thread_count(0),
+        Err(Error::InvalidParam(_))
+    ));
+    assert!(matches!(
+        other.set_max_connection_count(0),
+        Err(Error::InvalidParam(_))
+    ));
+    assert!(matches!(
+        other.set_keep_alive_time(5),
+        Err(Error::InvalidParam(_))
+    ));
     assert!(other.set_keep_alive_time(0).is_ok());
     assert_eq!(other.keep_alive_time(), 0);
     assert_eq!(other.max_connection_count(), 10_000);
@@ -431,7 +476,9 @@ fn connection_metadata() {
     assert_eq!(server.pending_data_length(id).unwrap(), 0);
     assert!(server.connect_period(id).unwrap() < LIMIT);
     std::thread::sleep(Duration::from_millis(30));
-    server.disconnect_long_connections(Duration::from_millis(10), false).unwrap();
+    server
+        .disconnect_long_connections(Duration::from_millis(10), false)
+        .unwrap();
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
     server.stop().unwrap();
     let _ = Arc::strong_count(&rec);

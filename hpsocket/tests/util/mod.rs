@@ -42,6 +42,9 @@ impl Ev {
     }
 }
 
+pub type RecvHook = Box<dyn Fn(ConnId, &[u8]) + Send + Sync>;
+pub type CloseHook = Box<dyn Fn(ConnId) + Send + Sync>;
+
 /// Records every event; optionally echoes what it receives. Knobs are atomics so a test can
 /// change behaviour while the component runs.
 #[derive(Default)]
@@ -57,8 +60,8 @@ pub struct Recorder {
     /// Keep the received bytes per connection in `data`.
     pub keep_data: AtomicBool,
     /// Called on every on_receive after recording; lets a test act inside the callback.
-    pub on_recv_hook: Mutex<Option<Box<dyn Fn(ConnId, &[u8]) + Send + Sync>>>,
-    pub on_close_hook: Mutex<Option<Box<dyn Fn(ConnId) + Send + Sync>>>,
+    pub on_recv_hook: Mutex<Option<RecvHook>>,
+    pub on_close_hook: Mutex<Option<CloseHook>>,
 }
 
 fn hr(v: u8) -> HandleResult {
@@ -124,7 +127,11 @@ impl Recorder {
 
     fn received(&self, id: ConnId, data: &[u8]) -> HandleResult {
         if self.keep_data.load(Ordering::Relaxed) {
-            self.data.lock().entry(id).or_default().extend_from_slice(data);
+            self.data
+                .lock()
+                .entry(id)
+                .or_default()
+                .extend_from_slice(data);
         }
         self.push(Ev::Receive(id, data.len()));
         if let Some(h) = &*self.on_recv_hook.lock() {
@@ -239,7 +246,11 @@ impl ClientListener for L {
 
 /// A server on `addr` port 0 reporting to a fresh recorder (echoing when `echo`).
 pub fn server(addr: &str, echo: bool) -> (TcpServer, Arc<Recorder>, SocketAddr) {
-    let rec = if echo { Recorder::echoing() } else { Recorder::new() };
+    let rec = if echo {
+        Recorder::echoing()
+    } else {
+        Recorder::new()
+    };
     let s = TcpServer::new(L(rec.clone()));
     s.set_worker_thread_count(2).unwrap();
     s.start(addr, 0).expect("start server");
@@ -271,7 +282,10 @@ pub fn read_to_eof(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
 
 /// Deterministic test payload.
 pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -284,5 +298,7 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 
 /// Threads of this process (from /proc).
 pub fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
