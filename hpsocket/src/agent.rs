@@ -10,13 +10,15 @@ use parking_lot::Mutex;
 use crate::component::{
     conn_ops, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
 };
-use crate::config::{common_properties, connect_properties, multi_properties};
+use crate::config::{
+    common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
+};
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::AgentListener;
-use crate::model::{Model, Push};
+use crate::model::{Model, Pack, Pull, Push};
 use crate::reactor::{on_worker_thread, Pool};
-use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
+use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
 /// Options of one [`Agent::connect_with`] call.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +57,10 @@ pub struct Agent<M: Model = Push> {
 
 /// HP-Socket's PUSH agent.
 pub type TcpAgent = Agent<Push>;
+/// HP-Socket's PULL agent.
+pub type TcpPullAgent = Agent<Pull>;
+/// HP-Socket's PACK agent.
+pub type TcpPackAgent = Agent<Pack>;
 
 struct Inner<M: Model> {
     core: Core,
@@ -77,7 +83,7 @@ impl<M: Model> Agent<M> {
     pub fn new(listener: impl AgentListener<Agent<M>>) -> Self {
         Agent {
             inner: Arc::new(Inner {
-                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true),
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND),
                 listener: Box::new(listener),
                 bind: Mutex::new(None),
                 async_connect: AtomicBool::new(true),
@@ -235,7 +241,30 @@ impl<M: Model> Owner for Agent<M> {
         self.inner.listener.on_receive(self, id, data)
     }
 
+    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
+        self.inner.listener.on_pull_receive(self, id, len)
+    }
+
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
         self.inner.listener.on_close(self, id, op, err);
     }
+}
+
+impl Agent<Pull> {
+    /// Moves exactly `buf.len()` buffered bytes of connection `id` into `buf` (see
+    /// [`Server::fetch`](crate::Server::fetch)).
+    pub fn fetch(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
+        self.core().fetch(id, buf, true)
+    }
+
+    /// Like [`fetch`](Self::fetch) but leaves the bytes buffered.
+    pub fn peek(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
+        self.core().fetch(id, buf, false)
+    }
+
+    pull_properties!();
+}
+
+impl Agent<Pack> {
+    pack_properties!();
 }

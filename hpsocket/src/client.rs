@@ -8,13 +8,15 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner};
-use crate::config::{common_properties, connect_properties, properties};
+use crate::config::{
+    common_properties, connect_properties, pack_properties, properties, pull_properties,
+};
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
-use crate::model::{Model, Push};
+use crate::model::{Model, Pack, Pull, Push};
 use crate::reactor::{on_worker_thread, Pool};
-use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
+use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
 /// A TCP client: one connection to one server. `M` is the receive model.
 ///
@@ -46,6 +48,10 @@ pub struct Client<M: Model = Push> {
 
 /// HP-Socket's PUSH client.
 pub type TcpClient = Client<Push>;
+/// HP-Socket's PULL client.
+pub type TcpPullClient = Client<Pull>;
+/// HP-Socket's PACK client.
+pub type TcpPackClient = Client<Pack>;
 
 struct Inner<M: Model> {
     core: Core,
@@ -67,7 +73,7 @@ impl<M: Model> Clone for Client<M> {
 impl<M: Model> Client<M> {
     /// Creates a stopped client that reports to `listener`.
     pub fn new(listener: impl ClientListener<Client<M>>) -> Self {
-        let mut core = Core::new(IdSource::Global, false);
+        let mut core = Core::new(IdSource::Global, false, M::KIND);
         core.config.get_mut().max_connection_count = 1;
         Client {
             inner: Arc::new(Inner {
@@ -287,6 +293,10 @@ impl<M: Model> Owner for Client<M> {
         self.inner.listener.on_receive(self, id, data)
     }
 
+    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
+        self.inner.listener.on_pull_receive(self, id, len)
+    }
+
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
         self.inner.listener.on_close(self, id, op, err);
     }
@@ -296,4 +306,29 @@ impl<M: Model> Owner for Client<M> {
         core.table.remove(conn.id);
         core.set_state(ServiceState::Stopped);
     }
+}
+
+impl Client<Pull> {
+    /// Moves exactly `buf.len()` buffered bytes into `buf` (see
+    /// [`Server::fetch`](crate::Server::fetch)).
+    pub fn fetch(&self, buf: &mut [u8]) -> FetchResult {
+        match self.id() {
+            Ok(id) => self.core().fetch(id, buf, true),
+            Err(_) => FetchResult::DataNotFound,
+        }
+    }
+
+    /// Like [`fetch`](Self::fetch) but leaves the bytes buffered.
+    pub fn peek(&self, buf: &mut [u8]) -> FetchResult {
+        match self.id() {
+            Ok(id) => self.core().fetch(id, buf, false),
+            Err(_) => FetchResult::DataNotFound,
+        }
+    }
+
+    pull_properties!();
+}
+
+impl Client<Pack> {
+    pack_properties!();
 }

@@ -12,9 +12,11 @@ use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use crate::config::Config;
 use crate::conn::{now_ms, CloseReq, Conn, ConnSettings, ConnTable};
 use crate::error::{Error, Result};
+use crate::model::ModelKind;
 use crate::reactor::{AdoptKind, Cmd, Pool};
 use crate::types::{
-    ConnId, HandleResult, ReuseAddressPolicy, ServiceState, SocketError, SocketOperation,
+    ConnId, FetchResult, HandleResult, ReuseAddressPolicy, ServiceState, SocketError,
+    SocketOperation,
 };
 
 /// How the reactor reaches a component: its shared core and its listener's events.
@@ -33,6 +35,7 @@ pub(crate) trait Owner: Send + Sync + 'static {
     fn fire_handshake(&self, id: ConnId) -> HandleResult;
     fn fire_send(&self, id: ConnId, data: &[u8]);
     fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult;
+    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult;
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32);
     /// Server: a new connection came out of `accept`.
     fn accepted(&self, _stream: mio::net::TcpStream, _addr: SocketAddr) {}
@@ -64,10 +67,11 @@ pub(crate) struct Core {
     accepting: AtomicBool,
     last_error: Mutex<(SocketError, String)>,
     settings: RwLock<ConnSettings>,
+    model: ModelKind,
 }
 
 impl Core {
-    pub fn new(ids: IdSource, owns_pool: bool) -> Core {
+    pub fn new(ids: IdSource, owns_pool: bool, model: ModelKind) -> Core {
         Core {
             config: RwLock::new(Config::default()),
             state: Mutex::new(ServiceState::Stopped),
@@ -79,7 +83,8 @@ impl Core {
             owner: RwLock::new(None),
             accepting: AtomicBool::new(false),
             last_error: Mutex::new((SocketError::Ok, String::new())),
-            settings: RwLock::new(settings_of(&Config::default())),
+            settings: RwLock::new(settings_of(&Config::default(), model)),
+            model,
         }
     }
 
@@ -148,7 +153,7 @@ impl Core {
         *st = ServiceState::Starting;
         *self.last_error.lock() = (SocketError::Ok, String::new());
         let cfg = self.config.read().clone();
-        *self.settings.write() = settings_of(&cfg);
+        *self.settings.write() = settings_of(&cfg, self.model);
         Ok(cfg)
     }
 
@@ -306,6 +311,13 @@ impl Core {
         })
     }
 
+    /// PULL fetch / peek; an unknown ID is `DataNotFound` (the original crashes there).
+    pub fn fetch(&self, id: ConnId, out: &mut [u8], consume: bool) -> FetchResult {
+        self.table
+            .with(id, |c| c.fetch(out, consume))
+            .unwrap_or(FetchResult::DataNotFound)
+    }
+
     pub fn pause_receive(&self, id: ConnId, pause: bool) -> Result<()> {
         self.with_conn(id, |c| {
             let was = c.paused.swap(pause, Ordering::AcqRel);
@@ -348,8 +360,12 @@ fn checked_period(period: Duration) -> Result<u64> {
     Ok(ms as u64)
 }
 
-fn settings_of(cfg: &Config) -> ConnSettings {
+fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
     ConnSettings {
+        model,
+        pack_flag: cfg.pack_header_flag,
+        pack_max: cfg.max_pack_size,
+        pull_limit: cfg.pull_buffer_limit,
         buffer_size: cfg.socket_buffer_size as usize,
         max_pending: cfg.max_pending_bytes,
         mark_silence: cfg.mark_silence,

@@ -39,6 +39,9 @@ pub(crate) struct Config {
     pub max_pending_bytes: usize,
     pub connect_timeout: u32,
     pub close_flush_timeout: u32,
+    pub max_pack_size: u32,
+    pub pack_header_flag: u16,
+    pub pull_buffer_limit: usize,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -75,6 +78,9 @@ impl Default for Config {
             max_pending_bytes: 16 * 1024 * 1024,
             connect_timeout: 10_000,
             close_flush_timeout: 10_000,
+            max_pack_size: crate::pack::DEFAULT_MAX_PACK_SIZE,
+            pack_header_flag: 0,
+            pull_buffer_limit: 4 * 1024 * 1024,
         }
     }
 }
@@ -188,4 +194,33 @@ macro_rules! connect_properties {
     };
 }
 
-pub(crate) use {common_properties, connect_properties, multi_properties, properties};
+/// Properties of PACK components.
+macro_rules! pack_properties {
+    () => {
+        $crate::config::properties! {
+            /// Largest packet body accepted or sent (`MaxPackSize`, default 262144,
+            /// 1 ..= 4194303).
+            max_pack_size, set_max_pack_size: u32, |v| (1..=$crate::pack::MAX_PACK_SIZE_LIMIT).contains(&v), "max_pack_size must be 1 ..= 4194303";
+            /// Header flag written on every packet and required on every received one
+            /// (`PackHeaderFlag`, default 0 = not checked, 0 ..= 1023).
+            pack_header_flag, set_pack_header_flag: u16, |v| v <= $crate::pack::MAX_PACK_HEADER_FLAG, "pack_header_flag must be 0 ..= 1023";
+        }
+    };
+}
+
+/// Properties of PULL components.
+macro_rules! pull_properties {
+    () => {
+        $crate::config::properties! {
+            /// Bytes a connection may hold unfetched (ours; default 4 MiB, >= 1). At the limit
+            /// the connection is not read until `fetch` brings it below: the peer is slowed by
+            /// TCP flow control, nothing is dropped.
+            pull_buffer_limit, set_pull_buffer_limit: usize, |v| v >= 1, "pull_buffer_limit must be >= 1";
+        }
+    };
+}
+
+pub(crate) use {
+    common_properties, connect_properties, multi_properties, pack_properties, properties,
+    pull_properties,
+};

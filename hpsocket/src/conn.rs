@@ -16,9 +16,12 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::component::Owner;
 use crate::error::{Error, Result};
+use crate::model::ModelKind;
+use crate::pack::{header, Framer};
+use crate::pull::PullBuffer;
 use crate::reactor::{Cmd, WorkerShared};
 use crate::sendq::{SendQueue, MAX_IOV};
-use crate::types::{ConnId, SocketOperation};
+use crate::types::{ConnId, FetchResult, SocketOperation};
 
 /// Milliseconds on a process-wide monotonic clock (connect and silence periods).
 pub(crate) fn now_ms() -> u64 {
@@ -52,6 +55,10 @@ pub(crate) struct ConnSettings {
     pub mark_silence: bool,
     pub close_flush_timeout_ms: u64,
     pub connect_timeout_ms: u64,
+    pub model: ModelKind,
+    pub pack_flag: u16,
+    pub pack_max: u32,
+    pub pull_limit: usize,
 }
 
 pub(crate) struct Conn {
@@ -75,6 +82,12 @@ pub(crate) struct Conn {
     pub local: SocketAddr,
     pub remote_host: Option<String>,
     pub settings: ConnSettings,
+    /// PULL: bytes waiting for `fetch`.
+    pub pull: Mutex<PullBuffer>,
+    /// PULL: reading stopped because the buffer reached its limit.
+    pub rx_full: AtomicBool,
+    /// PACK: the packet being assembled (worker only; a lock so the type stays `Sync`).
+    pub framer: Mutex<Framer>,
 }
 
 impl Conn {
@@ -115,15 +128,50 @@ impl Conn {
             local,
             remote_host,
             settings,
+            pull: Mutex::new(PullBuffer::default()),
+            rx_full: AtomicBool::new(false),
+            framer: Mutex::new(Framer::new(settings.pack_max, settings.pack_flag)),
         })
     }
 
     /// Queues or writes `bufs` as one ordered unit. Never blocks on the socket.
     pub fn send(self: &Arc<Self>, bufs: &[&[u8]]) -> Result<()> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if self.settings.model == ModelKind::Pack {
+            let max = self.settings.pack_max as usize;
+            if total == 0 || total > max {
+                return Err(Error::MessageSize { size: total, max });
+            }
+            let h = header(self.settings.pack_flag, total as u32);
+            let mut framed: Vec<&[u8]> = Vec::with_capacity(bufs.len() + 1);
+            framed.push(&h);
+            framed.extend_from_slice(bufs);
+            return self.send_raw(&framed, total + h.len());
+        }
         if total == 0 {
             return Ok(());
         }
+        self.send_raw(bufs, total)
+    }
+
+    /// Fetches (or peeks) PULL data; lifts the read stop once the buffer is below its limit.
+    pub fn fetch(self: &Arc<Self>, out: &mut [u8], consume: bool) -> FetchResult {
+        let (r, left) = {
+            let mut p = self.pull.lock();
+            let r = if consume { p.fetch(out) } else { p.peek(out) };
+            (r, p.len())
+        };
+        if r == FetchResult::Ok
+            && left < self.settings.pull_limit
+            && self.rx_full.swap(false, Ordering::AcqRel)
+        {
+            self.resume.store(true, Ordering::Release);
+            self.kick();
+        }
+        r
+    }
+
+    fn send_raw(self: &Arc<Self>, bufs: &[&[u8]], total: usize) -> Result<()> {
         let mut written = 0usize;
         let mut failure = None;
         {

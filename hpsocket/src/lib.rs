@@ -40,17 +40,20 @@ mod conn;
 mod error;
 mod listener;
 mod model;
+mod pack;
+mod pull;
 mod reactor;
 mod sendq;
 mod server;
 mod types;
 
-pub use agent::{Agent, ConnectOptions, TcpAgent};
-pub use client::{Client, TcpClient};
+pub use agent::{Agent, ConnectOptions, TcpAgent, TcpPackAgent, TcpPullAgent};
+pub use client::{Client, TcpClient, TcpPackClient, TcpPullClient};
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
-pub use model::{Model, Push};
-pub use server::{Server, TcpServer};
+pub use model::{Model, Pack, Pull, Push};
+pub use pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
+pub use server::{Server, TcpPackServer, TcpPullServer, TcpServer};
 pub use socket2::SockRef;
 pub use types::{
     ConnId, FetchResult, HandleResult, ReuseAddressPolicy, SendPolicy, ServiceState, SocketError,

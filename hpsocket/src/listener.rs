@@ -56,10 +56,17 @@ pub trait ServerListener<S = crate::TcpServer>: Send + Sync + 'static {
         HandleResult::Ok
     }
 
-    /// Bytes arrived (PUSH: one read's worth). `Error` closes the connection with
+    /// Bytes arrived: PUSH, one read's worth; PACK, one whole packet body. `Error` closes the connection with
     /// `SocketOperation::Receive` and `ECANCELED`.
     fn on_receive(&self, server: &S, id: ConnId, data: &[u8]) -> HandleResult {
         let _ = (server, id, data);
+        HandleResult::Ok
+    }
+
+    /// PULL only: bytes arrived and `len` bytes are now buffered in total; take them with
+    /// `fetch` / `peek`. `Error` closes the connection (`Receive`, `ECANCELED`).
+    fn on_pull_receive(&self, server: &S, id: ConnId, len: usize) -> HandleResult {
+        let _ = (server, id, len);
         HandleResult::Ok
     }
 
@@ -119,6 +126,13 @@ pub trait AgentListener<S = crate::TcpAgent>: Send + Sync + 'static {
         HandleResult::Ok
     }
 
+    /// PULL only: bytes arrived and `len` bytes are now buffered in total; take them with
+    /// `fetch` / `peek`. `Error` closes the connection (`Receive`, `ECANCELED`).
+    fn on_pull_receive(&self, agent: &S, id: ConnId, len: usize) -> HandleResult {
+        let _ = (agent, id, len);
+        HandleResult::Ok
+    }
+
     /// The connection closed (or its asynchronous connect failed: `SocketOperation::Connect`
     /// with the OS error). Fires exactly once per connection `connect` returned.
     fn on_close(&self, agent: &S, id: ConnId, op: SocketOperation, error: i32) -> HandleResult {
@@ -168,6 +182,13 @@ pub trait ClientListener<S = crate::TcpClient>: Send + Sync + 'static {
     /// Bytes arrived. `Error` closes the connection (`Receive`, `ECANCELED`).
     fn on_receive(&self, client: &S, id: ConnId, data: &[u8]) -> HandleResult {
         let _ = (client, id, data);
+        HandleResult::Ok
+    }
+
+    /// PULL only: bytes arrived and `len` bytes are now buffered in total; take them with
+    /// `fetch` / `peek`. `Error` closes the connection (`Receive`, `ECANCELED`).
+    fn on_pull_receive(&self, client: &S, id: ConnId, len: usize) -> HandleResult {
+        let _ = (client, id, len);
         HandleResult::Ok
     }
 

@@ -2,7 +2,7 @@
 
 /// Which receive model a component uses (a type parameter of every component).
 ///
-/// Sealed: the models are [`Push`] here; PULL and PACK join them as their own types.
+/// Sealed: the models are [`Push`], [`Pull`] and [`Pack`].
 pub trait Model: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     const KIND: ModelKind;
@@ -12,17 +12,46 @@ pub trait Model: sealed::Sealed + Send + Sync + 'static {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelKind {
     Push,
+    Pull,
+    Pack,
 }
 
 /// PUSH: every chunk read from the socket is handed to `on_receive` as it arrives.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Push;
 
+/// PULL: received bytes are buffered; `on_pull_receive` reports how many are buffered in
+/// total and the application takes them with `fetch` / `peek`.
+///
+/// The buffer is bounded by `pull_buffer_limit`: while it holds that much, the connection is
+/// not read (TCP flow control slows the peer) until `fetch` brings it below the limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pull;
+
+/// PACK: every `on_receive` is one whole packet, framed on the wire with HP-Socket's 4-byte
+/// header (22-bit length, 10-bit flag); `send` adds the header and `send_packets` sends its
+/// buffers as one packet.
+///
+/// A header with another flag or a length of 0 / above `max_pack_size` closes that
+/// connection with `SocketOperation::Receive` and `EBADMSG` (flag) or `EMSGSIZE` (length).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pack;
+
 impl Model for Push {
     const KIND: ModelKind = ModelKind::Push;
+}
+
+impl Model for Pull {
+    const KIND: ModelKind = ModelKind::Pull;
+}
+
+impl Model for Pack {
+    const KIND: ModelKind = ModelKind::Pack;
 }
 
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Push {}
+    impl Sealed for super::Pull {}
+    impl Sealed for super::Pack {}
 }

@@ -23,6 +23,8 @@ use slab::Slab;
 
 use crate::component::Owner;
 use crate::conn::{now_ms, Conn};
+use crate::model::ModelKind;
+use crate::pack::Flow;
 use crate::sendq::MAX_IOV;
 use crate::types::{HandleResult, SocketOperation};
 
@@ -179,6 +181,14 @@ impl Pool {
             }
         }
     }
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Step {
+    /// Keep reading.
+    Go,
+    /// The connection closed or paused: stop reading it.
+    Stop,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
@@ -348,9 +358,31 @@ impl Worker {
         if self.buf.len() < size {
             self.buf.resize(size, 0);
         }
+        let model = conn.settings.model;
         for _ in 0..MAX_READS {
             if conn.paused.load(Ordering::Acquire) {
                 return;
+            }
+            match model {
+                // Packets held back by a pause inside on_receive go out before new reads.
+                ModelKind::Pack if conn.framer.lock().buffered() > 0 => {
+                    match self.deliver(token, &conn, &[]) {
+                        Step::Go => {}
+                        Step::Stop => return,
+                    }
+                    if conn.paused.load(Ordering::Acquire) {
+                        return;
+                    }
+                }
+                ModelKind::Pull if conn.pull.lock().len() >= conn.settings.pull_limit => {
+                    // Full: stop reading until fetch makes room (it resumes us).
+                    conn.rx_full.store(true, Ordering::Release);
+                    if conn.pull.lock().len() >= conn.settings.pull_limit {
+                        return;
+                    }
+                    conn.rx_full.store(false, Ordering::Release);
+                }
+                _ => {}
             }
             match (&conn.stream).read(&mut self.buf[..size]) {
                 Ok(0) => {
@@ -359,11 +391,10 @@ impl Worker {
                 }
                 Ok(n) => {
                     conn.mark_received(self.now);
-                    if conn.owner.fire_receive(conn.id, &self.buf[..n]) == HandleResult::Error {
-                        self.close(token, SocketOperation::Receive, libc::ECANCELED);
-                        return;
-                    }
-                    if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
+                    let buf = std::mem::take(&mut self.buf);
+                    let step = self.deliver(token, &conn, &buf[..n]);
+                    self.buf = buf;
+                    if step == Step::Stop {
                         return;
                     }
                     if n < size {
@@ -385,6 +416,46 @@ impl Worker {
             }
         }
         self.ready.push(token);
+    }
+
+    /// Hands received bytes to the application through the connection's receive model.
+    fn deliver(&mut self, token: usize, conn: &Arc<Conn>, data: &[u8]) -> Step {
+        let id = conn.id;
+        let failed = match conn.settings.model {
+            ModelKind::Push => (conn.owner.fire_receive(id, data) == HandleResult::Error)
+                .then_some(libc::ECANCELED),
+            ModelKind::Pull => {
+                let total = conn.pull.lock().append(data);
+                (conn.owner.fire_pull_receive(id, total) == HandleResult::Error)
+                    .then_some(libc::ECANCELED)
+            }
+            ModelKind::Pack => {
+                let mut refused = false;
+                let r = conn.framer.lock().push(data, |packet| {
+                    refused = conn.owner.fire_receive(id, packet) == HandleResult::Error;
+                    if refused
+                        || conn.paused.load(Ordering::Acquire)
+                        || conn.attention.load(Ordering::Acquire)
+                    {
+                        Flow::Hold
+                    } else {
+                        Flow::Continue
+                    }
+                });
+                match r {
+                    Err(e) => Some(e.errno()),
+                    Ok(_) => refused.then_some(libc::ECANCELED),
+                }
+            }
+        };
+        if let Some(err) = failed {
+            self.close(token, SocketOperation::Receive, err);
+            return Step::Stop;
+        }
+        if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
+            return Step::Stop;
+        }
+        Step::Go
     }
 
     fn on_writable(&mut self, token: usize) {

@@ -11,13 +11,15 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use crate::component::{
     apply_conn_options, apply_reuse, conn_ops, parse_ip, state_ops, Core, IdSource, Owner,
 };
-use crate::config::{common_properties, multi_properties, properties};
+use crate::config::{
+    common_properties, multi_properties, pack_properties, properties, pull_properties,
+};
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
-use crate::model::{Model, Push};
+use crate::model::{Model, Pack, Pull, Push};
 use crate::reactor::{on_worker_thread, AdoptKind, Cmd, Pool};
-use crate::types::{ConnId, HandleResult, SocketOperation};
+use crate::types::{ConnId, FetchResult, HandleResult, SocketOperation};
 
 /// A TCP server: listens on one address, accepts many connections and spreads them over its
 /// worker threads. `M` is the receive model. Cloning gives another handle to the same server.
@@ -45,6 +47,10 @@ pub struct Server<M: Model = Push> {
 
 /// HP-Socket's PUSH server.
 pub type TcpServer = Server<Push>;
+/// HP-Socket's PULL server.
+pub type TcpPullServer = Server<Pull>;
+/// HP-Socket's PACK server.
+pub type TcpPackServer = Server<Pack>;
 
 struct Inner<M: Model> {
     core: Core,
@@ -66,7 +72,7 @@ impl<M: Model> Server<M> {
     pub fn new(listener: impl ServerListener<Server<M>>) -> Self {
         Server {
             inner: Arc::new(Inner {
-                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true),
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND),
                 listener: Box::new(listener),
                 listen_addr: Mutex::new(None),
                 _model: PhantomData,
@@ -206,6 +212,10 @@ impl<M: Model> Owner for Server<M> {
         self.inner.listener.on_receive(self, id, data)
     }
 
+    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
+        self.inner.listener.on_pull_receive(self, id, len)
+    }
+
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
         self.inner.listener.on_close(self, id, op, err);
     }
@@ -235,4 +245,24 @@ impl<M: Model> Owner for Server<M> {
         core.table.insert(conn.clone());
         worker.post(Cmd::Adopt(conn, AdoptKind::Accepted));
     }
+}
+
+impl Server<Pull> {
+    /// Moves exactly `buf.len()` buffered bytes of connection `id` into `buf`:
+    /// `LengthTooLong` (nothing taken) when fewer are buffered, `DataNotFound` for an unknown
+    /// or closed connection.
+    pub fn fetch(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
+        self.core().fetch(id, buf, true)
+    }
+
+    /// Like [`fetch`](Self::fetch) but leaves the bytes buffered.
+    pub fn peek(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
+        self.core().fetch(id, buf, false)
+    }
+
+    pull_properties!();
+}
+
+impl Server<Pack> {
+    pack_properties!();
 }
