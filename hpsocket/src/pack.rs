@@ -303,7 +303,7 @@ mod tests {
             let mut deliver = |p: &[u8]| {
                 got.push(p.to_vec());
                 n += 1;
-                if hold_every > 0 && n % hold_every == 0 { Flow::Hold } else { Flow::Continue }
+                if hold_every > 0 && n.is_multiple_of(hold_every) { Flow::Hold } else { Flow::Continue }
             };
             for chunk in split(&wire, &cuts) {
                 let mut r = f.push(&chunk, &mut deliver).unwrap();

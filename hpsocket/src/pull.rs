@@ -81,12 +81,10 @@ mod tests {
             let mut b = PullBuffer::default();
             let mut sent = Vec::new();
             let mut got = Vec::new();
-            let mut i = 0;
-            for c in &chunks {
+            for (i, c) in chunks.iter().enumerate() {
                 b.append(c);
                 sent.extend_from_slice(c);
                 let (n, peek_first) = asks[i % asks.len()];
-                i += 1;
                 let mut out = vec![0u8; n];
                 if peek_first {
                     let before = b.len();
