@@ -8,7 +8,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    conn_ops, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
+    conn_ops, guard, must_not_block, open_connection, parse_ip, state_ops, ConnectSpec, Core,
+    IdSource, Owner,
 };
 use crate::config::{
     common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
@@ -17,7 +18,7 @@ use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::AgentListener;
 use crate::model::{Model, Pack, Pull, Push};
-use crate::reactor::{on_worker_thread, Pool};
+use crate::reactor::Pool;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
 /// Options of one [`Agent::connect_with`] call.
@@ -164,12 +165,13 @@ impl<M: Model> Agent<M> {
             &cfg,
             id,
             spec,
-            |sock| l.on_prepare_connect(self, id, sock),
+            |sock| guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock)),
             |conn| {
-                if l.on_connect(self, conn.id) == HandleResult::Error {
+                if guard(HandleResult::Error, || l.on_connect(self, conn.id)) == HandleResult::Error
+                {
                     return HandleResult::Error;
                 }
-                l.on_handshake(self, conn.id)
+                guard(HandleResult::Error, || l.on_handshake(self, conn.id))
             },
         )?;
         Ok(id)
@@ -179,14 +181,14 @@ impl<M: Model> Agent<M> {
     /// ends the workers. Inside a callback it starts the stop and returns at once (see
     /// [`Server::stop`](crate::Server::stop)).
     pub fn stop(&self) -> Result<()> {
-        self.core().begin_stop()?;
+        self.core().begin_stop(false)?;
         let me = self.clone();
         let finish = move || {
             me.core().complete_stop(|| {
-                me.inner.listener.on_shutdown(&me);
+                guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
-        if on_worker_thread() {
+        if must_not_block() {
             std::thread::Builder::new()
                 .name("hps-stop".into())
                 .spawn(finish)
@@ -226,27 +228,39 @@ impl<M: Model> Owner for Agent<M> {
     }
 
     fn fire_connect(&self, conn: &Conn) -> HandleResult {
-        self.inner.listener.on_connect(self, conn.id)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_connect(self, conn.id)
+        })
     }
 
     fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        self.inner.listener.on_handshake(self, id)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_handshake(self, id)
+        })
     }
 
     fn fire_send(&self, id: ConnId, data: &[u8]) {
-        self.inner.listener.on_send(self, id, data);
+        guard((), || {
+            self.inner.listener.on_send(self, id, data);
+        })
     }
 
     fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        self.inner.listener.on_receive(self, id, data)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_receive(self, id, data)
+        })
     }
 
     fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        self.inner.listener.on_pull_receive(self, id, len)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_pull_receive(self, id, len)
+        })
     }
 
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        self.inner.listener.on_close(self, id, op, err);
+        guard((), || {
+            self.inner.listener.on_close(self, id, op, err);
+        })
     }
 }
 

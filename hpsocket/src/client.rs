@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::component::{open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner};
+use crate::component::{
+    guard, must_not_block, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
+};
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
 };
@@ -15,7 +17,7 @@ use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::{Model, Pack, Pull, Push};
-use crate::reactor::{on_worker_thread, Pool};
+use crate::reactor::Pool;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
 /// A TCP client: one connection to one server. `M` is the receive model.
@@ -133,13 +135,15 @@ impl<M: Model> Client<M> {
                 &cfg,
                 id,
                 spec,
-                |sock| l.on_prepare_connect(self, id, sock),
+                |sock| guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock)),
                 |conn| {
                     self.core().set_state(ServiceState::Started);
-                    if l.on_connect(self, conn.id) == HandleResult::Error {
+                    if guard(HandleResult::Error, || l.on_connect(self, conn.id))
+                        == HandleResult::Error
+                    {
                         return HandleResult::Error;
                     }
-                    l.on_handshake(self, conn.id)
+                    guard(HandleResult::Error, || l.on_handshake(self, conn.id))
                 },
             )?;
             if !async_connect {
@@ -155,10 +159,11 @@ impl<M: Model> Client<M> {
     /// it starts the close and returns at once.
     pub fn stop(&self) -> Result<()> {
         let core = self.core();
-        core.begin_stop()?;
+        core.begin_stop(true)?;
         if core.table.len() == 0 {
+            core.release();
             core.set_state(ServiceState::Stopped);
-        } else if !on_worker_thread() {
+        } else if !must_not_block() {
             core.wait(None);
         }
         Ok(())
@@ -272,38 +277,53 @@ impl<M: Model> Owner for Client<M> {
     }
 
     fn fire_connect(&self, conn: &Conn) -> HandleResult {
-        {
-            // Async connect done: Starting → Started (unless a stop is under way).
-            if self.core().state() == ServiceState::Starting {
-                self.core().set_state(ServiceState::Started);
+        guard(HandleResult::Error, || {
+            {
+                // Async connect done: Starting → Started (unless a stop is under way).
+                if self.core().state() == ServiceState::Starting {
+                    self.core().set_state(ServiceState::Started);
+                }
             }
-        }
-        self.inner.listener.on_connect(self, conn.id)
+            self.inner.listener.on_connect(self, conn.id)
+        })
     }
 
     fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        self.inner.listener.on_handshake(self, id)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_handshake(self, id)
+        })
     }
 
     fn fire_send(&self, id: ConnId, data: &[u8]) {
-        self.inner.listener.on_send(self, id, data);
+        guard((), || {
+            self.inner.listener.on_send(self, id, data);
+        })
     }
 
     fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        self.inner.listener.on_receive(self, id, data)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_receive(self, id, data)
+        })
     }
 
     fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        self.inner.listener.on_pull_receive(self, id, len)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_pull_receive(self, id, len)
+        })
     }
 
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        self.inner.listener.on_close(self, id, op, err);
+        guard((), || {
+            self.inner.listener.on_close(self, id, op, err);
+        })
     }
 
     fn closed(&self, conn: &Conn) {
         let core = self.core();
         core.table.remove(conn.id);
+        // The connection is the client's whole life: drop the self-reference taken at
+        // start so the client can be freed, then report it stopped.
+        core.release();
         core.set_state(ServiceState::Stopped);
     }
 }

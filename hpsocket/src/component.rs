@@ -19,6 +19,42 @@ use crate::types::{
     SocketOperation,
 };
 
+thread_local! {
+    static IN_CALLBACK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// True while this thread runs a listener callback: a blocking wait here (in `stop`) could
+/// wait for this very callback to return.
+pub(crate) fn in_callback() -> bool {
+    IN_CALLBACK.with(|c| c.get() > 0)
+}
+
+/// True where `stop` must not block: inside a callback or on any worker thread.
+pub(crate) fn must_not_block() -> bool {
+    in_callback() || crate::reactor::on_worker_thread()
+}
+
+/// Runs a listener callback: marks the thread as inside a callback and turns a panic into
+/// `on_panic` (logged), so a faulty callback closes its connection instead of killing a
+/// worker and stalling every connection on it.
+pub(crate) fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
+    IN_CALLBACK.with(|c| c.set(c.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_CALLBACK.with(|c| c.set(c.get() - 1));
+    match r {
+        Ok(v) => v,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
+            tracing::error!("listener callback panicked: {msg}");
+            on_panic
+        }
+    }
+}
+
 /// How the reactor reaches a component: its shared core and its listener's events.
 pub(crate) trait Owner: Send + Sync + 'static {
     fn core(&self) -> &Core;
@@ -185,16 +221,25 @@ impl Core {
         self.owner.read().clone()
     }
 
+    /// Drops the component's self-reference (taken at start), so a stopped component can be
+    /// freed.
+    pub fn release(&self) {
+        *self.owner.write() = None;
+        *self.pool.write() = None;
+    }
+
     pub fn settings(&self) -> ConnSettings {
         *self.settings.read()
     }
 
     /// Started (or Starting) → Stopping; stops accepting and asks every connection to close
     /// gracefully.
-    pub fn begin_stop(&self) -> Result<()> {
+    pub fn begin_stop(&self, allow_starting: bool) -> Result<()> {
         {
             let mut st = self.state.lock();
-            if !matches!(*st, ServiceState::Started | ServiceState::Starting) {
+            let ok =
+                *st == ServiceState::Started || (allow_starting && *st == ServiceState::Starting);
+            if !ok {
                 let e = Error::IllegalState("not started");
                 drop(st);
                 self.record_error(&e);
@@ -217,12 +262,9 @@ impl Core {
     /// `on_shutdown` event) and marks the component stopped.
     pub fn complete_stop(&self, shutdown: impl FnOnce()) {
         self.table.wait_empty();
-        if self.owns_pool {
-            if let Some(pool) = self.pool.write().take() {
-                pool.shutdown();
-            }
-        } else {
-            *self.pool.write() = None;
+        let pool = self.pool.write().take();
+        if let (Some(pool), true) = (pool, self.owns_pool) {
+            pool.shutdown();
         }
         shutdown();
         *self.owner.write() = None;
@@ -500,6 +542,19 @@ pub(crate) fn open_connection(
         core.settings(),
     );
     core.table.insert(conn.clone());
+    // Re-check after inserting: a stop that began meanwhile did not see this connection.
+    let refused = if !core.is_accepting() {
+        Some(Error::IllegalState("component is stopping"))
+    } else if core.table.len() > cfg.max_connection_count as usize {
+        Some(Error::ConnectionLimit(cfg.max_connection_count))
+    } else {
+        None
+    };
+    if let Some(e) = refused {
+        conn.tx.lock().closed = true;
+        core.table.remove(id);
+        return Err(e);
+    }
     if let Some(err) = early_error {
         conn.request_close(CloseReq {
             op: SocketOperation::Connect,

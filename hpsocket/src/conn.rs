@@ -44,6 +44,28 @@ pub(crate) struct Tx {
     pub blocked: bool,
     pub close: Option<CloseReq>,
     pub closed: bool,
+    /// Bytes written and not yet reported through `on_send`, in write order. Recorded under
+    /// this lock by whichever thread wrote, fired by the worker between callbacks.
+    notes: std::collections::VecDeque<Vec<u8>>,
+    notes_bytes: usize,
+}
+
+impl Tx {
+    pub fn add_note(&mut self, note: Vec<u8>) {
+        self.notes_bytes += note.len();
+        self.notes.push_back(note);
+    }
+
+    pub fn take_note(&mut self) -> Option<Vec<u8>> {
+        let n = self.notes.pop_front()?;
+        self.notes_bytes -= n.len();
+        Some(n)
+    }
+
+    pub fn take_all_notes(&mut self) {
+        self.notes.clear();
+        self.notes_bytes = 0;
+    }
 }
 
 /// Per-connection settings copied from the component's configuration at creation, so the hot
@@ -117,6 +139,8 @@ impl Conn {
                 blocked: false,
                 close: None,
                 closed: false,
+                notes: Default::default(),
+                notes_bytes: 0,
             }),
             attention: AtomicBool::new(false),
             paused: AtomicBool::new(false),
@@ -156,6 +180,9 @@ impl Conn {
 
     /// Fetches (or peeks) PULL data; lifts the read stop once the buffer is below its limit.
     pub fn fetch(self: &Arc<Self>, out: &mut [u8], consume: bool) -> FetchResult {
+        if self.tx.lock().closed {
+            return FetchResult::DataNotFound;
+        }
         let (r, left) = {
             let mut p = self.pull.lock();
             let r = if consume { p.fetch(out) } else { p.peek(out) };
@@ -173,6 +200,7 @@ impl Conn {
 
     fn send_raw(self: &Arc<Self>, bufs: &[&[u8]], total: usize) -> Result<()> {
         let mut written = 0usize;
+        let mut notify = false;
         let mut failure = None;
         {
             let mut tx = self.tx.lock();
@@ -182,7 +210,8 @@ impl Conn {
             if tx.close.is_some() {
                 return Err(Error::ConnectionClosing(self.id));
             }
-            let pending = tx.q.len();
+            // Unreported on_send copies count too, so memory stays within the bound.
+            let pending = tx.q.len() + tx.notes_bytes;
             if pending + total > self.settings.max_pending {
                 return Err(Error::SendQueueFull {
                     id: self.id,
@@ -207,6 +236,18 @@ impl Conn {
                 self.kick();
                 return Err(Error::Io(e));
             }
+            if written > 0 && self.owner.wants_send_events() {
+                let mut note = Vec::with_capacity(written);
+                for b in bufs {
+                    let n = b.len().min(written - note.len());
+                    note.extend_from_slice(&b[..n]);
+                    if note.len() == written {
+                        break;
+                    }
+                }
+                tx.add_note(note);
+                notify = true;
+            }
             if written < total {
                 tx.blocked = true;
                 let mut skip = written;
@@ -220,36 +261,11 @@ impl Conn {
                 }
             }
         }
-        if written > 0 {
-            self.notify_sent(bufs, written);
+        if notify {
+            // The worker fires on_send after the current callback, never nested in it.
+            self.kick();
         }
         Ok(())
-    }
-
-    /// Reports `written` leading bytes of `bufs` through `on_send`, on the worker thread.
-    fn notify_sent(self: &Arc<Self>, bufs: &[&[u8]], mut written: usize) {
-        if self.worker.is_current() {
-            for b in bufs {
-                if written == 0 {
-                    break;
-                }
-                let n = b.len().min(written);
-                self.owner.fire_send(self.id, &b[..n]);
-                written -= n;
-            }
-        } else if self.owner.wants_send_events() {
-            // Another thread wrote: hand the event to the worker so this connection's
-            // callbacks stay serialized.
-            let mut data = Vec::with_capacity(written);
-            for b in bufs {
-                let n = b.len().min(written - data.len());
-                data.extend_from_slice(&b[..n]);
-                if data.len() == written {
-                    break;
-                }
-            }
-            self.worker.post(Cmd::Sent(self.clone(), data));
-        }
     }
 
     /// Asks the worker to close this connection (first request wins, a forced one upgrades a

@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use slab::Slab;
 
 use crate::component::Owner;
-use crate::conn::{now_ms, Conn};
+use crate::conn::{now_ms, CloseReq, Conn};
 use crate::model::ModelKind;
 use crate::pack::Flow;
 use crate::sendq::MAX_IOV;
@@ -55,8 +55,6 @@ pub(crate) enum Cmd {
     Listen(mio::net::TcpListener, Arc<dyn Owner>),
     Unlisten(Arc<dyn Owner>),
     Kick(Arc<Conn>),
-    /// Another thread wrote these bytes directly: fire `on_send` here.
-    Sent(Arc<Conn>, Vec<u8>),
     Exit,
 }
 
@@ -114,7 +112,6 @@ impl Pool {
                 timers: BinaryHeap::new(),
                 ready: Vec::new(),
                 buf: Vec::new(),
-                sent: Vec::new(),
                 now: now_ms(),
             };
             let spawned = std::thread::Builder::new()
@@ -195,6 +192,7 @@ enum Step {
 enum TimerKind {
     Connect,
     CloseFlush,
+    Accept,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -209,6 +207,9 @@ struct ConnEntry {
     conn: Arc<Conn>,
     connecting: bool,
     flush_timer: bool,
+    /// The peer's EOF (or an error) was reported: a short read no longer proves the socket
+    /// is drained, so reads go on until EOF.
+    read_closed: bool,
 }
 
 enum Entry {
@@ -225,7 +226,6 @@ struct Worker {
     /// Connections that stopped reading at `MAX_READS` and still have data.
     ready: Vec<usize>,
     buf: Vec<u8>,
-    sent: Vec<u8>,
     now: u64,
 }
 
@@ -242,7 +242,7 @@ impl Worker {
         CURRENT.with(|c| c.set(self.shared.uid));
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = if !self.ready.is_empty() {
+            let timeout = if !self.ready.is_empty() || !self.rx.is_empty() {
                 Some(Duration::ZERO)
             } else {
                 self.timers
@@ -274,6 +274,11 @@ impl Worker {
                 }
             }
             self.fire_timers();
+            // Callbacks fired from the ready list or timers may have posted to this worker
+            // without a wake-up.
+            if !self.drain_commands() {
+                break;
+            }
         }
         // Components close their connections before ending the pool; whatever is left (a
         // component that was dropped while started) is closed without events.
@@ -298,6 +303,11 @@ impl Worker {
         };
         if connecting && !self.finish_connect(token) {
             return;
+        }
+        if ev.is_read_closed() || ev.is_error() {
+            if let Some(Entry::Conn(e)) = self.slab.get_mut(token) {
+                e.read_closed = true;
+            }
         }
         if ev.is_writable() || ev.is_error() || ev.is_write_closed() {
             self.on_writable(token);
@@ -352,6 +362,10 @@ impl Worker {
         }
     }
 
+    fn read_closed(&self, token: usize) -> bool {
+        matches!(self.slab.get(token), Some(Entry::Conn(e)) if e.read_closed)
+    }
+
     fn on_readable(&mut self, token: usize) {
         let Some(conn) = self.conn(token) else { return };
         let size = conn.settings.buffer_size;
@@ -397,8 +411,10 @@ impl Worker {
                     if step == Step::Stop {
                         return;
                     }
-                    if n < size {
+                    if n < size && !self.read_closed(token) {
                         // Short read: the socket is drained; the next arrival is a new edge.
+                        // (Not so once EOF was reported with the data: that edge is spent,
+                        // so read on until the EOF itself.)
                         return;
                     }
                 }
@@ -430,21 +446,36 @@ impl Worker {
                     .then_some(libc::ECANCELED)
             }
             ModelKind::Pack => {
-                let mut refused = false;
-                let r = conn.framer.lock().push(data, |packet| {
-                    refused = conn.owner.fire_receive(id, packet) == HandleResult::Error;
-                    if refused
-                        || conn.paused.load(Ordering::Acquire)
-                        || conn.attention.load(Ordering::Acquire)
-                    {
-                        Flow::Hold
-                    } else {
-                        Flow::Continue
+                let mut input = data;
+                loop {
+                    let mut refused = false;
+                    let r = conn.framer.lock().push(input, |packet| {
+                        refused = conn.owner.fire_receive(id, packet) == HandleResult::Error;
+                        if refused
+                            || conn.paused.load(Ordering::Acquire)
+                            || conn.attention.load(Ordering::Acquire)
+                        {
+                            Flow::Hold
+                        } else {
+                            Flow::Continue
+                        }
+                    });
+                    match r {
+                        Err(e) => break Some(e.errno()),
+                        Ok(_) if refused => break Some(libc::ECANCELED),
+                        Ok(Flow::Continue) => break None,
+                        Ok(Flow::Hold) => {
+                            // Held for a request made inside the callback: carry it out, then
+                            // deliver the rest unless paused (no new edge would bring them).
+                            if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
+                                return Step::Stop;
+                            }
+                            if conn.paused.load(Ordering::Acquire) {
+                                return Step::Stop;
+                            }
+                            input = &[];
+                        }
                     }
-                });
-                match r {
-                    Err(e) => Some(e.errno()),
-                    Ok(_) => refused.then_some(libc::ECANCELED),
                 }
             }
         };
@@ -461,7 +492,6 @@ impl Worker {
     fn on_writable(&mut self, token: usize) {
         let Some(conn) = self.conn(token) else { return };
         let notify = conn.owner.wants_send_events();
-        self.sent.clear();
         let mut failed = None;
         let graceful_done;
         {
@@ -474,7 +504,15 @@ impl Worker {
                         failed = Some(libc::EPIPE);
                         break;
                     }
-                    Ok(n) => tx.q.advance(n, notify.then_some(&mut self.sent)),
+                    Ok(n) => {
+                        if notify {
+                            let mut note = Vec::with_capacity(n);
+                            tx.q.advance(n, Some(&mut note));
+                            tx.add_note(note);
+                        } else {
+                            tx.q.advance(n, None);
+                        }
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -488,15 +526,23 @@ impl Worker {
             }
             graceful_done = tx.q.is_empty() && tx.close.is_some_and(|c| c.graceful);
         }
-        if !self.sent.is_empty() {
-            let sent = std::mem::take(&mut self.sent);
-            conn.owner.fire_send(conn.id, &sent);
-            self.sent = sent;
-        }
+        self.fire_notes(&conn);
         if let Some(err) = failed {
             self.close(token, SocketOperation::Send, err);
         } else if graceful_done {
             self.attend(token);
+        }
+    }
+
+    /// Fires `on_send` for writes recorded on the connection, in write order, outside its
+    /// lock (so `on_send` never nests inside another callback of the connection).
+    fn fire_notes(&mut self, conn: &Arc<Conn>) {
+        loop {
+            let note = conn.tx.lock().take_note();
+            match note {
+                Some(n) => conn.owner.fire_send(conn.id, &n),
+                None => return,
+            }
         }
     }
 
@@ -508,6 +554,12 @@ impl Worker {
         };
         let conn = e.conn.clone();
         conn.attention.store(false, Ordering::Release);
+        if !e.connecting {
+            self.fire_notes(&conn);
+        }
+        let Some(Entry::Conn(e)) = self.slab.get_mut(token) else {
+            return false;
+        };
         let (req, queued) = {
             let tx = conn.tx.lock();
             (tx.close, tx.q.len())
@@ -539,10 +591,15 @@ impl Worker {
             unreachable!()
         };
         let conn = e.conn;
+        if !e.connecting {
+            // Writes that happened are reported before the close.
+            self.fire_notes(&conn);
+        }
         let dropped = {
             let mut tx = conn.tx.lock();
             tx.closed = true;
             tx.close = None;
+            tx.take_all_notes();
             tx.q.clear()
         };
         if dropped > 0 && op == SocketOperation::Close && err == 0 {
@@ -570,9 +627,15 @@ impl Worker {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    // EMFILE and friends: the pending connection stays in the backlog; retry
-                    // on the next event rather than spinning.
+                    // EMFILE and friends: the connection stays in the backlog and no new edge
+                    // will come for it; retry shortly instead of spinning.
                     tracing::warn!("accept failed: {e}");
+                    self.timers.push(Reverse(Timer {
+                        at: now_ms() + 100,
+                        token,
+                        id: 0,
+                        kind: TimerKind::Accept,
+                    }));
                     return;
                 }
             }
@@ -588,16 +651,25 @@ impl Worker {
             {
                 // Refused: no close event, as in HP-Socket.
                 conn.tx.lock().closed = true;
-                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
                 owner.closed(&conn);
+                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
                 return;
             }
         }
         let connecting = matches!(kind, AdoptKind::Connecting);
+        if !owner.core().is_accepting() {
+            // Connected while the component stops: close it like the others.
+            conn.request_close(CloseReq {
+                op: SocketOperation::Close,
+                err: 0,
+                graceful: true,
+            });
+        }
         let token = self.slab.insert(Entry::Conn(ConnEntry {
             conn: conn.clone(),
             connecting,
             flush_timer: false,
+            read_closed: false,
         }));
         conn.token.store(token, Ordering::Release);
         let fd = conn.stream.as_raw_fd();
@@ -627,7 +699,7 @@ impl Worker {
 
     /// Returns false on `Exit`.
     fn drain_commands(&mut self) -> bool {
-        self.shared.notified.store(false, Ordering::Release);
+        self.shared.notified.swap(false, Ordering::AcqRel);
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
                 Cmd::Adopt(conn, kind) => self.adopt(conn, kind),
@@ -667,12 +739,8 @@ impl Worker {
                         && self.attend(token)
                         && conn.resume.swap(false, Ordering::AcqRel)
                     {
+                        // Bytes (and an EOF) that arrived while paused raised no new edge.
                         self.on_readable(token);
-                    }
-                }
-                Cmd::Sent(conn, data) => {
-                    if !conn.tx.lock().closed {
-                        conn.owner.fire_send(conn.id, &data);
                     }
                 }
                 Cmd::Exit => return false,
@@ -688,6 +756,12 @@ impl Worker {
                 break;
             }
             let Reverse(t) = self.timers.pop().expect("peeked timer");
+            if t.kind == TimerKind::Accept {
+                if matches!(self.slab.get(t.token), Some(Entry::Listener(..))) {
+                    self.accept(t.token);
+                }
+                continue;
+            }
             let (live, connecting) = match self.slab.get(t.token) {
                 Some(Entry::Conn(e)) if e.conn.id.get() == t.id => (true, e.connecting),
                 _ => (false, false),
@@ -703,6 +777,7 @@ impl Worker {
                 TimerKind::CloseFlush => {
                     self.close(t.token, SocketOperation::Send, libc::ETIMEDOUT)
                 }
+                TimerKind::Accept => {}
             }
         }
     }

@@ -9,7 +9,8 @@ use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::component::{
-    apply_conn_options, apply_reuse, conn_ops, parse_ip, state_ops, Core, IdSource, Owner,
+    apply_conn_options, apply_reuse, conn_ops, guard, must_not_block, parse_ip, state_ops, Core,
+    IdSource, Owner,
 };
 use crate::config::{
     common_properties, multi_properties, pack_properties, properties, pull_properties,
@@ -18,7 +19,7 @@ use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::{Model, Pack, Pull, Push};
-use crate::reactor::{on_worker_thread, AdoptKind, Cmd, Pool};
+use crate::reactor::{AdoptKind, Cmd, Pool};
 use crate::types::{ConnId, FetchResult, HandleResult, SocketOperation};
 
 /// A TCP server: listens on one address, accepts many connections and spreads them over its
@@ -105,11 +106,11 @@ impl<M: Model> Server<M> {
             .map_err(Error::SocketCreate)?;
         apply_reuse(&sock, cfg.reuse_address_policy).map_err(Error::SocketBind)?;
         sock.bind(&addr.into()).map_err(Error::SocketBind)?;
-        if self
-            .inner
-            .listener
-            .on_prepare_listen(self, SockRef::from(&sock))
-            == HandleResult::Error
+        if guard(HandleResult::Error, || {
+            self.inner
+                .listener
+                .on_prepare_listen(self, SockRef::from(&sock))
+        }) == HandleResult::Error
         {
             return Err(Error::SocketPrepare);
         }
@@ -138,7 +139,7 @@ impl<M: Model> Server<M> {
     /// callback (any worker thread) it starts the stop and returns at once; the rest
     /// completes after the callback returns — use [`wait`](Self::wait) elsewhere to know when.
     pub fn stop(&self) -> Result<()> {
-        self.core().begin_stop()?;
+        self.core().begin_stop(false)?;
         if let Some(pool) = self.core().pool() {
             if let Some(owner) = self.core().owner() {
                 pool.first().post(Cmd::Unlisten(owner));
@@ -147,10 +148,10 @@ impl<M: Model> Server<M> {
         let me = self.clone();
         let finish = move || {
             me.core().complete_stop(|| {
-                me.inner.listener.on_shutdown(&me);
+                guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
-        if on_worker_thread() {
+        if must_not_block() {
             std::thread::Builder::new()
                 .name("hps-stop".into())
                 .spawn(finish)
@@ -195,29 +196,41 @@ impl<M: Model> Owner for Server<M> {
     }
 
     fn fire_accept(&self, conn: &Conn) -> HandleResult {
-        self.inner
-            .listener
-            .on_accept(self, conn.id, SockRef::from(&conn.stream))
+        guard(HandleResult::Error, || {
+            self.inner
+                .listener
+                .on_accept(self, conn.id, SockRef::from(&conn.stream))
+        })
     }
 
     fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        self.inner.listener.on_handshake(self, id)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_handshake(self, id)
+        })
     }
 
     fn fire_send(&self, id: ConnId, data: &[u8]) {
-        self.inner.listener.on_send(self, id, data);
+        guard((), || {
+            self.inner.listener.on_send(self, id, data);
+        })
     }
 
     fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        self.inner.listener.on_receive(self, id, data)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_receive(self, id, data)
+        })
     }
 
     fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        self.inner.listener.on_pull_receive(self, id, len)
+        guard(HandleResult::Error, || {
+            self.inner.listener.on_pull_receive(self, id, len)
+        })
     }
 
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        self.inner.listener.on_close(self, id, op, err);
+        guard((), || {
+            self.inner.listener.on_close(self, id, op, err);
+        })
     }
 
     fn accepted(&self, stream: mio::net::TcpStream, addr: SocketAddr) {

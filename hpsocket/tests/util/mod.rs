@@ -302,3 +302,175 @@ pub fn thread_count() -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// Listener impls for the PACK components: identical to PUSH (each receive is one packet).
+macro_rules! packet_listeners {
+    ($server:ty, $agent:ty, $client:ty) => {
+        impl ServerListener<$server> for L {
+            fn on_accept(&self, _s: &$server, id: ConnId, _sock: SockRef<'_>) -> HandleResult {
+                self.0.push(Ev::Accept(id));
+                hr(self.0.accept_result.load(Ordering::Relaxed))
+            }
+            fn on_receive(&self, s: &$server, id: ConnId, data: &[u8]) -> HandleResult {
+                if self.0.echo.load(Ordering::Relaxed) {
+                    s.send(id, data).expect("echo send");
+                }
+                self.0.received(id, data)
+            }
+            fn on_close(
+                &self,
+                _s: &$server,
+                id: ConnId,
+                op: SocketOperation,
+                e: i32,
+            ) -> HandleResult {
+                self.0.closed(id, op, e)
+            }
+            fn on_shutdown(&self, _s: &$server) -> HandleResult {
+                self.0.push(Ev::Shutdown);
+                HandleResult::Ok
+            }
+        }
+        impl AgentListener<$agent> for L {
+            fn on_connect(&self, _a: &$agent, id: ConnId) -> HandleResult {
+                self.0.push(Ev::Connect(id));
+                HandleResult::Ok
+            }
+            fn on_receive(&self, a: &$agent, id: ConnId, data: &[u8]) -> HandleResult {
+                if self.0.echo.load(Ordering::Relaxed) {
+                    a.send(id, data).expect("echo send");
+                }
+                self.0.received(id, data)
+            }
+            fn on_close(
+                &self,
+                _a: &$agent,
+                id: ConnId,
+                op: SocketOperation,
+                e: i32,
+            ) -> HandleResult {
+                self.0.closed(id, op, e)
+            }
+        }
+        impl ClientListener<$client> for L {
+            fn on_connect(&self, _c: &$client, id: ConnId) -> HandleResult {
+                self.0.push(Ev::Connect(id));
+                HandleResult::Ok
+            }
+            fn on_receive(&self, c: &$client, id: ConnId, data: &[u8]) -> HandleResult {
+                if self.0.echo.load(Ordering::Relaxed) {
+                    c.send(data).expect("echo send");
+                }
+                self.0.received(id, data)
+            }
+            fn on_close(
+                &self,
+                _c: &$client,
+                id: ConnId,
+                op: SocketOperation,
+                e: i32,
+            ) -> HandleResult {
+                self.0.closed(id, op, e)
+            }
+        }
+    };
+}
+packet_listeners!(TcpPackServer, TcpPackAgent, TcpPackClient);
+
+/// PULL listeners: record the reported totals; when echoing, fetch everything buffered and
+/// send it back (and keep it when `keep_data`).
+impl Recorder {
+    fn pulled(
+        &self,
+        id: ConnId,
+        len: usize,
+        fetch: impl FnOnce(&mut [u8]) -> FetchResult,
+    ) -> Option<Vec<u8>> {
+        self.push(Ev::Receive(id, len));
+        if !self.echo.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut buf = vec![0u8; len];
+        assert_eq!(fetch(&mut buf), FetchResult::Ok);
+        if self.keep_data.load(Ordering::Relaxed) {
+            self.data
+                .lock()
+                .entry(id)
+                .or_default()
+                .extend_from_slice(&buf);
+        }
+        Some(buf)
+    }
+}
+
+impl ServerListener<TcpPullServer> for L {
+    fn on_pull_receive(&self, s: &TcpPullServer, id: ConnId, len: usize) -> HandleResult {
+        if let Some(b) = self.0.pulled(id, len, |buf| s.fetch(id, buf)) {
+            s.send(id, &b).unwrap();
+        }
+        hr(self.0.receive_result.load(Ordering::Relaxed))
+    }
+    fn on_close(
+        &self,
+        _s: &TcpPullServer,
+        id: ConnId,
+        op: SocketOperation,
+        e: i32,
+    ) -> HandleResult {
+        self.0.closed(id, op, e)
+    }
+}
+
+impl AgentListener<TcpPullAgent> for L {
+    fn on_connect(&self, _a: &TcpPullAgent, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Connect(id));
+        HandleResult::Ok
+    }
+    fn on_pull_receive(&self, a: &TcpPullAgent, id: ConnId, len: usize) -> HandleResult {
+        if let Some(b) = self.0.pulled(id, len, |buf| a.fetch(id, buf)) {
+            a.send(id, &b).unwrap();
+        }
+        HandleResult::Ok
+    }
+    fn on_close(&self, _a: &TcpPullAgent, id: ConnId, op: SocketOperation, e: i32) -> HandleResult {
+        self.0.closed(id, op, e)
+    }
+}
+
+impl ClientListener<TcpPullClient> for L {
+    fn on_connect(&self, _c: &TcpPullClient, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Connect(id));
+        HandleResult::Ok
+    }
+    fn on_pull_receive(&self, c: &TcpPullClient, id: ConnId, len: usize) -> HandleResult {
+        if let Some(b) = self.0.pulled(id, len, |buf| c.fetch(buf)) {
+            c.send(&b).unwrap();
+        }
+        HandleResult::Ok
+    }
+    fn on_close(
+        &self,
+        _c: &TcpPullClient,
+        id: ConnId,
+        op: SocketOperation,
+        e: i32,
+    ) -> HandleResult {
+        self.0.closed(id, op, e)
+    }
+}
+
+/// HP-Socket PACK framing of one body, for raw-socket tests.
+pub fn pack_frame(flag: u16, body: &[u8]) -> Vec<u8> {
+    let mut v = (((flag as u32) << 22) | body.len() as u32)
+        .to_le_bytes()
+        .to_vec();
+    v.extend_from_slice(body);
+    v
+}
+
+/// Sum of the sizes of all receive events.
+pub fn received_total(evs: &[Ev]) -> usize {
+    evs.iter()
+        .map(|e| if let Ev::Receive(_, n) = e { *n } else { 0 })
+        .sum()
+}
