@@ -59,3 +59,82 @@ pub use types::{
     ConnId, FetchResult, HandleResult, ReuseAddressPolicy, SendPolicy, ServiceState, SocketError,
     SocketOperation,
 };
+
+/// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::pack::{Flow, Framer};
+    use crate::pull::PullBuffer;
+    use crate::FetchResult;
+
+    /// Feeds `data` to a PACK framer in pieces of the given sizes (cycled), holding after
+    /// every `hold_every`-th packet (0: never). Returns the packets delivered and the errno
+    /// of the framing error that stopped it, if any.
+    pub fn pack_chunked(
+        max: u32,
+        flag: u16,
+        data: &[u8],
+        cuts: &[usize],
+        hold_every: usize,
+    ) -> (Vec<Vec<u8>>, Option<i32>) {
+        let mut f = Framer::new(max, flag);
+        let mut out = Vec::new();
+        let mut n = 0usize;
+        let mut deliver = |p: &[u8]| {
+            out.push(p.to_vec());
+            n += 1;
+            if hold_every > 0 && n.is_multiple_of(hold_every) {
+                Flow::Hold
+            } else {
+                Flow::Continue
+            }
+        };
+        let mut rest = data;
+        let mut i = 0;
+        while !rest.is_empty() {
+            let k = cuts
+                .get(i % cuts.len().max(1))
+                .copied()
+                .unwrap_or(rest.len())
+                .clamp(1, rest.len());
+            i += 1;
+            let mut r = f.push(&rest[..k], &mut deliver);
+            rest = &rest[k..];
+            loop {
+                match r {
+                    Err(e) => return (out, Some(e.errno())),
+                    Ok(Flow::Hold) => r = f.push(&[], &mut deliver),
+                    Ok(Flow::Continue) => break,
+                }
+            }
+        }
+        (out, None)
+    }
+
+    /// The PULL buffer, for differential fuzzing against a plain byte vector.
+    #[derive(Default)]
+    pub struct Pull(PullBuffer);
+
+    impl Pull {
+        /// Appends bytes; returns the total buffered.
+        pub fn append(&mut self, b: &[u8]) -> usize {
+            self.0.append(b)
+        }
+        /// Fetch (`consume`) or peek exactly `out.len()` bytes.
+        pub fn take(&mut self, out: &mut [u8], consume: bool) -> FetchResult {
+            if consume {
+                self.0.fetch(out)
+            } else {
+                self.0.peek(out)
+            }
+        }
+        /// Bytes buffered.
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+        /// True when nothing is buffered.
+        pub fn is_empty(&self) -> bool {
+            self.0.len() == 0
+        }
+    }
+}
