@@ -195,9 +195,10 @@ fn on_send_is_not_nested_and_may_call_back_in() {
 /// A connect that races `stop()` either fails or is closed by the stop; it never outlives it.
 #[test]
 fn connect_racing_stop_never_outlives_it() {
-    struct Slow(Arc<AtomicBool>, Arc<AtomicBool>);
+    struct Slow(Arc<AtomicBool>, Arc<AtomicBool>, parking_lot::Mutex<mpsc::Sender<()>>);
     impl AgentListener for Slow {
         fn on_prepare_connect(&self, _a: &TcpAgent, _id: ConnId, _s: SockRef<'_>) -> HandleResult {
+            let _ = self.2.lock().send(());
             std::thread::sleep(Duration::from_millis(300)); // stop() runs meanwhile
             HandleResult::Ok
         }
@@ -216,11 +217,12 @@ fn connect_racing_stop_never_outlives_it() {
     let port = l.local_addr().unwrap().port();
     let shut = Arc::new(AtomicBool::new(false));
     let late = Arc::new(AtomicBool::new(false));
-    let agent = TcpAgent::new(Slow(shut.clone(), late.clone()));
+    let (tx, rx) = mpsc::channel();
+    let agent = TcpAgent::new(Slow(shut.clone(), late.clone(), parking_lot::Mutex::new(tx)));
     agent.start(None, false).unwrap();
     let a2 = agent.clone();
     let h = std::thread::spawn(move || a2.connect("127.0.0.1", port));
-    std::thread::sleep(Duration::from_millis(100));
+    rx.recv_timeout(LIMIT).unwrap(); // the connect is inside on_prepare_connect
     agent.stop().unwrap();
     let r = h.join().unwrap();
     assert!(matches!(r, Err(Error::IllegalState(_))), "{r:?}");
