@@ -1,0 +1,173 @@
+//! The `hps` binary end to end: demos start, echo and exit; pfm verifies every byte; bad
+//! arguments fail clearly.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn hps() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hps"))
+}
+
+/// Runs a command to completion within a bound.
+fn run(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("command did not finish: {cmd:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+struct Server(Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn server(model: &str, seconds: &str) -> Server {
+    let mut child = hps()
+        .args([
+            "server",
+            "--model",
+            model,
+            "--port",
+            "0",
+            "--seconds",
+            seconds,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Server(child, port)
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = run(hps().arg("--help"));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["server", "client", "agent", "pfm"] {
+        assert!(text.contains(sub), "{text}");
+    }
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message() {
+    let out = run(hps().args(["pfm", "--model", "nope"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value"));
+    let out = run(hps().args(["pfm", "--addr", "no-port-here", "--quiet"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
+    let out = run(hps().args(["pfm", "--connections", "0"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn pfm_with_tiny_parameters_verifies_every_byte() {
+    for model in ["push", "pull", "pack"] {
+        let out = run(hps().args([
+            "pfm", "--model", model, "-c", "5", "-r", "20", "-s", "100", "--quiet",
+        ]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{model}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // 5 connections × 20 rounds × 100 bytes, all verified, no errors.
+        assert!(text.contains("| 0 | 10000 |"), "{model}: {text}");
+    }
+}
+
+#[test]
+fn demos_echo_for_every_model_and_exit_cleanly() {
+    for model in ["push", "pull", "pack"] {
+        let mut srv = server(model, "20");
+        let port = srv.1.to_string();
+        let out = run(hps().args([
+            "client",
+            "--model",
+            model,
+            "--port",
+            &port,
+            "--messages",
+            "50",
+        ]));
+        assert!(
+            out.status.success(),
+            "{model} client: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("50 messages"));
+        let out = run(hps().args([
+            "agent",
+            "--model",
+            model,
+            "--port",
+            &port,
+            "--connections",
+            "5",
+            "--messages",
+            "20",
+        ]));
+        assert!(
+            out.status.success(),
+            "{model} agent: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("100 messages"));
+        // The server ends by itself when its time is up; here we stop it early.
+        let _ = srv.0.kill();
+        assert!(srv.0.wait().is_ok());
+    }
+    // A server with a short run stops on its own with status 0.
+    let mut srv = server("push", "0.5");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = srv.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+}
+
+#[test]
+fn client_against_a_closed_port_fails() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let out = run(hps().args(["client", "--port", &port, "--timeout", "5"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
+}
