@@ -195,7 +195,11 @@ fn on_send_is_not_nested_and_may_call_back_in() {
 /// A connect that races `stop()` either fails or is closed by the stop; it never outlives it.
 #[test]
 fn connect_racing_stop_never_outlives_it() {
-    struct Slow(Arc<AtomicBool>, Arc<AtomicBool>, parking_lot::Mutex<mpsc::Sender<()>>);
+    struct Slow(
+        Arc<AtomicBool>,
+        Arc<AtomicBool>,
+        parking_lot::Mutex<mpsc::Sender<()>>,
+    );
     impl AgentListener for Slow {
         fn on_prepare_connect(&self, _a: &TcpAgent, _id: ConnId, _s: SockRef<'_>) -> HandleResult {
             let _ = self.2.lock().send(());
@@ -218,7 +222,11 @@ fn connect_racing_stop_never_outlives_it() {
     let shut = Arc::new(AtomicBool::new(false));
     let late = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
-    let agent = TcpAgent::new(Slow(shut.clone(), late.clone(), parking_lot::Mutex::new(tx)));
+    let agent = TcpAgent::new(Slow(
+        shut.clone(),
+        late.clone(),
+        parking_lot::Mutex::new(tx),
+    ));
     agent.start(None, false).unwrap();
     let a2 = agent.clone();
     let h = std::thread::spawn(move || a2.connect("127.0.0.1", port));
