@@ -1,0 +1,432 @@
+//! Export generators shared by the server and agent families (same operations by
+//! connection ID), and by all roles (properties).
+
+use std::ffi::c_int;
+
+/// `WSABUF`: length first, then the pointer.
+#[repr(C)]
+pub struct WSABUF {
+    pub len: u32,
+    pub buf: *const u8,
+}
+
+/// Borrows a C buffer; NULL with a non-zero length, or a negative length, is an error.
+pub(crate) unsafe fn bytes<'a>(p: *const u8, len: c_int) -> Option<&'a [u8]> {
+    if len < 0 || (p.is_null() && len > 0) {
+        crate::set_errno(libc::EINVAL);
+        return None;
+    }
+    if len == 0 {
+        return Some(&[]);
+    }
+    Some(std::slice::from_raw_parts(p, len as usize))
+}
+
+pub(crate) unsafe fn wsabufs<'a>(p: *const WSABUF, count: c_int) -> Option<Vec<&'a [u8]>> {
+    if p.is_null() || count <= 0 {
+        crate::set_errno(libc::EINVAL);
+        return None;
+    }
+    let v = std::slice::from_raw_parts(p, count as usize);
+    v.iter().map(|w| bytes(w.buf, w.len as c_int)).collect()
+}
+
+/// Exports of the operations by connection ID, for one role (`$with` dispatches a handle to
+/// its component).
+macro_rules! conn_exports {
+    ($with:ident, $obj:ty;
+     $send:ident, $send_part:ident, $send_packets:ident, $pause:ident, $is_pause:ident,
+     $disconnect:ident, $disc_long:ident, $disc_silence:ident, $set_extra:ident,
+     $get_extra:ident, $pending:ident, $count:ident, $all_ids:ident, $connect_period:ident,
+     $silence_period:ident, $local:ident, $remote:ident, $is_connected:ident) => {
+        /// Sends `len` bytes on a connection (queued; FALSE + errno on failure).
+        #[no_mangle]
+        pub unsafe extern "C" fn $send(o: $obj, id: usize, p: *const u8, len: c_int) -> BOOL {
+            ffi!(FALSE, {
+                let Some(d) = bytes(p, len) else { return FALSE };
+                if d.is_empty() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| b(c.send(id, d)))
+            })
+        }
+
+        /// Sends `len` bytes starting at `offset`.
+        #[no_mangle]
+        pub unsafe extern "C" fn $send_part(
+            o: $obj,
+            id: usize,
+            p: *const u8,
+            len: c_int,
+            offset: c_int,
+        ) -> BOOL {
+            if offset < 0 || p.is_null() {
+                set_errno(libc::EINVAL);
+                return FALSE;
+            }
+            $send(o, id, p.add(offset as usize), len)
+        }
+
+        /// Sends several buffers as one ordered unit (PACK: one packet).
+        #[no_mangle]
+        pub unsafe extern "C" fn $send_packets(
+            o: $obj,
+            id: usize,
+            bufs: *const WSABUF,
+            count: c_int,
+        ) -> BOOL {
+            ffi!(FALSE, {
+                let Some(v) = wsabufs(bufs, count) else {
+                    return FALSE;
+                };
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| b(c.send_packets(id, &v)))
+            })
+        }
+
+        /// Pauses (TRUE) or resumes (FALSE) reading a connection.
+        #[no_mangle]
+        pub extern "C" fn $pause(o: $obj, id: usize, pause: BOOL) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| b(c.pause_receive(id, pause != 0)))
+            })
+        }
+
+        /// Whether reading a connection is paused.
+        #[no_mangle]
+        pub unsafe extern "C" fn $is_pause(o: $obj, id: usize, out: *mut BOOL) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                if out.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| match c.is_pause_receive(id) {
+                    Ok(v) => {
+                        *out = v as BOOL;
+                        TRUE
+                    }
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Disconnects a connection (graceful unless `force`).
+        #[no_mangle]
+        pub extern "C" fn $disconnect(o: $obj, id: usize, force: BOOL) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| b(c.disconnect(id, force != 0)))
+            })
+        }
+
+        /// Disconnects connections older than `period` ms.
+        #[no_mangle]
+        pub extern "C" fn $disc_long(o: $obj, period: u32, force: BOOL) -> BOOL {
+            ffi!(FALSE, {
+                let d = std::time::Duration::from_millis(period as u64);
+                $with!(
+                    o,
+                    FALSE,
+                    |c| b(c.disconnect_long_connections(d, force != 0))
+                )
+            })
+        }
+
+        /// Disconnects connections silent for `period` ms.
+        #[no_mangle]
+        pub extern "C" fn $disc_silence(o: $obj, period: u32, force: BOOL) -> BOOL {
+            ffi!(FALSE, {
+                let d = std::time::Duration::from_millis(period as u64);
+                $with!(o, FALSE, |c| b(
+                    c.disconnect_silence_connections(d, force != 0)
+                ))
+            })
+        }
+
+        /// Attaches a pointer-sized value to a connection.
+        #[no_mangle]
+        pub extern "C" fn $set_extra(o: $obj, id: usize, extra: *mut c_void) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| b(c.set_connection_extra(id, extra as usize)))
+            })
+        }
+
+        /// Reads the value attached to a connection.
+        #[no_mangle]
+        pub unsafe extern "C" fn $get_extra(o: $obj, id: usize, out: *mut *mut c_void) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                if out.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| match c.connection_extra(id) {
+                    Ok(v) => {
+                        *out = v as *mut c_void;
+                        TRUE
+                    }
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Bytes queued and not yet written on a connection.
+        #[no_mangle]
+        pub unsafe extern "C" fn $pending(o: $obj, id: usize, out: *mut c_int) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                if out.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| match c.pending_data_length(id) {
+                    Ok(v) => {
+                        *out = v.min(c_int::MAX as usize) as c_int;
+                        TRUE
+                    }
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Number of open connections.
+        #[no_mangle]
+        pub extern "C" fn $count(o: $obj) -> u32 {
+            ffi!(0, { $with!(o, 0, |c| c.connection_count() as u32) })
+        }
+
+        /// Copies the open connection IDs; `*count` is the capacity in, the number out.
+        #[no_mangle]
+        pub unsafe extern "C" fn $all_ids(o: $obj, ids: *mut usize, count: *mut u32) -> BOOL {
+            ffi!(FALSE, {
+                if count.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| {
+                    let all = c.all_connection_ids();
+                    let cap = *count as usize;
+                    *count = all.len() as u32;
+                    if ids.is_null() || cap == 0 || cap < all.len() {
+                        set_errno(libc::EINVAL);
+                        return FALSE;
+                    }
+                    for (i, id) in all.iter().enumerate() {
+                        *ids.add(i) = id.get();
+                    }
+                    TRUE
+                })
+            })
+        }
+
+        /// Milliseconds since a connection was established.
+        #[no_mangle]
+        pub unsafe extern "C" fn $connect_period(o: $obj, id: usize, out: *mut u32) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                if out.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| match c.connect_period(id) {
+                    Ok(d) => {
+                        *out = d.as_millis().min(u32::MAX as u128) as u32;
+                        TRUE
+                    }
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Milliseconds since a connection last received data.
+        #[no_mangle]
+        pub unsafe extern "C" fn $silence_period(o: $obj, id: usize, out: *mut u32) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                if out.is_null() {
+                    set_errno(libc::EINVAL);
+                    return FALSE;
+                }
+                $with!(o, FALSE, |c| match c.silence_period(id) {
+                    Ok(d) => {
+                        *out = d.as_millis().min(u32::MAX as u128) as u32;
+                        TRUE
+                    }
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Local address of a connection.
+        #[no_mangle]
+        pub unsafe extern "C" fn $local(
+            o: $obj,
+            id: usize,
+            buf: *mut c_char,
+            len: *mut c_int,
+            port: *mut u16,
+        ) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| match c.local_address(id) {
+                    Ok(a) => write_addr(a, buf, len, port),
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Remote address of a connection.
+        #[no_mangle]
+        pub unsafe extern "C" fn $remote(
+            o: $obj,
+            id: usize,
+            buf: *mut c_char,
+            len: *mut c_int,
+            port: *mut u16,
+        ) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else {
+                    set_errno(libc::EBADSLT);
+                    return FALSE;
+                };
+                $with!(o, FALSE, |c| match c.remote_address(id) {
+                    Ok(a) => write_addr(a, buf, len, port),
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Whether a connection is open.
+        #[no_mangle]
+        pub extern "C" fn $is_connected(o: $obj, id: usize) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = conn_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| c.is_connected(id) as BOOL)
+            })
+        }
+    };
+}
+pub(crate) use conn_exports;
+
+/// Conversions between property values and their C types.
+pub(crate) trait CVal<C> {
+    fn to_c(self) -> C;
+    fn from_c(c: C) -> Self;
+}
+
+impl CVal<u32> for u32 {
+    fn to_c(self) -> u32 {
+        self
+    }
+    fn from_c(c: u32) -> u32 {
+        c
+    }
+}
+
+impl CVal<u16> for u16 {
+    fn to_c(self) -> u16 {
+        self
+    }
+    fn from_c(c: u16) -> u16 {
+        c
+    }
+}
+
+impl CVal<c_int> for bool {
+    fn to_c(self) -> c_int {
+        self as c_int
+    }
+    fn from_c(c: c_int) -> bool {
+        c != 0
+    }
+}
+
+impl CVal<c_int> for hpsocket::SendPolicy {
+    fn to_c(self) -> c_int {
+        self as c_int
+    }
+    fn from_c(c: c_int) -> Self {
+        match c {
+            1 => hpsocket::SendPolicy::Safe,
+            2 => hpsocket::SendPolicy::Direct,
+            _ => hpsocket::SendPolicy::Pack,
+        }
+    }
+}
+
+impl CVal<c_int> for hpsocket::ReuseAddressPolicy {
+    fn to_c(self) -> c_int {
+        self as c_int
+    }
+    fn from_c(c: c_int) -> Self {
+        match c {
+            0 => hpsocket::ReuseAddressPolicy::None,
+            2 => hpsocket::ReuseAddressPolicy::AddrAndPort,
+            _ => hpsocket::ReuseAddressPolicy::AddrOnly,
+        }
+    }
+}
+
+/// Exports of getter / setter pairs. Setters return nothing, as in HP-Socket: a value that is
+/// out of range, or set while started, is ignored and errno says why.
+macro_rules! prop_exports {
+    ($with:ident, $obj:ty; $($get:ident / $set:ident: $ty:ty => $getter:ident / $setter:ident;)*) => {$(
+        /// Reads a property.
+        #[no_mangle]
+        pub extern "C" fn $get(o: $obj) -> $ty {
+            ffi!(Default::default(), {
+                $with!(o, Default::default(), |c| $crate::ops::CVal::<$ty>::to_c(c.$getter()))
+            })
+        }
+        /// Sets a property (ignored, with errno set, while started or out of range).
+        #[no_mangle]
+        pub extern "C" fn $set(o: $obj, v: $ty) {
+            ffi!((), {
+                $with!(o, (), |c| {
+                    if let Err(e) = c.$setter($crate::ops::CVal::<$ty>::from_c(v)) {
+                        set_errno(e.errno());
+                    }
+                })
+            })
+        }
+    )*};
+}
+pub(crate) use prop_exports;
