@@ -183,11 +183,15 @@ pub extern "C" fn HP_Client_Wait(h: H, ms: u32) -> BOOL {
 pub unsafe extern "C" fn HP_Client_Send(h: H, p: *const u8, len: c_int) -> BOOL {
     ffi!(FALSE, {
         let Some(d) = bytes(p, len) else { return FALSE };
-        if d.is_empty() {
-            set_errno(libc::EINVAL);
-            return FALSE;
-        }
-        with_cli!(h, FALSE, |c| b(c.send(d)))
+        // Empty sends fail: PACK says EMSGSIZE (from the library), the others EINVAL.
+        with_cli!(h, FALSE, |c| match (c.send(d), d.is_empty()) {
+            (Err(e), _) => fail(&e),
+            (Ok(()), true) => {
+                set_errno(libc::EINVAL);
+                FALSE
+            }
+            (Ok(()), false) => TRUE,
+        })
     })
 }
 

@@ -44,15 +44,19 @@ macro_rules! conn_exports {
         pub unsafe extern "C" fn $send(o: $obj, id: usize, p: *const u8, len: c_int) -> BOOL {
             ffi!(FALSE, {
                 let Some(d) = bytes(p, len) else { return FALSE };
-                if d.is_empty() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
                 let Some(id) = conn_id(id) else {
                     set_errno(libc::EBADSLT);
                     return FALSE;
                 };
-                $with!(o, FALSE, |c| b(c.send(id, d)))
+                // Empty sends fail: PACK says EMSGSIZE (from the library), the others EINVAL.
+                $with!(o, FALSE, |c| match (c.send(id, d), d.is_empty()) {
+                    (Err(e), _) => fail(&e),
+                    (Ok(()), true) => {
+                        set_errno(libc::EINVAL);
+                        FALSE
+                    }
+                    (Ok(()), false) => TRUE,
+                })
             })
         }
 
