@@ -12,7 +12,7 @@
 //! therefore accepted, range-checked and reported truthfully, but have no effect.
 
 use crate::error::{Error, Result};
-use crate::types::{ReuseAddressPolicy, SendPolicy};
+use crate::types::{OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy};
 
 /// The full set of properties of a TCP component. Components expose the subset that applies to
 /// their role through getters and setters; this struct is the snapshot taken at `start`.
@@ -28,6 +28,7 @@ pub(crate) struct Config {
     pub no_delay: bool,
     pub reuse_address_policy: ReuseAddressPolicy,
     pub send_policy: SendPolicy,
+    pub on_send_sync_policy: OnSendSyncPolicy,
     pub free_socket_obj_lock_time: u32,
     pub free_socket_obj_pool: u32,
     pub free_socket_obj_hold: u32,
@@ -67,6 +68,7 @@ impl Default for Config {
             no_delay: false,
             reuse_address_policy: ReuseAddressPolicy::AddrOnly,
             send_policy: SendPolicy::Pack,
+            on_send_sync_policy: OnSendSyncPolicy::None,
             free_socket_obj_lock_time: 20_000,
             free_socket_obj_pool: 600,
             free_socket_obj_hold: 600,
@@ -147,6 +149,9 @@ macro_rules! common_properties {
             /// Send policy (`SendPolicy`, default `Pack`); accepted for compatibility, every
             /// policy behaves the same (see [`SendPolicy`](crate::SendPolicy)).
             send_policy, set_send_policy: $crate::types::SendPolicy, |_v| true, "";
+            /// `on_send` synchronization policy (`OnSendSyncPolicy`, default `None`); accepted
+            /// for compatibility (see [`OnSendSyncPolicy`](crate::OnSendSyncPolicy)).
+            on_send_sync_policy, set_on_send_sync_policy: $crate::types::OnSendSyncPolicy, |_v| true, "";
         }
     };
 }

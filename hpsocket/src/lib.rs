@@ -56,8 +56,8 @@ pub use pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT}
 pub use server::{Server, TcpPackServer, TcpPullServer, TcpServer};
 pub use socket2::SockRef;
 pub use types::{
-    ConnId, FetchResult, HandleResult, ReuseAddressPolicy, SendPolicy, ServiceState, SocketError,
-    SocketOperation,
+    ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
+    ServiceState, SocketError, SocketOperation,
 };
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.

@@ -167,6 +167,22 @@ pub enum SendPolicy {
     Direct = 2,
 }
 
+/// When `on_send` is fired relative to other events (`En_HP_OnSendSyncPolicy`, HP-Socket 5.8).
+///
+/// Kept for compatibility: HP-Socket documents it as having no effect on Linux. Here `on_send`
+/// always fires on the connection's worker, in write order, between its other callbacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(i32)]
+pub enum OnSendSyncPolicy {
+    /// No synchronization (the default).
+    #[default]
+    None = 0,
+    /// Synchronized with `on_close`.
+    Close = 1,
+    /// Synchronized with `on_receive`.
+    Receive = 2,
+}
+
 /// Address-reuse policy for bound sockets (`En_HP_ReuseAddressPolicy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[repr(i32)]

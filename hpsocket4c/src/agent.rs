@@ -315,6 +315,7 @@ conn_exports!(with_agt, H;
     HP_Agent_GetLocalAddress, HP_Agent_GetRemoteAddress, HP_Agent_IsConnected);
 
 prop_exports!(with_agt, H;
+    HP_Agent_GetOnSendSyncPolicy / HP_Agent_SetOnSendSyncPolicy: c_int => on_send_sync_policy / set_on_send_sync_policy;
     HP_Agent_GetSendPolicy / HP_Agent_SetSendPolicy: c_int => send_policy / set_send_policy;
     HP_Agent_GetFreeSocketObjLockTime / HP_Agent_SetFreeSocketObjLockTime: u32 => free_socket_obj_lock_time / set_free_socket_obj_lock_time;
     HP_Agent_GetFreeSocketObjPool / HP_Agent_SetFreeSocketObjPool: u32 => free_socket_obj_pool / set_free_socket_obj_pool;

@@ -375,6 +375,7 @@ pub unsafe extern "C" fn HP_Client_GetPendingDataLength(h: H, out: *mut c_int) -
 }
 
 prop_exports!(with_cli, H;
+    HP_Client_GetOnSendSyncPolicy / HP_Client_SetOnSendSyncPolicy: c_int => on_send_sync_policy / set_on_send_sync_policy;
     HP_Client_GetFreeBufferPoolSize / HP_Client_SetFreeBufferPoolSize: u32 => free_buffer_pool_size / set_free_buffer_pool_size;
     HP_Client_GetFreeBufferPoolHold / HP_Client_SetFreeBufferPoolHold: u32 => free_buffer_pool_hold / set_free_buffer_pool_hold;
     HP_Client_GetReuseAddressPolicy / HP_Client_SetReuseAddressPolicy: c_int => reuse_address_policy / set_reuse_address_policy;

@@ -396,6 +396,19 @@ impl CVal<c_int> for hpsocket::SendPolicy {
     }
 }
 
+impl CVal<c_int> for hpsocket::OnSendSyncPolicy {
+    fn to_c(self) -> c_int {
+        self as c_int
+    }
+    fn from_c(c: c_int) -> Self {
+        match c {
+            1 => hpsocket::OnSendSyncPolicy::Close,
+            2 => hpsocket::OnSendSyncPolicy::Receive,
+            _ => hpsocket::OnSendSyncPolicy::None,
+        }
+    }
+}
+
 impl CVal<c_int> for hpsocket::ReuseAddressPolicy {
     fn to_c(self) -> c_int {
         self as c_int

@@ -206,6 +206,7 @@ conn_exports!(with_srv, H;
     HP_Server_GetLocalAddress, HP_Server_GetRemoteAddress, HP_Server_IsConnected);
 
 prop_exports!(with_srv, H;
+    HP_Server_GetOnSendSyncPolicy / HP_Server_SetOnSendSyncPolicy: c_int => on_send_sync_policy / set_on_send_sync_policy;
     HP_Server_GetSendPolicy / HP_Server_SetSendPolicy: c_int => send_policy / set_send_policy;
     HP_Server_GetFreeSocketObjLockTime / HP_Server_SetFreeSocketObjLockTime: u32 => free_socket_obj_lock_time / set_free_socket_obj_lock_time;
     HP_Server_GetFreeSocketObjPool / HP_Server_SetFreeSocketObjPool: u32 => free_socket_obj_pool / set_free_socket_obj_pool;
