@@ -1,8 +1,11 @@
 //! `hps`: hpsocket's command-line tool — echo demos for every component and the
 //! performance test.
 
+mod bench;
 mod listeners;
+mod loadgen;
 mod session;
+mod tokio_echo;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -47,6 +50,20 @@ enum Command {
     /// Performance test: N connections × M rounds × S bytes against a server (by default one
     /// it starts in-process), with throughput and round-trip latency.
     Pfm(PfmArgs),
+    /// Side-by-side benchmark: hpsocket vs a tokio echo server vs the original HP-Socket
+    /// 5.2.1, each in its own process; writes docs/BENCHMARKS.md and an SVG chart.
+    Bench(bench::BenchArgs),
+    /// Load generator used by `hps bench` (one thread, verifies every byte).
+    #[command(hide = true)]
+    Loadgen(loadgen::LoadgenArgs),
+    /// tokio echo server used by `hps bench`.
+    #[command(hide = true)]
+    TokioEcho {
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value_t = 16384)]
+        buf: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -85,6 +102,9 @@ struct ServerArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long)]
     workers: Option<u32>,
+    /// Bytes read per read call (default 4096, HP-Socket's).
+    #[arg(long)]
+    socket_buffer_size: Option<u32>,
     /// Stop after this many seconds (0: run until killed).
     #[arg(long, default_value_t = 0.0)]
     seconds: f64,
@@ -187,6 +207,7 @@ fn start_server<M: Model>(
     addr: &str,
     port: u16,
     workers: Option<u32>,
+    buffer: Option<u32>,
 ) -> Res<Server<M>>
 where
     EchoServer: ServerListener<Server<M>>,
@@ -195,6 +216,9 @@ where
     let s = Server::<M>::new(EchoServer);
     if let Some(w) = workers {
         s.set_worker_thread_count(w)?;
+    }
+    if let Some(b) = buffer {
+        s.set_socket_buffer_size(b)?;
     }
     s.pack_cfg(o)?;
     s.start(addr, port)?;
@@ -206,7 +230,7 @@ where
     EchoServer: ServerListener<Server<M>>,
     Server<M>: PackCfg,
 {
-    let s = start_server::<M>(&a.model, &a.addr, a.port, a.workers)?;
+    let s = start_server::<M>(&a.model, &a.addr, a.port, a.workers, a.socket_buffer_size)?;
     println!(
         "hps {:?} echo server listening on {}",
         a.model.model,
@@ -349,7 +373,7 @@ where
             (h.trim_matches(['[', ']']).to_string(), p.parse::<u16>()?)
         }
         None => {
-            let s = start_server::<M>(&a.model, "127.0.0.1", 0, Some(a.server_workers))?;
+            let s = start_server::<M>(&a.model, "127.0.0.1", 0, Some(a.server_workers), None)?;
             let port = s.listen_address()?.port();
             server = Some(s);
             ("127.0.0.1".to_string(), port)
@@ -446,7 +470,10 @@ where
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_log = if matches!(cli.cmd, Command::Pfm(_)) {
+    let default_log = if matches!(
+        cli.cmd,
+        Command::Pfm(_) | Command::Bench(_) | Command::Loadgen(_) | Command::TokioEcho { .. }
+    ) {
         "warn"
     } else {
         "info"
@@ -481,6 +508,21 @@ fn main() -> ExitCode {
             ModelArg::Pull => pfm::<Pull>(a),
             ModelArg::Pack => pfm::<Pack>(a),
         },
+        Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
+        Command::Loadgen(a) => loadgen::run(a).map_err(Into::into).map(|r| {
+            println!(
+                "RESULT {} {} {:.6} {} {:.6}",
+                r.msgs, r.bytes, r.secs, r.errors, r.cpu
+            );
+            if r.errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }),
+        Command::TokioEcho { port, buf } => tokio_echo::run(*port, *buf)
+            .map_err(Into::into)
+            .map(|_| ExitCode::SUCCESS),
     };
     match r {
         Ok(code) => code,

@@ -1,0 +1,274 @@
+//! The benchmark load generator (`hps loadgen`, used by `hps bench`): one thread, one `mio`
+//! event loop, N connections; every echoed byte is checked against the pattern that was sent.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+/// Pattern period: a prime, so it does not line up with message sizes.
+const PERIOD: u64 = 251;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// One message in flight per connection.
+    Pingpong,
+    /// Up to 4 messages in flight per connection.
+    Bulk,
+    /// Ping-pong of HP-Socket PACK packets (4-byte header, flag 0).
+    Pack,
+    /// Connect, echo one byte on each connection, print READY, then hold until stdin closes.
+    Idle,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadgenArgs {
+    /// Server address, e.g. 127.0.0.1:5555.
+    #[arg(long)]
+    pub addr: SocketAddr,
+    /// Connections.
+    #[arg(long, default_value_t = 100)]
+    pub conns: usize,
+    /// Message (PACK: body) size in bytes.
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    #[arg(long, value_enum, default_value_t = Mode::Pingpong)]
+    pub mode: Mode,
+    /// Measured seconds (after the warm-up).
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// Warm-up seconds, not counted.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+}
+
+fn pat(seed: u64, k: u64) -> u8 {
+    ((seed + k) % PERIOD) as u8
+}
+
+struct Conn {
+    stream: TcpStream,
+    seed: u64,
+    /// Payload bytes queued for sending so far / verified back so far.
+    sent: u64,
+    recvd: u64,
+    out: Vec<u8>,
+    out_off: usize,
+    /// PACK: header bytes collected, body bytes left in the current packet.
+    hdr: Vec<u8>,
+    body_left: usize,
+    connected: bool,
+}
+
+pub struct Report {
+    pub msgs: u64,
+    pub bytes: u64,
+    pub secs: f64,
+    pub errors: u64,
+    /// This process's CPU seconds (utime + stime) at the end.
+    pub cpu: f64,
+}
+
+fn own_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let f: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+impl Conn {
+    fn queue_message(&mut self, size: usize, pack: bool) {
+        if pack {
+            self.out.extend_from_slice(&(size as u32).to_le_bytes());
+        }
+        for k in 0..size as u64 {
+            self.out.push(pat(self.seed, self.sent + k));
+        }
+        self.sent += size as u64;
+    }
+
+    /// Writes what it can; false on a fatal error.
+    fn flush(&mut self) -> bool {
+        while self.out_off < self.out.len() {
+            match self.stream.write(&self.out[self.out_off..]) {
+                Ok(0) => return false,
+                Ok(n) => self.out_off += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        if self.out_off == self.out.len() {
+            self.out.clear();
+            self.out_off = 0;
+        }
+        true
+    }
+
+    /// Verifies received bytes; returns the mismatches.
+    fn take(&mut self, data: &[u8], size: usize, pack: bool) -> u64 {
+        let mut bad = 0;
+        let mut i = 0;
+        while i < data.len() {
+            if pack && self.body_left == 0 {
+                self.hdr.push(data[i]);
+                i += 1;
+                if self.hdr.len() == 4 {
+                    let w =
+                        u32::from_le_bytes([self.hdr[0], self.hdr[1], self.hdr[2], self.hdr[3]]);
+                    if w as usize != size {
+                        bad += 1;
+                    }
+                    self.body_left = (w & 0x3F_FFFF) as usize;
+                    self.hdr.clear();
+                }
+                continue;
+            }
+            let n = if pack {
+                self.body_left.min(data.len() - i)
+            } else {
+                data.len() - i
+            };
+            for b in &data[i..i + n] {
+                if *b != pat(self.seed, self.recvd) {
+                    bad += 1;
+                }
+                self.recvd += 1;
+            }
+            if pack {
+                self.body_left -= n;
+            }
+            i += n;
+        }
+        bad
+    }
+}
+
+pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
+    let size = a.size.max(1);
+    let pack = a.mode == Mode::Pack;
+    let window = match a.mode {
+        Mode::Bulk => 4 * size as u64,
+        Mode::Idle => 1,
+        _ => size as u64,
+    };
+    let msg = if a.mode == Mode::Idle { 1 } else { size };
+    let mut poll = Poll::new()?;
+    let mut conns = Vec::with_capacity(a.conns);
+    for i in 0..a.conns {
+        let mut stream = TcpStream::connect(a.addr)?;
+        poll.registry().register(
+            &mut stream,
+            Token(i),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        conns.push(Conn {
+            stream,
+            seed: (i as u64 * 37) % PERIOD,
+            sent: 0,
+            recvd: 0,
+            out: Vec::new(),
+            out_off: 0,
+            hdr: Vec::new(),
+            body_left: 0,
+            connected: false,
+        });
+    }
+    let mut events = Events::with_capacity(1024);
+    let mut buf = vec![0u8; 256 * 1024];
+    let start = Instant::now();
+    let warm_end = start + Duration::from_secs_f64(a.warmup);
+    let end = warm_end + Duration::from_secs_f64(a.seconds);
+    let mut errors = 0u64;
+    let mut base: Option<(u64, Instant)> = None;
+    let total = |conns: &[Conn]| conns.iter().map(|c| c.recvd).sum::<u64>();
+    let mut dead = 0usize;
+    loop {
+        let now = Instant::now();
+        if a.mode == Mode::Idle {
+            if conns.iter().all(|c| c.recvd >= 1) {
+                break;
+            }
+            if now > start + Duration::from_secs(120) {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "idle connections not echoed",
+                ));
+            }
+        } else {
+            if base.is_none() && now >= warm_end {
+                base = Some((total(&conns), now));
+            }
+            if now >= end {
+                break;
+            }
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(50)))?;
+        for ev in events.iter() {
+            let c = &mut conns[ev.token().0];
+            if !c.connected && (ev.is_writable() || ev.is_readable()) {
+                match c.stream.peer_addr() {
+                    Ok(_) => c.connected = true,
+                    Err(_) if !ev.is_error() => continue,
+                    Err(_) => {
+                        dead += 1;
+                        continue;
+                    }
+                }
+            }
+            if ev.is_readable() {
+                loop {
+                    match c.stream.read(&mut buf) {
+                        Ok(0) => {
+                            dead += 1;
+                            break;
+                        }
+                        Ok(n) => errors += c.take(&buf[..n], msg, pack),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => {
+                            dead += 1;
+                            break;
+                        }
+                    }
+                }
+            }
+            while c.connected && c.sent - c.recvd < window {
+                if a.mode == Mode::Idle && c.sent >= 1 {
+                    break;
+                }
+                c.queue_message(msg, pack);
+            }
+            if !c.flush() {
+                dead += 1;
+            }
+        }
+        if dead > 0 {
+            errors += dead as u64;
+            break;
+        }
+    }
+    let (b0, t0) = base.unwrap_or((0, start));
+    let bytes = total(&conns) - b0;
+    let secs = t0.elapsed().as_secs_f64();
+    if a.mode == Mode::Idle {
+        println!("READY {}", conns.len());
+        io::stdout().flush()?;
+        // Hold the connections until whoever started us closes our stdin.
+        let mut sink = Vec::new();
+        let _ = io::stdin().read_to_end(&mut sink);
+    }
+    Ok(Report {
+        msgs: bytes / size as u64,
+        bytes,
+        secs,
+        errors,
+        cpu: own_cpu(),
+    })
+}
