@@ -171,3 +171,45 @@ fn client_against_a_closed_port_fails() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
 }
+
+#[test]
+fn bench_runs_a_short_scenario_and_writes_the_report() {
+    let dir = std::env::temp_dir().join(format!("hps-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let md = dir.join("B.md");
+    let svg = dir.join("b.svg");
+    let out = run(hps()
+        .args([
+            "bench",
+            "--no-orig",
+            "--secs",
+            "0.5",
+            "--warmup",
+            "0.2",
+            "--reps",
+            "1",
+            "--only",
+            "100 × 64",
+            "--out",
+        ])
+        .arg(&md)
+        .arg("--svg")
+        .arg(&svg));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(&md).unwrap();
+    for peer in ["| hpsocket |", "| tokio |"] {
+        let row = report
+            .lines()
+            .find(|l| l.contains("ping-pong 100 × 64 B") && l.contains(peer))
+            .unwrap_or_else(|| panic!("no {peer} row in {report}"));
+        // Every byte verified: the errors column is 0.
+        let cols: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cols[8], "0", "{row}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
