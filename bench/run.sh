@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Compares hpsocket's echo server with a plain tokio echo server under the same load generator.
-# Server pinned to core 0, load generator to core 1. Writes bench/results/latest.md.
+# Compares hpsocket's echo servers with a plain tokio echo server and with the original
+# HP-Socket 5.2.1 library, under the same load generator. Server pinned to core 0, load
+# generator to core 1. Writes bench/results/latest.md.
 #
 #   SECS=5 REPS=3 bash bench/run.sh
 #
 # Environment: SECS (measured seconds per run, 5), REPS (runs per peer and scenario, 3),
-# WARMUP (seconds, 1), BUF (server read buffer, 16384).
+# WARMUP (seconds, 1), BUF (server read buffer, 16384), ORIG (1: include the original
+# HP-Socket peers, fetched with scripts/fetch-hpsocket.sh; 0: leave them out).
+#
+# Peers: hps (our TcpServer), hps-pack (our TcpPackServer), tokio, and from the original
+# library through interop/hp_pack_peer.c: hp-orig (PUSH TcpServer) and hp-orig-pack
+# (TcpPackServer). Every server: 1 worker thread, read buffer BUF.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,13 +21,49 @@ SECS="${SECS:-5}"
 REPS="${REPS:-3}"
 WARMUP="${WARMUP:-1}"
 BUF="${BUF:-16384}"
-PEERS=(hps tokio)
-# name mode conns size
-SCENARIOS=("pingpong 100x64B|pingpong|100|64" "bulk 8x64KiB|bulk|8|65536")
+ORIG="${ORIG:-1}"
+MAX_PACK=262144
+# name | loadgen mode | conns | size | peers (space-separated, in run order)
+if [ "$ORIG" = 1 ]; then
+    SCENARIOS=(
+        "pingpong 100x64B|pingpong|100|64|hps tokio hp-orig"
+        "bulk 8x64KiB|bulk|8|65536|hps tokio"
+        "pack 100x1KiB|pack|100|1024|hps-pack hp-orig-pack"
+    )
+else
+    SCENARIOS=(
+        "pingpong 100x64B|pingpong|100|64|hps tokio"
+        "bulk 8x64KiB|bulk|8|65536|hps tokio"
+        "pack 100x1KiB|pack|100|1024|hps-pack"
+    )
+fi
+# Ratio rows: scenario | ours | reference
+RATIOS=(
+    "pingpong 100x64B|hps|tokio"
+    "pingpong 100x64B|hps|hp-orig"
+    "bulk 8x64KiB|hps|tokio"
+    "pack 100x1KiB|hps-pack|hp-orig-pack"
+)
 
 echo "== building" >&2
 cargo build --release -p hps-bench >&2
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET" in /*) ;; *) TARGET="$ROOT/$TARGET" ;; esac
+BIN="$TARGET/release"
+
+ORIG_PEER=""
+ORIG_NOTE="original HP-Socket peers left out (ORIG=0)"
+if [ "$ORIG" = 1 ]; then
+    echo "== original HP-Socket library and C peer" >&2
+    LIB="$(bash "$ROOT/scripts/fetch-hpsocket.sh")"
+    LIB_DIR="$(dirname "$LIB")"
+    mkdir -p "$TARGET/interop"
+    ORIG_PEER="$TARGET/interop/hp_pack_peer"
+    cc -O2 -pthread "$ROOT/interop/hp_pack_peer.c" -L"$LIB_DIR" -l:libhpsocket4c_amd64_64.so \
+        -Wl,-rpath,"$LIB_DIR" -o "$ORIG_PEER.$$.tmp"
+    mv "$ORIG_PEER.$$.tmp" "$ORIG_PEER"
+    ORIG_NOTE="hp-orig / hp-orig-pack = original HP-Socket 5.2.1 (PyPI hpsocket 0.9.3, libhpsocket4c_amd64_64.so) TcpServer / TcpPackServer via interop/hp_pack_peer.c, 1 worker thread, SocketBufferSize $BUF"
+fi
 
 PIN_SERVER=()
 PIN_LOAD=()
@@ -73,7 +115,14 @@ run_one() { # scenario_name mode conns size peer rep
     local name="$1" mode="$2" conns="$3" size="$4" peer="$5" rep="$6"
     local out="$WORK/server.out"
     : >"$out"
-    "${PIN_SERVER[@]}" "$BIN/echo-server" --impl "$peer" --port 0 --buf "$BUF" >"$out" &
+    local cmd
+    case "$peer" in
+    hp-orig) cmd=("$ORIG_PEER" --no-stdin push-server "$BUF" 1) ;;
+    hp-orig-pack) cmd=("$ORIG_PEER" --no-stdin server 0 "$MAX_PACK" "$BUF" 1) ;;
+    hps-pack) cmd=("$BIN/echo-server" --impl hps-pack --port 0 --buf "$BUF" --max-pack "$MAX_PACK") ;;
+    *) cmd=("$BIN/echo-server" --impl "$peer" --port 0 --buf "$BUF") ;;
+    esac
+    "${PIN_SERVER[@]}" "${cmd[@]}" >"$out" &
     SERVER_PID=$!
     local port="" i
     for i in $(seq 1 200); do
@@ -111,6 +160,12 @@ run_one() { # scenario_name mode conns size peer rep
         exit 1
     }
     LOAD_PID=""
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        local st=0
+        wait "$SERVER_PID" || st=$?
+        echo "echo-server ($peer) died during the run (exit status $st; >128 = signal $((st - 128)))" >&2
+        exit 1
+    fi
     s1="$(cpu_ticks "$SERVER_PID")"
     b1="$(busy_ticks)"
     kill "$SERVER_PID"
@@ -137,16 +192,17 @@ run_one() { # scenario_name mode conns size peer rep
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$peer" "$rep" "$mps" "$mbps" "$line" "$errors" >>"$RAW"
     local per scpu lcpu ocpu
     IFS=$'\t' read -r per scpu lcpu ocpu <<<"$line"
-    printf '  %-16s %-5s rep %s: %12s msgs/s %9s MB/s  server %s µs/msg  (CPU: server %s%%, loadgen %s%%, other %s%%)  errors %s\n' \
+    printf '  %-16s %-12s rep %s: %12s msgs/s %9s MB/s  server %s µs/msg  (CPU: server %s%%, loadgen %s%%, other %s%%)  errors %s\n' \
         "$name" "$peer" "$rep" "$mps" "$mbps" "$per" "$scpu" "$lcpu" "$ocpu" "$errors" >&2
     if [ "$ocpu" -gt 10 ]; then
         echo "    WARNING: other processes used ${ocpu}% CPU during this run; results are disturbed" >&2
     fi
 }
 
-echo "== running: ${#SCENARIOS[@]} scenarios × ${#PEERS[@]} peers × $REPS reps × (${WARMUP}+${SECS}) s; $PINNING" >&2
+echo "== running: ${#SCENARIOS[@]} scenarios × 2-3 peers × $REPS reps × (${WARMUP}+${SECS}) s; $PINNING" >&2
 for sc in "${SCENARIOS[@]}"; do
-    IFS='|' read -r name mode conns size <<<"$sc"
+    IFS='|' read -r name mode conns size peers <<<"$sc"
+    read -r -a PEERS <<<"$peers"
     for rep in $(seq 1 "$REPS"); do
         for peer in "${PEERS[@]}"; do
             run_one "$name" "$mode" "$conns" "$size" "$peer" "$rep"
@@ -167,21 +223,24 @@ OUT_DIR="$ROOT/bench/results"
 mkdir -p "$OUT_DIR"
 REPORT="$OUT_DIR/latest.md"
 {
-    echo "# Echo benchmark: hpsocket vs tokio"
+    echo "# Echo benchmark: hpsocket vs tokio and the original HP-Socket"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- nproc: $(nproc); CPU: ${CPU_MODEL:-unknown}"
     echo "- kernel: $(uname -sr)"
     echo "- command: \`SECS=$SECS REPS=$REPS WARMUP=$WARMUP BUF=$BUF bash bench/run.sh\`"
     echo "- pinning: $PINNING"
-    echo "- servers: hps = hpsocket TcpServer, 1 worker thread; tokio = current-thread runtime, task per connection; read buffer $BUF B for both"
+    echo "- servers: hps = hpsocket TcpServer, 1 worker thread; hps-pack = hpsocket TcpPackServer (flag 0, MaxPackSize $MAX_PACK), 1 worker thread; tokio = current-thread runtime, task per connection; read buffer $BUF B for all"
+    echo "- $ORIG_NOTE"
+    echo "- pack scenario: loadgen --mode pack, one 1024-byte packet (+ 4-byte header, flag 0) in flight per connection; msgs = packets, MB/s counts headers too"
     echo "- load average at start: $LOADAVG; other processes' CPU % per run is in \"All runs\" (above ~10 % the run was disturbed)"
     echo "- medians of $REPS runs of $SECS s (after $WARMUP s warm-up); server CPU = utime+stime over the measured window"
     echo
     echo "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | server CPU % | loadgen CPU % | errors |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
     for sc in "${SCENARIOS[@]}"; do
-        name="${sc%%|*}"
+        IFS='|' read -r name _ _ _ peers <<<"$sc"
+        read -r -a PEERS <<<"$peers"
         for peer in "${PEERS[@]}"; do
             errs="$(col "$name" "$peer" 10 | awk '{ s += $1 } END { print s + 0 }')"
             printf '| %s | %s | %.0f | %.1f | %.3f | %.0f | %.0f | %s |\n' "$name" "$peer" \
@@ -191,15 +250,17 @@ REPORT="$OUT_DIR/latest.md"
         done
     done
     echo
-    echo "Ratios (> 1 means hps is better):"
+    echo "Ratios (> 1 means ours is better):"
     echo
-    echo "| scenario | msgs/s hps/tokio | CPU per msg tokio/hps |"
-    echo "|---|---:|---:|"
-    for sc in "${SCENARIOS[@]}"; do
-        name="${sc%%|*}"
-        awk -v a="$(col "$name" hps 4 | median)" -v b="$(col "$name" tokio 4 | median)" \
-            -v c="$(col "$name" tokio 6 | median)" -v d="$(col "$name" hps 6 | median)" -v n="$name" \
-            'BEGIN { printf "| %s | %.3f | %.3f |\n", n, (b > 0 ? a / b : 0), (d > 0 ? c / d : 0) }'
+    echo "| scenario | ours vs reference | msgs/s ours/ref | CPU per msg ref/ours |"
+    echo "|---|---|---:|---:|"
+    for r in "${RATIOS[@]}"; do
+        IFS='|' read -r name ours ref <<<"$r"
+        [ -n "$(col "$name" "$ref" 4)" ] || continue
+        awk -v a="$(col "$name" "$ours" 4 | median)" -v b="$(col "$name" "$ref" 4 | median)" \
+            -v c="$(col "$name" "$ref" 6 | median)" -v d="$(col "$name" "$ours" 6 | median)" \
+            -v n="$name" -v o="$ours" -v f="$ref" \
+            'BEGIN { printf "| %s | %s vs %s | %.3f | %.3f |\n", n, o, f, (b > 0 ? a / b : 0), (d > 0 ? c / d : 0) }'
     done
     echo
     echo "<details><summary>All runs</summary>"

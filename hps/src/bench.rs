@@ -294,7 +294,7 @@ fn orig_peers(buf: usize) -> Option<(Peer, Peer)> {
         },
         Peer {
             name: "hp-socket 5.2.1",
-            argv: vec![b, "server".into(), "0".into(), "4194303".into()],
+            argv: vec![b, "server".into(), "0".into(), "4194303".into(), buf.to_string()],
         },
     ))
 }

@@ -2,9 +2,15 @@
 //!
 //! - `pingpong`: each connection writes S bytes, waits until all S came back, repeats.
 //! - `bulk`: each connection keeps up to 4×S bytes in flight, in S-byte messages.
+//! - `pack`: like `pingpong`, but each message is one HP-Socket PACK packet: a 4-byte
+//!   little-endian header `(flag 0 << 22) | S`, then an S-byte body. A PACK echo server sends
+//!   back the same packet (same header, same body), so the echoed stream must equal the sent
+//!   one; a wrong header or a re-framed body shows up as wrong bytes. Counts are of whole
+//!   packets (S + 4 bytes on the wire); `bytes` and `mb_per_s` include the headers.
 //!
 //! Every connection sends a deterministic byte pattern of its own and every echoed byte is
-//! checked against it. After `--warmup` seconds the echoed bytes are counted for `--seconds`
+//! checked against it. (In `pack` mode the body of packet m of a connection is the pattern
+//! from offset `seed + m × S`.) After `--warmup` seconds the echoed bytes are counted for `--seconds`
 //! seconds; one JSON line goes to stdout, diagnostics to stderr.
 
 use std::io::{self, Read, Write};
@@ -20,11 +26,16 @@ const PERIOD: usize = 251;
 const READ_BUF: usize = 256 * 1024;
 /// Bulk mode: bytes in flight per connection, in messages.
 const BULK_WINDOW: usize = 4;
+/// PACK header size and largest body (HP-Socket's 22-bit length field).
+const PACK_HEADER: usize = 4;
+const PACK_MAX_BODY: usize = 0x3F_FFFF;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Mode {
     Pingpong,
     Bulk,
+    /// Pingpong with HP-Socket PACK framing (4-byte header, flag 0).
+    Pack,
 }
 
 #[derive(Parser, Debug)]
@@ -36,7 +47,7 @@ struct Args {
     /// Connections.
     #[arg(long, default_value_t = 100)]
     conns: usize,
-    /// Message size in bytes.
+    /// Message size in bytes (`pack`: the packet body, without the 4-byte header).
     #[arg(long, default_value_t = 64)]
     size: usize,
     #[arg(long, value_enum, default_value_t = Mode::Pingpong)]
@@ -68,7 +79,12 @@ struct Conn {
 
 struct Gen {
     mode: Mode,
+    /// Bytes of one message on the wire (`pack`: header + body).
     size: u64,
+    /// `pack` mode: body size; 0 otherwise.
+    body: usize,
+    /// `pack` mode: the expected bytes of the current write or read, assembled here.
+    scratch: Vec<u8>,
     pattern: Vec<u8>,
     buf: Vec<u8>,
     total: u64,
@@ -81,6 +97,32 @@ impl Gen {
         let start = (offset % PERIOD as u64) as usize + seed;
         let start = start % PERIOD;
         &self.pattern[start..start + len]
+    }
+
+    /// `pack` mode: the expected wire bytes `[offset, offset + len)` of a connection's stream
+    /// into `out` (headers and bodies).
+    fn pack_expected_into(&self, seed: usize, offset: u64, len: usize, out: &mut Vec<u8>) {
+        out.clear();
+        let frame = self.size;
+        let header = (self.body as u32).to_le_bytes(); // flag 0
+        let (mut off, end) = (offset, offset + len as u64);
+        while off < end {
+            let m = off / frame;
+            let w = (off % frame) as usize;
+            let frame_end = (m + 1) * frame;
+            let take_end = end.min(frame_end);
+            if w < PACK_HEADER {
+                let h_end = (take_end - m * frame).min(PACK_HEADER as u64) as usize;
+                out.extend_from_slice(&header[w..h_end]);
+                off = m * frame + h_end as u64;
+                continue;
+            }
+            let start = (seed + (m as usize % PERIOD) * (self.body % PERIOD)) % PERIOD;
+            let b0 = w - PACK_HEADER;
+            let b1 = (take_end - m * frame) as usize - PACK_HEADER;
+            out.extend_from_slice(&self.pattern[start + b0..start + b1]);
+            off = take_end;
+        }
     }
 
     fn fail(&mut self, c: &mut Conn, what: &str, e: Option<io::Error>) {
@@ -106,7 +148,13 @@ impl Gen {
                         self.fail(c, "received more bytes than it sent", None);
                         return;
                     }
-                    let exp = self.expected(c.seed, c.recvd, n);
+                    let mut scratch = std::mem::take(&mut self.scratch);
+                    let exp = if self.mode == Mode::Pack {
+                        self.pack_expected_into(c.seed, c.recvd, n, &mut scratch);
+                        &scratch[..]
+                    } else {
+                        self.expected(c.seed, c.recvd, n)
+                    };
                     if exp != &self.buf[..n] {
                         let bad = exp
                             .iter()
@@ -121,6 +169,7 @@ impl Gen {
                         }
                         self.mismatched += bad;
                     }
+                    self.scratch = scratch;
                     c.recvd += n as u64;
                     self.total += n as u64;
                 }
@@ -133,7 +182,7 @@ impl Gen {
             }
         }
         match self.mode {
-            Mode::Pingpong => {
+            Mode::Pingpong | Mode::Pack => {
                 if c.recvd == c.limit {
                     c.limit += self.size;
                 }
@@ -148,8 +197,16 @@ impl Gen {
             // Writes stay within one message.
             let in_msg = self.size - c.sent % self.size;
             let len = (c.limit - c.sent).min(in_msg) as usize;
-            let data = self.expected(c.seed, c.sent, len);
-            match c.stream.write(data) {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let data = if self.mode == Mode::Pack {
+                self.pack_expected_into(c.seed, c.sent, len, &mut scratch);
+                &scratch[..]
+            } else {
+                self.expected(c.seed, c.sent, len)
+            };
+            let r = c.stream.write(data);
+            self.scratch = scratch;
+            match r {
                 Ok(0) => {
                     self.fail(c, "write returned 0", None);
                     return;
@@ -171,11 +228,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.size == 0 || args.conns == 0 {
         return Err("--size and --conns must be > 0".into());
     }
+    if args.mode == Mode::Pack && args.size > PACK_MAX_BODY {
+        return Err(format!("--mode pack: --size must be <= {PACK_MAX_BODY}").into());
+    }
+    let (wire_size, body) = match args.mode {
+        Mode::Pack => (args.size + PACK_HEADER, args.size),
+        _ => (args.size, 0),
+    };
     let span = PERIOD + READ_BUF.max(args.size);
     let pattern: Vec<u8> = (0..span).map(|i| ((i % PERIOD) * 7 + 13) as u8).collect();
     let mut lg = Gen {
         mode: args.mode,
-        size: args.size as u64,
+        size: wire_size as u64,
+        body,
+        scratch: Vec::with_capacity(READ_BUF.max(wire_size)),
         pattern,
         buf: vec![0; READ_BUF],
         total: 0,
@@ -196,8 +262,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         let limit = match args.mode {
-            Mode::Pingpong => args.size as u64,
-            Mode::Bulk => (BULK_WINDOW * args.size) as u64,
+            Mode::Pingpong | Mode::Pack => wire_size as u64,
+            Mode::Bulk => (BULK_WINDOW * wire_size) as u64,
         };
         conns.push(Conn {
             stream,
