@@ -294,7 +294,13 @@ fn orig_peers(buf: usize) -> Option<(Peer, Peer)> {
         },
         Peer {
             name: "hp-socket 5.2.1",
-            argv: vec![b, "server".into(), "0".into(), "4194303".into(), buf.to_string()],
+            argv: vec![
+                b,
+                "server".into(),
+                "0".into(),
+                "4194303".into(),
+                buf.to_string(),
+            ],
         },
     ))
 }
@@ -423,7 +429,10 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     for sc in all.iter().filter(|s| wanted(s.name)) {
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); sc.peers.len()];
         for rep in 0..a.reps {
-            for (i, p) in sc.peers.iter().enumerate() {
+            // Rotate the order each repetition so no peer always runs first.
+            let n = sc.peers.len();
+            for i in (0..n).map(|k| (k + rep) % n) {
+                let p = &sc.peers[i];
                 eprint!(
                     "\r{} — rep {}/{} — {}          ",
                     sc.name,
