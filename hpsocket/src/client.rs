@@ -146,9 +146,8 @@ impl<M: Model> Client<M> {
                     guard(HandleResult::Error, || l.on_handshake(self, conn.id))
                 },
             )?;
-            if !async_connect {
-                self.core().set_state(ServiceState::Started);
-            }
+            // A synchronous connect set Started in its on_connect, before the worker could see
+            // the connection; setting it here could overwrite a Stopped from an early close.
             Ok(())
         })();
         r.map_err(|e| self.core().start_failed(e))

@@ -2,17 +2,14 @@
 //! Create / Destroy functions.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use hpsocket::*;
 
-use crate::listener::bridge;
-use crate::ops::{bytes, conn_exports, prop_exports, wsabufs, WSABUF};
-use crate::server::{stoppable, Stoppable};
+use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
 use crate::{
-    b, code, conn_id, cstr, error_desc, fail, ffi, new_handle, set_errno, write_addr, write_str,
-    Registry, BOOL, FALSE, TRUE,
+    b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, put_host, set_errno, Registry,
+    BOOL, FALSE, TRUE,
 };
 
 /// An agent of any receive model.
@@ -27,81 +24,21 @@ pub enum Agt {
 
 pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
 
+crate::component_enum!(Agt);
+
 macro_rules! with_agt {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match AGENTS.get($h) {
-            None => $fail,
-            Some(o) => match &*o {
-                Agt::Push($c) => $body,
-                Agt::Pull($c) => $body,
-                Agt::Pack($c) => $body,
-            },
-        }
+        crate::with_any!(AGENTS, Agt, $h, $fail, |$c| $body)
     };
 }
 
 type H = *mut c_void;
 
-stoppable!(TcpAgent, TcpPullAgent, TcpPackAgent);
-
-fn create(listener: H, make: impl FnOnce(crate::listener::Bridge) -> Agt) -> H {
-    ffi!(std::ptr::null_mut(), {
-        let Some(br) = bridge(listener) else {
-            return std::ptr::null_mut();
-        };
-        let h = new_handle();
-        br.sender.store(h, Ordering::Release);
-        AGENTS.insert(h, Arc::new(make(br)));
-        h as H
-    })
-}
-
-fn destroy(h: H) {
-    ffi!((), {
-        if let Some(o) = AGENTS.remove(h) {
-            let s: &dyn Stoppable = match &*o {
-                Agt::Push(s) => s,
-                Agt::Pull(s) => s,
-                Agt::Pack(s) => s,
-            };
-            if s.has_started() {
-                let _ = s.stop();
-                s.wait(Some(std::time::Duration::from_secs(30)));
-            }
-        }
-    })
-}
-
-/// Creates a PUSH agent reporting to `listener`.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpAgent(listener: H) -> H {
-    create(listener, |br| Agt::Push(TcpAgent::new(br)))
-}
-/// Creates a PULL agent.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpPullAgent(listener: H) -> H {
-    create(listener, |br| Agt::Pull(TcpPullAgent::new(br)))
-}
-/// Creates a PACK agent.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpPackAgent(listener: H) -> H {
-    create(listener, |br| Agt::Pack(TcpPackAgent::new(br)))
-}
-/// Destroys an agent (stopping it first).
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpAgent(h: H) {
-    destroy(h)
-}
-/// Destroys a PULL agent.
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpPullAgent(h: H) {
-    destroy(h)
-}
-/// Destroys a PACK agent.
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpPackAgent(h: H) {
-    destroy(h)
-}
+crate::lifecycle_exports!(AGENTS, Agt;
+    Create_HP_TcpAgent / Destroy_HP_TcpAgent => Push(TcpAgent);
+    Create_HP_TcpPullAgent / Destroy_HP_TcpPullAgent => Pull(TcpPullAgent);
+    Create_HP_TcpPackAgent / Destroy_HP_TcpPackAgent => Pack(TcpPackAgent);
+);
 
 /// Starts the agent's workers; `bind` (NULL: none) is the local address of every connection.
 #[no_mangle]
@@ -109,21 +46,6 @@ pub unsafe extern "C" fn HP_Agent_Start(h: H, bind: *const c_char, async_connect
     ffi!(FALSE, {
         let bind = cstr(bind);
         with_agt!(h, FALSE, |c| b(c.start(bind, async_connect != 0)))
-    })
-}
-
-/// Closes every connection, then fires OnShutdown.
-#[no_mangle]
-pub extern "C" fn HP_Agent_Stop(h: H) -> BOOL {
-    ffi!(FALSE, { with_agt!(h, FALSE, |c| b(c.stop())) })
-}
-
-/// Waits until stopped (`ms` = 0xFFFFFFFF: forever).
-#[no_mangle]
-pub extern "C" fn HP_Agent_Wait(h: H, ms: u32) -> BOOL {
-    ffi!(FALSE, {
-        let t = (ms != u32::MAX).then(|| std::time::Duration::from_millis(ms as u64));
-        with_agt!(h, FALSE, |c| c.wait(t) as BOOL)
     })
 }
 
@@ -257,52 +179,8 @@ pub unsafe extern "C" fn HP_Agent_GetRemoteHost(
     port: *mut u16,
 ) -> BOOL {
     ffi!(FALSE, {
-        let Some(id) = conn_id(id) else {
-            set_errno(libc::EBADSLT);
-            return FALSE;
-        };
-        with_agt!(h, FALSE, |c| match c.remote_host(id) {
-            Ok((host, p)) => {
-                let r = write_str(&host, buf, len);
-                if r == TRUE && !port.is_null() {
-                    *port = p;
-                }
-                r
-            }
-            Err(e) => fail(&e),
-        })
-    })
-}
-
-/// FALSE: the plain TCP agents are not secure.
-#[no_mangle]
-pub extern "C" fn HP_Agent_IsSecure(h: H) -> BOOL {
-    ffi!(FALSE, { with_agt!(h, FALSE, |c| c.is_secure() as BOOL) })
-}
-
-/// TRUE when starting or started.
-#[no_mangle]
-pub extern "C" fn HP_Agent_HasStarted(h: H) -> BOOL {
-    ffi!(FALSE, { with_agt!(h, FALSE, |c| c.has_started() as BOOL) })
-}
-
-/// `En_HP_ServiceState`.
-#[no_mangle]
-pub extern "C" fn HP_Agent_GetState(h: H) -> c_int {
-    ffi!(3, { with_agt!(h, 3, |c| c.state() as c_int) })
-}
-
-/// `En_HP_SocketError` of the last Start / Stop failure.
-#[no_mangle]
-pub extern "C" fn HP_Agent_GetLastError(h: H) -> c_int {
-    ffi!(2, { with_agt!(h, 2, |c| code(c.last_error())) })
-}
-
-/// Description of the last error (static string).
-#[no_mangle]
-pub extern "C" fn HP_Agent_GetLastErrorDesc(h: H) -> *const c_char {
-    ffi!(error_desc(2), {
-        with_agt!(h, error_desc(2), |c| error_desc(code(c.last_error())))
+        let Some(id) = need_id(id) else { return FALSE };
+        with_agt!(h, FALSE, |c| put_host(c.remote_host(id), buf, len, port))
     })
 }
 
@@ -362,81 +240,10 @@ pub extern "C" fn HP_TcpAgent_IsReuseAddress(h: H) -> BOOL {
     })
 }
 
-/// Sends `head`, the file's bytes (< 4 MiB) and `tail` as one unit.
-#[no_mangle]
-pub unsafe extern "C" fn HP_TcpAgent_SendSmallFile(
-    h: H,
-    id: usize,
-    file: *const c_char,
-    head: *const WSABUF,
-    tail: *const WSABUF,
-) -> BOOL {
-    ffi!(FALSE, {
-        let Some((content, hd, tl)) = crate::sys::small_file(file, head, tail) else {
-            return FALSE;
-        };
-        let Some(id) = conn_id(id) else {
-            set_errno(libc::EBADSLT);
-            return FALSE;
-        };
-        let parts: Vec<&[u8]> = [hd, &content[..], tl]
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .collect();
-        with_agt!(h, FALSE, |c| b(c.send_packets(id, &parts)))
-    })
-}
+state_exports!(with_agt, H;
+    HP_Agent_Stop, HP_Agent_Wait, HP_Agent_IsSecure, HP_Agent_HasStarted, HP_Agent_GetState,
+    HP_Agent_GetLastError, HP_Agent_GetLastErrorDesc);
 
-macro_rules! with_pack {
-    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match AGENTS.get($h).as_deref() {
-            Some(Agt::Pack($c)) => $body,
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
-            None => $fail,
-        }
-    };
-}
-
-prop_exports!(with_pack, H;
-    HP_TcpPackAgent_GetMaxPackSize / HP_TcpPackAgent_SetMaxPackSize: u32 => max_pack_size / set_max_pack_size;
-    HP_TcpPackAgent_GetPackHeaderFlag / HP_TcpPackAgent_SetPackHeaderFlag: u16 => pack_header_flag / set_pack_header_flag;
-);
-
-fn pull_take(h: H, id: usize, p: *mut u8, len: c_int, consume: bool) -> c_int {
-    ffi!(FetchResult::DataNotFound as c_int, {
-        if p.is_null() || len <= 0 {
-            set_errno(libc::EINVAL);
-            return FetchResult::LengthTooLong as c_int;
-        }
-        // SAFETY: the caller provides `len` writable bytes at `p`.
-        let out = unsafe { std::slice::from_raw_parts_mut(p, len as usize) };
-        let Some(id) = conn_id(id) else {
-            return FetchResult::DataNotFound as c_int;
-        };
-        match AGENTS.get(h).as_deref() {
-            Some(Agt::Pull(s)) => {
-                if consume {
-                    s.fetch(id, out) as c_int
-                } else {
-                    s.peek(id, out) as c_int
-                }
-            }
-            _ => FetchResult::DataNotFound as c_int,
-        }
-    })
-}
-
-/// PULL: moves exactly `len` buffered bytes into `p`.
-#[no_mangle]
-pub extern "C" fn HP_TcpPullAgent_Fetch(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
-    pull_take(h, id, p, len, true)
-}
-
-/// PULL: copies exactly `len` buffered bytes into `p` without consuming them.
-#[no_mangle]
-pub extern "C" fn HP_TcpPullAgent_Peek(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
-    pull_take(h, id, p, len, false)
-}
+crate::ops::id_model_exports!(AGENTS, Agt, with_agt;
+    HP_TcpAgent_SendSmallFile, HP_TcpPullAgent_Fetch, HP_TcpPullAgent_Peek,
+    HP_TcpPackAgent_GetMaxPackSize / HP_TcpPackAgent_SetMaxPackSize, HP_TcpPackAgent_GetPackHeaderFlag / HP_TcpPackAgent_SetPackHeaderFlag);

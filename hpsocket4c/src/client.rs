@@ -2,17 +2,14 @@
 //! client Create / Destroy functions.
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use hpsocket::*;
 
-use crate::listener::bridge;
-use crate::ops::{bytes, prop_exports, wsabufs, WSABUF};
-use crate::server::{stoppable, Stoppable};
+use crate::ops::{bytes, prop_exports, state_exports, wsabufs, WSABUF};
 use crate::{
-    b, code, cstr, error_desc, fail, ffi, new_handle, set_errno, write_addr, write_str, Registry,
-    BOOL, FALSE, TRUE,
+    b, code, cstr, error_desc, fail, ffi, put, put_addr, put_host, set_errno, Registry, BOOL,
+    FALSE, TRUE,
 };
 
 /// A client of any receive model.
@@ -27,81 +24,21 @@ pub enum Cli {
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
+crate::component_enum!(Cli);
+
 macro_rules! with_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match CLIENTS.get($h) {
-            None => $fail,
-            Some(o) => match &*o {
-                Cli::Push($c) => $body,
-                Cli::Pull($c) => $body,
-                Cli::Pack($c) => $body,
-            },
-        }
+        crate::with_any!(CLIENTS, Cli, $h, $fail, |$c| $body)
     };
 }
 
 type H = *mut c_void;
 
-stoppable!(TcpClient, TcpPullClient, TcpPackClient);
-
-fn create(listener: H, make: impl FnOnce(crate::listener::Bridge) -> Cli) -> H {
-    ffi!(std::ptr::null_mut(), {
-        let Some(br) = bridge(listener) else {
-            return std::ptr::null_mut();
-        };
-        let h = new_handle();
-        br.sender.store(h, Ordering::Release);
-        CLIENTS.insert(h, Arc::new(make(br)));
-        h as H
-    })
-}
-
-fn destroy(h: H) {
-    ffi!((), {
-        if let Some(o) = CLIENTS.remove(h) {
-            let s: &dyn Stoppable = match &*o {
-                Cli::Push(s) => s,
-                Cli::Pull(s) => s,
-                Cli::Pack(s) => s,
-            };
-            if s.has_started() {
-                let _ = s.stop();
-                s.wait(Some(std::time::Duration::from_secs(30)));
-            }
-        }
-    })
-}
-
-/// Creates a PUSH client reporting to `listener`.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpClient(listener: H) -> H {
-    create(listener, |br| Cli::Push(TcpClient::new(br)))
-}
-/// Creates a PULL client.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpPullClient(listener: H) -> H {
-    create(listener, |br| Cli::Pull(TcpPullClient::new(br)))
-}
-/// Creates a PACK client.
-#[no_mangle]
-pub extern "C" fn Create_HP_TcpPackClient(listener: H) -> H {
-    create(listener, |br| Cli::Pack(TcpPackClient::new(br)))
-}
-/// Destroys a client (stopping it first).
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpClient(h: H) {
-    destroy(h)
-}
-/// Destroys a PULL client.
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpPullClient(h: H) {
-    destroy(h)
-}
-/// Destroys a PACK client.
-#[no_mangle]
-pub extern "C" fn Destroy_HP_TcpPackClient(h: H) {
-    destroy(h)
-}
+crate::lifecycle_exports!(CLIENTS, Cli;
+    Create_HP_TcpClient / Destroy_HP_TcpClient => Push(TcpClient);
+    Create_HP_TcpPullClient / Destroy_HP_TcpPullClient => Pull(TcpPullClient);
+    Create_HP_TcpPackClient / Destroy_HP_TcpPackClient => Pack(TcpPackClient);
+);
 
 unsafe fn start(
     h: H,
@@ -163,21 +100,6 @@ pub unsafe extern "C" fn HP_Client_StartWithBindAddressAndLocalPort(
     start(h, host, port, async_connect, bind, local_port)
 }
 
-/// Closes the connection.
-#[no_mangle]
-pub extern "C" fn HP_Client_Stop(h: H) -> BOOL {
-    ffi!(FALSE, { with_cli!(h, FALSE, |c| b(c.stop())) })
-}
-
-/// Waits until stopped (`ms` = 0xFFFFFFFF: forever).
-#[no_mangle]
-pub extern "C" fn HP_Client_Wait(h: H, ms: u32) -> BOOL {
-    ffi!(FALSE, {
-        let t = (ms != u32::MAX).then(|| std::time::Duration::from_millis(ms as u64));
-        with_cli!(h, FALSE, |c| c.wait(t) as BOOL)
-    })
-}
-
 /// Sends `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn HP_Client_Send(h: H, p: *const u8, len: c_int) -> BOOL {
@@ -228,17 +150,7 @@ pub extern "C" fn HP_Client_PauseReceive(h: H, pause: BOOL) -> BOOL {
 #[no_mangle]
 pub unsafe extern "C" fn HP_Client_IsPauseReceive(h: H, out: *mut BOOL) -> BOOL {
     ffi!(FALSE, {
-        if out.is_null() {
-            set_errno(libc::EINVAL);
-            return FALSE;
-        }
-        with_cli!(h, FALSE, |c| match c.is_pause_receive() {
-            Ok(v) => {
-                *out = v as BOOL;
-                TRUE
-            }
-            Err(e) => fail(&e),
-        })
+        with_cli!(h, FALSE, |c| put(out, c.is_pause_receive(), |v| v as BOOL))
     })
 }
 
@@ -256,42 +168,10 @@ pub extern "C" fn HP_Client_GetExtra(h: H) -> *mut c_void {
     })
 }
 
-/// FALSE: the plain TCP clients are not secure.
-#[no_mangle]
-pub extern "C" fn HP_Client_IsSecure(h: H) -> BOOL {
-    ffi!(FALSE, { with_cli!(h, FALSE, |c| c.is_secure() as BOOL) })
-}
-
-/// TRUE when starting or started.
-#[no_mangle]
-pub extern "C" fn HP_Client_HasStarted(h: H) -> BOOL {
-    ffi!(FALSE, { with_cli!(h, FALSE, |c| c.has_started() as BOOL) })
-}
-
 /// Whether the connection is established.
 #[no_mangle]
 pub extern "C" fn HP_Client_IsConnected(h: H) -> BOOL {
     ffi!(FALSE, { with_cli!(h, FALSE, |c| c.is_connected() as BOOL) })
-}
-
-/// `En_HP_ServiceState`.
-#[no_mangle]
-pub extern "C" fn HP_Client_GetState(h: H) -> c_int {
-    ffi!(3, { with_cli!(h, 3, |c| c.state() as c_int) })
-}
-
-/// `En_HP_SocketError` of the last Start / Stop failure.
-#[no_mangle]
-pub extern "C" fn HP_Client_GetLastError(h: H) -> c_int {
-    ffi!(2, { with_cli!(h, 2, |c| code(c.last_error())) })
-}
-
-/// Description of the last error (static string).
-#[no_mangle]
-pub extern "C" fn HP_Client_GetLastErrorDesc(h: H) -> *const c_char {
-    ffi!(error_desc(2), {
-        with_cli!(h, error_desc(2), |c| error_desc(code(c.last_error())))
-    })
 }
 
 /// The connection's ID (0 before the first start).
@@ -311,10 +191,7 @@ pub unsafe extern "C" fn HP_Client_GetLocalAddress(
     port: *mut u16,
 ) -> BOOL {
     ffi!(FALSE, {
-        with_cli!(h, FALSE, |c| match c.local_address() {
-            Ok(a) => write_addr(a, buf, len, port),
-            Err(e) => fail(&e),
-        })
+        with_cli!(h, FALSE, |c| put_addr(c.local_address(), buf, len, port))
     })
 }
 
@@ -327,10 +204,7 @@ pub unsafe extern "C" fn HP_Client_GetRemoteAddress(
     port: *mut u16,
 ) -> BOOL {
     ffi!(FALSE, {
-        with_cli!(h, FALSE, |c| match c.remote_address() {
-            Ok(a) => write_addr(a, buf, len, port),
-            Err(e) => fail(&e),
-        })
+        with_cli!(h, FALSE, |c| put_addr(c.remote_address(), buf, len, port))
     })
 }
 
@@ -343,16 +217,7 @@ pub unsafe extern "C" fn HP_Client_GetRemoteHost(
     port: *mut u16,
 ) -> BOOL {
     ffi!(FALSE, {
-        with_cli!(h, FALSE, |c| match c.remote_host() {
-            Ok((host, p)) => {
-                let r = write_str(&host, buf, len);
-                if r == TRUE && !port.is_null() {
-                    *port = p;
-                }
-                r
-            }
-            Err(e) => fail(&e),
-        })
+        with_cli!(h, FALSE, |c| put_host(c.remote_host(), buf, len, port))
     })
 }
 
@@ -360,17 +225,11 @@ pub unsafe extern "C" fn HP_Client_GetRemoteHost(
 #[no_mangle]
 pub unsafe extern "C" fn HP_Client_GetPendingDataLength(h: H, out: *mut c_int) -> BOOL {
     ffi!(FALSE, {
-        if out.is_null() {
-            set_errno(libc::EINVAL);
-            return FALSE;
-        }
-        with_cli!(h, FALSE, |c| match c.pending_data_length() {
-            Ok(v) => {
-                *out = v.min(c_int::MAX as usize) as c_int;
-                TRUE
-            }
-            Err(e) => fail(&e),
-        })
+        with_cli!(h, FALSE, |c| put(
+            out,
+            c.pending_data_length(),
+            |v| v.min(c_int::MAX as usize) as c_int
+        ))
     })
 }
 
@@ -394,14 +253,9 @@ pub unsafe extern "C" fn HP_TcpClient_SendSmallFile(
     tail: *const WSABUF,
 ) -> BOOL {
     ffi!(FALSE, {
-        let Some((content, hd, tl)) = crate::sys::small_file(file, head, tail) else {
-            return FALSE;
-        };
-        let parts: Vec<&[u8]> = [hd, &content[..], tl]
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .collect();
-        with_cli!(h, FALSE, |c| b(c.send_packets(&parts)))
+        crate::sys::with_small_file(file, head, tail, |parts| {
+            with_cli!(h, FALSE, |c| b(c.send_packets(parts)))
+        })
     })
 }
 
@@ -423,35 +277,24 @@ prop_exports!(with_pack, H;
     HP_TcpPackClient_GetPackHeaderFlag / HP_TcpPackClient_SetPackHeaderFlag: u16 => pack_header_flag / set_pack_header_flag;
 );
 
-fn pull_take(h: H, p: *mut u8, len: c_int, consume: bool) -> c_int {
-    ffi!(FetchResult::DataNotFound as c_int, {
-        if p.is_null() || len <= 0 {
-            set_errno(libc::EINVAL);
-            return FetchResult::LengthTooLong as c_int;
-        }
-        // SAFETY: the caller provides `len` writable bytes at `p`.
-        let out = unsafe { std::slice::from_raw_parts_mut(p, len as usize) };
-        match CLIENTS.get(h).as_deref() {
-            Some(Cli::Pull(s)) => {
-                if consume {
-                    s.fetch(out) as c_int
-                } else {
-                    s.peek(out) as c_int
-                }
-            }
-            _ => FetchResult::DataNotFound as c_int,
-        }
-    })
-}
-
 /// PULL: moves exactly `len` buffered bytes into `p`.
 #[no_mangle]
 pub extern "C" fn HP_TcpPullClient_Fetch(h: H, p: *mut u8, len: c_int) -> c_int {
-    pull_take(h, p, len, true)
+    crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
+        Some(Cli::Pull(s)) => Some(s.fetch(out)),
+        _ => None,
+    })
 }
 
 /// PULL: copies exactly `len` buffered bytes into `p` without consuming them.
 #[no_mangle]
 pub extern "C" fn HP_TcpPullClient_Peek(h: H, p: *mut u8, len: c_int) -> c_int {
-    pull_take(h, p, len, false)
+    crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
+        Some(Cli::Pull(s)) => Some(s.peek(out)),
+        _ => None,
+    })
 }
+
+state_exports!(with_cli, H;
+    HP_Client_Stop, HP_Client_Wait, HP_Client_IsSecure, HP_Client_HasStarted, HP_Client_GetState,
+    HP_Client_GetLastError, HP_Client_GetLastErrorDesc);

@@ -15,13 +15,15 @@
 
 pub mod agent;
 pub mod client;
+pub mod codec;
 pub mod listener;
 pub mod ops;
+pub mod pending;
 pub mod server;
 pub mod sys;
 
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -70,8 +72,183 @@ pub(crate) fn fail(e: &Error) -> BOOL {
     FALSE
 }
 
-pub(crate) fn conn_id(raw: usize) -> Option<ConnId> {
-    ConnId::new(raw)
+/// A connection ID argument; 0 sets errno `EBADSLT` (HP-Socket's "object not found").
+pub(crate) fn need_id(raw: usize) -> Option<ConnId> {
+    let id = ConnId::new(raw);
+    if id.is_none() {
+        set_errno(libc::EBADSLT);
+    }
+    id
+}
+
+/// Stores a successful result through an out pointer (NULL: `EINVAL`), or reports the error.
+pub(crate) unsafe fn put<T, C>(
+    out: *mut C,
+    r: hpsocket::Result<T>,
+    conv: impl FnOnce(T) -> C,
+) -> BOOL {
+    if out.is_null() {
+        set_errno(libc::EINVAL);
+        return FALSE;
+    }
+    match r {
+        Ok(v) => {
+            *out = conv(v);
+            TRUE
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Maps a `(host, port)` result to the C out-parameters.
+pub(crate) unsafe fn put_host(
+    r: hpsocket::Result<(String, u16)>,
+    buf: *mut c_char,
+    len: *mut c_int,
+    port: *mut u16,
+) -> BOOL {
+    match r {
+        Ok((host, p)) => {
+            let ok = write_str(&host, buf, len);
+            if ok == TRUE && !port.is_null() {
+                *port = p;
+            }
+            ok
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Maps an address result to the C out-parameters.
+pub(crate) unsafe fn put_addr(
+    r: hpsocket::Result<std::net::SocketAddr>,
+    buf: *mut c_char,
+    len: *mut c_int,
+    port: *mut u16,
+) -> BOOL {
+    match r {
+        Ok(a) => write_addr(a, buf, len, port),
+        Err(e) => fail(&e),
+    }
+}
+
+/// What Create / Destroy need of a component of any role and model.
+pub(crate) trait Component: Send + Sync + 'static {
+    fn has_started(&self) -> bool;
+    fn stop(&self) -> hpsocket::Result<()>;
+    fn wait(&self, t: Option<std::time::Duration>) -> bool;
+}
+
+/// Implements [`Component`] for an enum over the three receive models of one role.
+macro_rules! component_enum {
+    ($e:ident) => {
+        impl $crate::Component for $e {
+            fn has_started(&self) -> bool {
+                match self {
+                    $e::Push(c) => c.has_started(),
+                    $e::Pull(c) => c.has_started(),
+                    $e::Pack(c) => c.has_started(),
+                }
+            }
+            fn stop(&self) -> hpsocket::Result<()> {
+                match self {
+                    $e::Push(c) => c.stop(),
+                    $e::Pull(c) => c.stop(),
+                    $e::Pack(c) => c.stop(),
+                }
+            }
+            fn wait(&self, t: Option<std::time::Duration>) -> bool {
+                match self {
+                    $e::Push(c) => c.wait(t),
+                    $e::Pull(c) => c.wait(t),
+                    $e::Pack(c) => c.wait(t),
+                }
+            }
+        }
+    };
+}
+pub(crate) use component_enum;
+
+/// Runs `$body` with `$c` bound to the component behind handle `$h` in registry `$reg`,
+/// whatever its receive model (`$e` is the role's enum over the three models).
+macro_rules! with_any {
+    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match $reg.get($h) {
+            None => $fail,
+            Some(o) => match &*o {
+                $e::Push($c) => $body,
+                $e::Pull($c) => $body,
+                $e::Pack($c) => $body,
+            },
+        }
+    };
+}
+pub(crate) use with_any;
+
+/// The `Create_HP_*` / `Destroy_HP_*` exports of one role: one pair per receive model.
+macro_rules! lifecycle_exports {
+    ($reg:ident, $e:ident; $($create:ident / $destroy:ident => $variant:ident($ty:ty);)*) => {$(
+        /// Creates a component reporting to `listener` (NULL if it is not a listener).
+        #[no_mangle]
+        pub extern "C" fn $create(listener: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
+            $crate::create(&$reg, listener, |br| $e::$variant(<$ty>::new(br)))
+        }
+        /// Destroys a component, stopping it first.
+        #[no_mangle]
+        pub extern "C" fn $destroy(h: *mut std::ffi::c_void) {
+            $crate::destroy(&$reg, h)
+        }
+    )*};
+}
+pub(crate) use lifecycle_exports;
+
+/// `Create_HP_*`: a component reporting to `listener`, registered under a new handle that
+/// its callbacks receive as `pSender`.
+pub(crate) fn create<T: Component>(
+    reg: &Registry<T>,
+    listener: *mut c_void,
+    make: impl FnOnce(listener::Bridge) -> T,
+) -> *mut c_void {
+    ffi!(std::ptr::null_mut(), {
+        let Some(br) = listener::bridge(listener) else {
+            return std::ptr::null_mut();
+        };
+        let h = new_handle();
+        br.sender.store(h, Ordering::Release);
+        reg.insert(h, Arc::new(make(br)));
+        h as *mut c_void
+    })
+}
+
+/// `Destroy_HP_*`: unregisters the handle (later calls fail with EBADF), stops the component
+/// if it runs and waits (bounded) for it.
+pub(crate) fn destroy<T: Component>(reg: &Registry<T>, h: *mut c_void) {
+    ffi!((), {
+        if let Some(c) = reg.remove(h) {
+            if c.has_started() {
+                let _ = c.stop();
+                c.wait(Some(std::time::Duration::from_secs(30)));
+            }
+        }
+    })
+}
+
+/// PULL `Fetch` / `Peek` over a C buffer; `take` runs on the PULL component, or is `None`
+/// when the handle is not a PULL component of the role.
+pub(crate) fn pull_take(
+    p: *mut u8,
+    len: c_int,
+    take: impl FnOnce(&mut [u8]) -> Option<hpsocket::FetchResult>,
+) -> c_int {
+    ffi!(hpsocket::FetchResult::DataNotFound as c_int, {
+        if p.is_null() || len <= 0 {
+            set_errno(libc::EINVAL);
+            return hpsocket::FetchResult::LengthTooLong as c_int;
+        }
+        // SAFETY: the caller provides `len` writable bytes at `p`.
+        let out = unsafe { std::slice::from_raw_parts_mut(p, len as usize) };
+        take(out).unwrap_or(hpsocket::FetchResult::DataNotFound) as c_int
+    })
 }
 
 /// Reads a C string argument; NULL is `None`.

@@ -44,10 +44,7 @@ macro_rules! conn_exports {
         pub unsafe extern "C" fn $send(o: $obj, id: usize, p: *const u8, len: c_int) -> BOOL {
             ffi!(FALSE, {
                 let Some(d) = bytes(p, len) else { return FALSE };
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
+                let Some(id) = need_id(id) else { return FALSE };
                 // Empty sends fail: PACK says EMSGSIZE (from the library), the others EINVAL.
                 $with!(o, FALSE, |c| match (c.send(id, d), d.is_empty()) {
                     (Err(e), _) => fail(&e),
@@ -88,10 +85,7 @@ macro_rules! conn_exports {
                 let Some(v) = wsabufs(bufs, count) else {
                     return FALSE;
                 };
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
+                let Some(id) = need_id(id) else { return FALSE };
                 $with!(o, FALSE, |c| b(c.send_packets(id, &v)))
             })
         }
@@ -100,10 +94,7 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub extern "C" fn $pause(o: $obj, id: usize, pause: BOOL) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
+                let Some(id) = need_id(id) else { return FALSE };
                 $with!(o, FALSE, |c| b(c.pause_receive(id, pause != 0)))
             })
         }
@@ -112,21 +103,9 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub unsafe extern "C" fn $is_pause(o: $obj, id: usize, out: *mut BOOL) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                if out.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                $with!(o, FALSE, |c| match c.is_pause_receive(id) {
-                    Ok(v) => {
-                        *out = v as BOOL;
-                        TRUE
-                    }
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put(out, c.is_pause_receive(id), |v| v
+                    as BOOL))
             })
         }
 
@@ -134,10 +113,7 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub extern "C" fn $disconnect(o: $obj, id: usize, force: BOOL) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
+                let Some(id) = need_id(id) else { return FALSE };
                 $with!(o, FALSE, |c| b(c.disconnect(id, force != 0)))
             })
         }
@@ -170,10 +146,7 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub extern "C" fn $set_extra(o: $obj, id: usize, extra: *mut c_void) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
+                let Some(id) = need_id(id) else { return FALSE };
                 $with!(o, FALSE, |c| b(c.set_connection_extra(id, extra as usize)))
             })
         }
@@ -182,21 +155,9 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub unsafe extern "C" fn $get_extra(o: $obj, id: usize, out: *mut *mut c_void) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                if out.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                $with!(o, FALSE, |c| match c.connection_extra(id) {
-                    Ok(v) => {
-                        *out = v as *mut c_void;
-                        TRUE
-                    }
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put(out, c.connection_extra(id), |v| v
+                    as *mut c_void))
             })
         }
 
@@ -204,21 +165,10 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub unsafe extern "C" fn $pending(o: $obj, id: usize, out: *mut c_int) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                if out.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                $with!(o, FALSE, |c| match c.pending_data_length(id) {
-                    Ok(v) => {
-                        *out = v.min(c_int::MAX as usize) as c_int;
-                        TRUE
-                    }
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put(out, c.pending_data_length(id), |v| v
+                    .min(c_int::MAX as usize)
+                    as c_int))
             })
         }
 
@@ -256,21 +206,11 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub unsafe extern "C" fn $connect_period(o: $obj, id: usize, out: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                if out.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                $with!(o, FALSE, |c| match c.connect_period(id) {
-                    Ok(d) => {
-                        *out = d.as_millis().min(u32::MAX as u128) as u32;
-                        TRUE
-                    }
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put(out, c.connect_period(id), |d| d
+                    .as_millis()
+                    .min(u32::MAX as u128)
+                    as u32))
             })
         }
 
@@ -278,21 +218,11 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub unsafe extern "C" fn $silence_period(o: $obj, id: usize, out: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                if out.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                $with!(o, FALSE, |c| match c.silence_period(id) {
-                    Ok(d) => {
-                        *out = d.as_millis().min(u32::MAX as u128) as u32;
-                        TRUE
-                    }
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put(out, c.silence_period(id), |d| d
+                    .as_millis()
+                    .min(u32::MAX as u128)
+                    as u32))
             })
         }
 
@@ -306,14 +236,8 @@ macro_rules! conn_exports {
             port: *mut u16,
         ) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                $with!(o, FALSE, |c| match c.local_address(id) {
-                    Ok(a) => write_addr(a, buf, len, port),
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put_addr(c.local_address(id), buf, len, port))
             })
         }
 
@@ -327,14 +251,8 @@ macro_rules! conn_exports {
             port: *mut u16,
         ) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else {
-                    set_errno(libc::EBADSLT);
-                    return FALSE;
-                };
-                $with!(o, FALSE, |c| match c.remote_address(id) {
-                    Ok(a) => write_addr(a, buf, len, port),
-                    Err(e) => fail(&e),
-                })
+                let Some(id) = need_id(id) else { return FALSE };
+                $with!(o, FALSE, |c| put_addr(c.remote_address(id), buf, len, port))
             })
         }
 
@@ -342,7 +260,9 @@ macro_rules! conn_exports {
         #[no_mangle]
         pub extern "C" fn $is_connected(o: $obj, id: usize) -> BOOL {
             ffi!(FALSE, {
-                let Some(id) = conn_id(id) else { return FALSE };
+                let Some(id) = hpsocket::ConnId::new(id) else {
+                    return FALSE;
+                };
                 $with!(o, FALSE, |c| c.is_connected(id) as BOOL)
             })
         }
@@ -447,3 +367,151 @@ macro_rules! prop_exports {
     )*};
 }
 pub(crate) use prop_exports;
+
+/// Life-cycle and state exports shared by every role.
+macro_rules! state_exports {
+    ($with:ident, $obj:ty; $stop:ident, $wait:ident, $secure:ident, $started:ident,
+     $state:ident, $last:ident, $desc:ident) => {
+        /// Stops the component: closes every connection (then OnShutdown for servers/agents).
+        #[no_mangle]
+        pub extern "C" fn $stop(o: $obj) -> BOOL {
+            ffi!(FALSE, { $with!(o, FALSE, |c| b(c.stop())) })
+        }
+
+        /// Waits until stopped (`ms` = 0xFFFFFFFF: forever); TRUE when stopped.
+        #[no_mangle]
+        pub extern "C" fn $wait(o: $obj, ms: u32) -> BOOL {
+            ffi!(FALSE, {
+                let t = (ms != u32::MAX).then(|| std::time::Duration::from_millis(ms as u64));
+                $with!(o, FALSE, |c| c.wait(t) as BOOL)
+            })
+        }
+
+        /// FALSE: the plain TCP components are not secure.
+        #[no_mangle]
+        pub extern "C" fn $secure(o: $obj) -> BOOL {
+            ffi!(FALSE, { $with!(o, FALSE, |c| c.is_secure() as BOOL) })
+        }
+
+        /// TRUE when starting or started.
+        #[no_mangle]
+        pub extern "C" fn $started(o: $obj) -> BOOL {
+            ffi!(FALSE, { $with!(o, FALSE, |c| c.has_started() as BOOL) })
+        }
+
+        /// `En_HP_ServiceState` (SS_STOPPED for an unknown handle).
+        #[no_mangle]
+        pub extern "C" fn $state(o: $obj) -> c_int {
+            ffi!(3, { $with!(o, 3, |c| c.state() as c_int) })
+        }
+
+        /// `En_HP_SocketError` of the last Start / Stop failure.
+        #[no_mangle]
+        pub extern "C" fn $last(o: $obj) -> c_int {
+            ffi!(2, { $with!(o, 2, |c| code(c.last_error())) })
+        }
+
+        /// Description of the last error (static string).
+        #[no_mangle]
+        pub extern "C" fn $desc(o: $obj) -> *const c_char {
+            ffi!(error_desc(2), {
+                $with!(o, error_desc(2), |c| error_desc(code(c.last_error())))
+            })
+        }
+    };
+}
+pub(crate) use state_exports;
+
+/// Runs `$body` with `$c` bound to the PACK component behind `$h` (other models: EINVAL).
+macro_rules! with_pack_in {
+    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match $reg.get($h).as_deref() {
+            Some($e::Pack($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+pub(crate) use with_pack_in;
+
+/// The model-specific exports of a role whose operations take a connection ID (Server, Agent):
+/// SendSmallFile, PULL Fetch / Peek and the PACK properties.
+macro_rules! id_model_exports {
+    ($reg:ident, $e:ident, $with:ident; $small:ident, $fetch:ident, $peek:ident,
+     $get_max:ident / $set_max:ident, $get_flag:ident / $set_flag:ident) => {
+        /// Sends `head`, the file's bytes (< 4 MiB) and `tail` as one unit.
+        #[no_mangle]
+        pub unsafe extern "C" fn $small(
+            h: H,
+            id: usize,
+            file: *const c_char,
+            head: *const WSABUF,
+            tail: *const WSABUF,
+        ) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = need_id(id) else { return FALSE };
+                crate::sys::with_small_file(file, head, tail, |parts| {
+                    $with!(h, FALSE, |c| b(c.send_packets(id, parts)))
+                })
+            })
+        }
+
+        /// PULL: moves exactly `len` buffered bytes into `p` (`En_HP_FetchResult`).
+        #[no_mangle]
+        pub extern "C" fn $fetch(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
+            crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
+                (Some($e::Pull(s)), Some(id)) => Some(s.fetch(id, out)),
+                _ => None,
+            })
+        }
+
+        /// PULL: copies exactly `len` buffered bytes into `p` without consuming them.
+        #[no_mangle]
+        pub extern "C" fn $peek(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
+            crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
+                (Some($e::Pull(s)), Some(id)) => Some(s.peek(id, out)),
+                _ => None,
+            })
+        }
+
+        /// PACK: the largest packet body.
+        #[no_mangle]
+        pub extern "C" fn $get_max(h: H) -> u32 {
+            ffi!(0, { $crate::ops::with_pack_in!($reg, $e, h, 0, |c| c.max_pack_size()) })
+        }
+
+        /// PACK: sets the largest packet body (ignored while started or out of range).
+        #[no_mangle]
+        pub extern "C" fn $set_max(h: H, v: u32) {
+            ffi!((), {
+                $crate::ops::with_pack_in!($reg, $e, h, (), |c| {
+                    if let Err(e) = c.set_max_pack_size(v) {
+                        set_errno(e.errno());
+                    }
+                })
+            })
+        }
+
+        /// PACK: the header flag.
+        #[no_mangle]
+        pub extern "C" fn $get_flag(h: H) -> u16 {
+            ffi!(0, { $crate::ops::with_pack_in!($reg, $e, h, 0, |c| c.pack_header_flag()) })
+        }
+
+        /// PACK: sets the header flag (ignored while started or out of range).
+        #[no_mangle]
+        pub extern "C" fn $set_flag(h: H, v: u16) {
+            ffi!((), {
+                $crate::ops::with_pack_in!($reg, $e, h, (), |c| {
+                    if let Err(e) = c.set_pack_header_flag(v) {
+                        set_errno(e.errno());
+                    }
+                })
+            })
+        }
+    };
+}
+pub(crate) use id_model_exports;

@@ -13,7 +13,7 @@ use crate::{cstr, errno, ffi, set_errno, write_str, BOOL, FALSE, TRUE};
 const MAX_SMALL_FILE: u64 = 0x3F_FFFF;
 
 /// Reads a small file and the optional head / tail buffers for `SendSmallFile`.
-pub(crate) unsafe fn small_file<'a>(
+unsafe fn small_file<'a>(
     file: *const c_char,
     head: *const WSABUF,
     tail: *const WSABUF,
@@ -49,6 +49,23 @@ pub(crate) unsafe fn small_file<'a>(
     Some((content, part(head)?, part(tail)?))
 }
 
+/// Runs `send` with head, the small file's bytes and tail as the parts of one send.
+pub(crate) unsafe fn with_small_file(
+    file: *const c_char,
+    head: *const WSABUF,
+    tail: *const WSABUF,
+    send: impl FnOnce(&[&[u8]]) -> BOOL,
+) -> BOOL {
+    let Some((content, hd, tl)) = small_file(file, head, tail) else {
+        return FALSE;
+    };
+    let parts: Vec<&[u8]> = [hd, &content[..], tl]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    send(&parts)
+}
+
 /// The calling thread's errno.
 #[no_mangle]
 pub extern "C" fn SYS_GetLastError() -> u32 {
@@ -69,14 +86,14 @@ pub extern "C" fn SYS_GetLastErrorStr() -> *const c_char {
     })
 }
 
-fn sock(fd: usize) -> Option<BorrowedFd<'static>> {
-    if fd > c_int::MAX as usize {
+fn sock(fd: c_int) -> Option<BorrowedFd<'static>> {
+    if fd < 0 {
         set_errno(libc::EBADF);
         return None;
     }
     // SAFETY: the caller names an open socket it owns for the duration of the call; the
     // reference does not outlive it.
-    Some(unsafe { BorrowedFd::borrow_raw(fd as c_int) })
+    Some(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 fn rc(r: std::io::Result<()>) -> c_int {
@@ -92,19 +109,19 @@ fn rc(r: std::io::Result<()>) -> c_int {
 /// `setsockopt`.
 #[no_mangle]
 pub unsafe extern "C" fn SYS_SetSocketOption(
-    s: usize,
+    s: c_int,
     level: c_int,
     name: c_int,
     val: *const c_void,
     len: c_int,
 ) -> c_int {
-    libc::setsockopt(s as c_int, level, name, val, len as libc::socklen_t)
+    libc::setsockopt(s, level, name, val, len as libc::socklen_t)
 }
 
 /// `getsockopt`.
 #[no_mangle]
 pub unsafe extern "C" fn SYS_GetSocketOption(
-    s: usize,
+    s: c_int,
     level: c_int,
     name: c_int,
     val: *mut c_void,
@@ -115,7 +132,7 @@ pub unsafe extern "C" fn SYS_GetSocketOption(
         return -1;
     }
     let mut l = *len as libc::socklen_t;
-    let r = libc::getsockopt(s as c_int, level, name, val, &mut l);
+    let r = libc::getsockopt(s, level, name, val, &mut l);
     *len = l as c_int;
     r
 }
@@ -123,11 +140,11 @@ pub unsafe extern "C" fn SYS_GetSocketOption(
 /// `ioctl`.
 #[no_mangle]
 pub unsafe extern "C" fn SYS_IoctlSocket(
-    s: usize,
+    s: c_int,
     cmd: libc::c_long,
     arg: *mut libc::c_ulong,
 ) -> c_int {
-    libc::ioctl(s as c_int, cmd as libc::Ioctl, arg)
+    libc::ioctl(s, cmd as libc::Ioctl, arg)
 }
 
 /// Sets (`set`) or clears file status flags `fl`.
@@ -146,7 +163,7 @@ pub extern "C" fn SYS_fcntl_SETFL(fd: c_int, fl: c_int, set: BOOL) -> BOOL {
 
 /// Non-blocking mode on or off.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_NoBlock(s: usize, on: BOOL) -> c_int {
+pub extern "C" fn SYS_SSO_NoBlock(s: c_int, on: BOOL) -> c_int {
     ffi!(-1, {
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_nonblocking(on != 0)))
     })
@@ -154,7 +171,7 @@ pub extern "C" fn SYS_SSO_NoBlock(s: usize, on: BOOL) -> c_int {
 
 /// `TCP_NODELAY`.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_NoDelay(s: usize, on: BOOL) -> c_int {
+pub extern "C" fn SYS_SSO_NoDelay(s: c_int, on: BOOL) -> c_int {
     ffi!(-1, {
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_tcp_nodelay(on != 0)))
     })
@@ -162,7 +179,7 @@ pub extern "C" fn SYS_SSO_NoDelay(s: usize, on: BOOL) -> c_int {
 
 /// `SO_LINGER` off (`dont`) or on with 0 s.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_DontLinger(s: usize, dont: BOOL) -> c_int {
+pub extern "C" fn SYS_SSO_DontLinger(s: c_int, dont: BOOL) -> c_int {
     ffi!(-1, {
         let l = (dont == 0).then_some(std::time::Duration::ZERO);
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_linger(l)))
@@ -171,7 +188,7 @@ pub extern "C" fn SYS_SSO_DontLinger(s: usize, dont: BOOL) -> c_int {
 
 /// `SO_LINGER`.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_Linger(s: usize, onoff: u16, secs: u16) -> c_int {
+pub extern "C" fn SYS_SSO_Linger(s: c_int, onoff: u16, secs: u16) -> c_int {
     ffi!(-1, {
         let l = (onoff != 0).then(|| std::time::Duration::from_secs(secs as u64));
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_linger(l)))
@@ -180,7 +197,7 @@ pub extern "C" fn SYS_SSO_Linger(s: usize, onoff: u16, secs: u16) -> c_int {
 
 /// `SO_RCVBUF`.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_RecvBuffSize(s: usize, size: c_int) -> c_int {
+pub extern "C" fn SYS_SSO_RecvBuffSize(s: c_int, size: c_int) -> c_int {
     ffi!(-1, {
         sock(s).map_or(-1, |b| {
             rc(SockRef::from(&b).set_recv_buffer_size(size.max(0) as usize))
@@ -190,7 +207,7 @@ pub extern "C" fn SYS_SSO_RecvBuffSize(s: usize, size: c_int) -> c_int {
 
 /// `SO_SNDBUF`.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_SendBuffSize(s: usize, size: c_int) -> c_int {
+pub extern "C" fn SYS_SSO_SendBuffSize(s: c_int, size: c_int) -> c_int {
     ffi!(-1, {
         sock(s).map_or(-1, |b| {
             rc(SockRef::from(&b).set_send_buffer_size(size.max(0) as usize))
@@ -200,7 +217,7 @@ pub extern "C" fn SYS_SSO_SendBuffSize(s: usize, size: c_int) -> c_int {
 
 /// `SO_RCVTIMEO` in ms.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_RecvTimeOut(s: usize, ms: c_int) -> c_int {
+pub extern "C" fn SYS_SSO_RecvTimeOut(s: c_int, ms: c_int) -> c_int {
     ffi!(-1, {
         let t = (ms > 0).then(|| std::time::Duration::from_millis(ms as u64));
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_read_timeout(t)))
@@ -209,7 +226,7 @@ pub extern "C" fn SYS_SSO_RecvTimeOut(s: usize, ms: c_int) -> c_int {
 
 /// `SO_SNDTIMEO` in ms.
 #[no_mangle]
-pub extern "C" fn SYS_SSO_SendTimeOut(s: usize, ms: c_int) -> c_int {
+pub extern "C" fn SYS_SSO_SendTimeOut(s: c_int, ms: c_int) -> c_int {
     ffi!(-1, {
         let t = (ms > 0).then(|| std::time::Duration::from_millis(ms as u64));
         sock(s).map_or(-1, |b| rc(SockRef::from(&b).set_write_timeout(t)))
@@ -218,7 +235,7 @@ pub extern "C" fn SYS_SSO_SendTimeOut(s: usize, ms: c_int) -> c_int {
 
 /// Reuse policy: 0 none, 1 `SO_REUSEADDR`, 2 also `SO_REUSEPORT` (5.2 passes a BOOL: 0 / 1).
 #[no_mangle]
-pub extern "C" fn SYS_SSO_ReuseAddress(s: usize, policy: c_int) -> c_int {
+pub extern "C" fn SYS_SSO_ReuseAddress(s: c_int, policy: c_int) -> c_int {
     ffi!(-1, {
         sock(s).map_or(-1, |b| {
             let k = SockRef::from(&b);
@@ -232,7 +249,7 @@ pub extern "C" fn SYS_SSO_ReuseAddress(s: usize, policy: c_int) -> c_int {
 }
 
 unsafe fn sock_addr(
-    s: usize,
+    s: c_int,
     remote: bool,
     buf: *mut c_char,
     len: *mut c_int,
@@ -257,7 +274,7 @@ unsafe fn sock_addr(
 /// Local address of a socket.
 #[no_mangle]
 pub unsafe extern "C" fn SYS_GetSocketLocalAddress(
-    s: usize,
+    s: c_int,
     buf: *mut c_char,
     len: *mut c_int,
     port: *mut u16,
@@ -268,7 +285,7 @@ pub unsafe extern "C" fn SYS_GetSocketLocalAddress(
 /// Remote address of a socket.
 #[no_mangle]
 pub unsafe extern "C" fn SYS_GetSocketRemoteAddress(
-    s: usize,
+    s: c_int,
     buf: *mut c_char,
     len: *mut c_int,
     port: *mut u16,
