@@ -12,6 +12,24 @@ use mio::{Events, Interest, Poll, Token};
 /// Pattern period: a prime, so it does not line up with message sizes.
 const PERIOD: u64 = 251;
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_helpers_agree_with_the_definition() {
+        let mut v = Vec::new();
+        fill(&mut v, 17, 1000, 3000);
+        for (i, b) in v.iter().enumerate() {
+            assert_eq!(*b as u64, (17 + 1000 + i as u64) % PERIOD);
+        }
+        assert_eq!(mismatches(&v, 17, 1000), 0);
+        v[5] ^= 1;
+        v[2999] ^= 1;
+        assert_eq!(mismatches(&v, 17, 1000), 2);
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
     /// One message in flight per connection.
@@ -45,8 +63,39 @@ pub struct LoadgenArgs {
     pub warmup: f64,
 }
 
-fn pat(seed: u64, k: u64) -> u8 {
-    ((seed + k) % PERIOD) as u8
+/// The pattern twice over, so any run of up to PERIOD bytes is one slice of it.
+fn table() -> &'static [u8] {
+    static T: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    T.get_or_init(|| (0..2 * PERIOD).map(|i| (i % PERIOD) as u8).collect())
+}
+
+/// Appends `n` pattern bytes of stream `seed` starting at offset `start`.
+fn fill(out: &mut Vec<u8>, seed: u64, start: u64, n: usize) {
+    let t = table();
+    let (mut k, mut left) = (start, n);
+    while left > 0 {
+        let off = ((seed + k) % PERIOD) as usize;
+        let take = left.min(PERIOD as usize);
+        out.extend_from_slice(&t[off..off + take]);
+        k += take as u64;
+        left -= take;
+    }
+}
+
+/// Counts the bytes of `data` that differ from stream `seed` at offset `start`.
+fn mismatches(data: &[u8], seed: u64, start: u64) -> u64 {
+    let t = table();
+    let mut bad = 0;
+    let mut k = start;
+    for chunk in data.chunks(PERIOD as usize) {
+        let off = ((seed + k) % PERIOD) as usize;
+        let want = &t[off..off + chunk.len()];
+        if chunk != want {
+            bad += chunk.iter().zip(want).filter(|(a, b)| a != b).count() as u64;
+        }
+        k += chunk.len() as u64;
+    }
+    bad
 }
 
 struct Conn {
@@ -87,9 +136,7 @@ impl Conn {
         if pack {
             self.out.extend_from_slice(&(size as u32).to_le_bytes());
         }
-        for k in 0..size as u64 {
-            self.out.push(pat(self.seed, self.sent + k));
-        }
+        fill(&mut self.out, self.seed, self.sent, size);
         self.sent += size as u64;
     }
 
@@ -135,12 +182,8 @@ impl Conn {
             } else {
                 data.len() - i
             };
-            for b in &data[i..i + n] {
-                if *b != pat(self.seed, self.recvd) {
-                    bad += 1;
-                }
-                self.recvd += 1;
-            }
+            bad += mismatches(&data[i..i + n], self.seed, self.recvd);
+            self.recvd += n as u64;
             if pack {
                 self.body_left -= n;
             }
