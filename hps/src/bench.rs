@@ -423,7 +423,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         if pin { "on CPU 1" } else { "unpinned" }, a.reps, a.secs, a.warmup)?;
     writeln!(md, "Peers: **hpsocket** (`hps server`, 1 worker), **tokio** (current-thread runtime, task per connection), **hp-socket 5.2.1** (the original `libhpsocket4c_amd64_64.so` from PyPI `hpsocket` 0.9.3, driven by `interop/hp_pack_peer.c`){}. All read with {} -byte buffers.\n",
         if orig.is_none() { " — not available in this run" } else { "" }, a.buf)?;
-    writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | other CPU |")?;
+    writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let mut chart: Vec<(String, Vec<(String, f64)>)> = Vec::new();
     for sc in all.iter().filter(|s| wanted(s.name)) {
@@ -519,7 +519,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
         eprintln!();
     }
-    writeln!(md, "\nRatios: `msgs/s vs hpsocket` is hpsocket's msgs/s divided by the peer's; `CPU/msg vs hpsocket` is the peer's server CPU per message divided by hpsocket's. Above 1 means hpsocket is ahead. On 2 cores the load generator saturates first, so CPU per message is the fair efficiency figure; `other CPU` flags runs disturbed by other processes.\n\n![ratios](benchmarks.svg)")?;
+    writeln!(md, "\nRatios: `msgs/s vs hpsocket` is hpsocket's msgs/s divided by the peer's; `CPU/msg vs hpsocket` is the peer's server CPU per message divided by hpsocket's. Above 1 means hpsocket is ahead. On 2 cores the load generator saturates first, so CPU per message is the fair efficiency figure; `unattributed CPU` is machine CPU charged to neither process — the loopback stack's softirq time plus anything else running — as a share of one core: high values in one peer's row only flag a disturbed run.\n\n![ratios](benchmarks.svg)")?;
     if let Some(dir) = a.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
