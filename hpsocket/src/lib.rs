@@ -45,6 +45,7 @@ mod pull;
 mod reactor;
 mod sendq;
 mod server;
+pub mod tls;
 mod types;
 
 pub use agent::{Agent, ConnectOptions, TcpAgent, TcpPackAgent, TcpPullAgent};
