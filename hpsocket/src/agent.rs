@@ -8,8 +8,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    conn_ops, guard, must_not_block, open_connection, parse_ip, state_ops, ConnectSpec, Core,
-    IdSource, Owner,
+    conn_ops, guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops,
+    ConnectSpec, Core, IdSource, Owner,
 };
 use crate::config::{
     common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
@@ -17,7 +17,7 @@ use crate::config::{
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::AgentListener;
-use crate::model::{Model, Pack, Pull, Push};
+use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
@@ -52,8 +52,8 @@ pub struct ConnectOptions {
 /// agent.send(id, b"hello")?;
 /// # Ok::<(), hpsocket::Error>(())
 /// ```
-pub struct Agent<M: Model = Push> {
-    inner: Arc<Inner<M>>,
+pub struct Agent<M: Model = Push, T: Transport = Plain> {
+    inner: Arc<Inner<M, T>>,
 }
 
 /// HP-Socket's PUSH agent.
@@ -62,16 +62,22 @@ pub type TcpAgent = Agent<Push>;
 pub type TcpPullAgent = Agent<Pull>;
 /// HP-Socket's PACK agent.
 pub type TcpPackAgent = Agent<Pack>;
+/// HP-Socket's SSL PUSH agent.
+pub type SslAgent = Agent<Push, Tls>;
+/// HP-Socket's SSL PULL agent.
+pub type SslPullAgent = Agent<Pull, Tls>;
+/// HP-Socket's SSL PACK agent.
+pub type SslPackAgent = Agent<Pack, Tls>;
 
-struct Inner<M: Model> {
+struct Inner<M: Model, T: Transport> {
     core: Core,
-    listener: Box<dyn AgentListener<Agent<M>>>,
+    listener: Box<dyn AgentListener<Agent<M, T>>>,
     bind: Mutex<Option<std::net::IpAddr>>,
     async_connect: AtomicBool,
-    _model: PhantomData<M>,
+    _model: PhantomData<(M, T)>,
 }
 
-impl<M: Model> Clone for Agent<M> {
+impl<M: Model, T: Transport> Clone for Agent<M, T> {
     fn clone(&self) -> Self {
         Agent {
             inner: self.inner.clone(),
@@ -79,12 +85,12 @@ impl<M: Model> Clone for Agent<M> {
     }
 }
 
-impl<M: Model> Agent<M> {
+impl<M: Model, T: Transport> Agent<M, T> {
     /// Creates a stopped agent that reports to `listener`.
-    pub fn new(listener: impl AgentListener<Agent<M>>) -> Self {
+    pub fn new(listener: impl AgentListener<Agent<M, T>>) -> Self {
         Agent {
             inner: Arc::new(Inner {
-                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND),
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND, T::SECURE),
                 listener: Box::new(listener),
                 bind: Mutex::new(None),
                 async_connect: AtomicBool::new(true),
@@ -171,6 +177,10 @@ impl<M: Model> Agent<M> {
                 {
                     return HandleResult::Error;
                 }
+                if T::SECURE {
+                    // on_handshake follows when TLS completes, on the worker.
+                    return HandleResult::Ok;
+                }
                 guard(HandleResult::Error, || l.on_handshake(self, conn.id))
             },
         )?;
@@ -218,7 +228,7 @@ impl<M: Model> Agent<M> {
     connect_properties!();
 }
 
-impl<M: Model> Owner for Agent<M> {
+impl<M: Model, T: Transport> Owner for Agent<M, T> {
     fn core(&self) -> &Core {
         &self.inner.core
     }
@@ -264,7 +274,7 @@ impl<M: Model> Owner for Agent<M> {
     }
 }
 
-impl Agent<Pull> {
+impl<T: Transport> Agent<Pull, T> {
     /// Moves exactly `buf.len()` buffered bytes of connection `id` into `buf` (see
     /// [`Server::fetch`](crate::Server::fetch)).
     pub fn fetch(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
@@ -279,6 +289,16 @@ impl Agent<Pull> {
     pull_properties!();
 }
 
-impl Agent<Pack> {
+impl<T: Transport> Agent<Pack, T> {
     pack_properties!();
+}
+
+impl<M: Model> Agent<M, Tls> {
+    tls_client_ops!();
+
+    /// What connection `id`'s TLS session negotiated (version, cipher suite, server
+    /// certificates).
+    pub fn ssl_session_info(&self, id: ConnId) -> Result<crate::tls::TlsInfo> {
+        self.core().tls_info(id)
+    }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    guard, must_not_block, open_connection, parse_ip, state_ops, ConnectSpec, Core, IdSource, Owner,
+    guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops, ConnectSpec, Core,
+    IdSource, Owner,
 };
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
@@ -16,7 +17,7 @@ use crate::config::{
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
-use crate::model::{Model, Pack, Pull, Push};
+use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
 
@@ -44,8 +45,8 @@ use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperat
 /// client.stop()?;
 /// # Ok::<(), hpsocket::Error>(())
 /// ```
-pub struct Client<M: Model = Push> {
-    inner: Arc<Inner<M>>,
+pub struct Client<M: Model = Push, T: Transport = Plain> {
+    inner: Arc<Inner<M, T>>,
 }
 
 /// HP-Socket's PUSH client.
@@ -54,17 +55,23 @@ pub type TcpClient = Client<Push>;
 pub type TcpPullClient = Client<Pull>;
 /// HP-Socket's PACK client.
 pub type TcpPackClient = Client<Pack>;
+/// HP-Socket's SSL PUSH client.
+pub type SslClient = Client<Push, Tls>;
+/// HP-Socket's SSL PULL client.
+pub type SslPullClient = Client<Pull, Tls>;
+/// HP-Socket's SSL PACK client.
+pub type SslPackClient = Client<Pack, Tls>;
 
-struct Inner<M: Model> {
+struct Inner<M: Model, T: Transport> {
     core: Core,
-    listener: Box<dyn ClientListener<Client<M>>>,
+    listener: Box<dyn ClientListener<Client<M, T>>>,
     id: AtomicUsize,
     extra: AtomicUsize,
     remote_host: Mutex<Option<(String, u16)>>,
-    _model: PhantomData<M>,
+    _model: PhantomData<(M, T)>,
 }
 
-impl<M: Model> Clone for Client<M> {
+impl<M: Model, T: Transport> Clone for Client<M, T> {
     fn clone(&self) -> Self {
         Client {
             inner: self.inner.clone(),
@@ -72,10 +79,10 @@ impl<M: Model> Clone for Client<M> {
     }
 }
 
-impl<M: Model> Client<M> {
+impl<M: Model, T: Transport> Client<M, T> {
     /// Creates a stopped client that reports to `listener`.
-    pub fn new(listener: impl ClientListener<Client<M>>) -> Self {
-        let mut core = Core::new(IdSource::Global, false, M::KIND);
+    pub fn new(listener: impl ClientListener<Client<M, T>>) -> Self {
+        let mut core = Core::new(IdSource::Global, false, M::KIND, T::SECURE);
         core.config.get_mut().max_connection_count = 1;
         Client {
             inner: Arc::new(Inner {
@@ -142,6 +149,10 @@ impl<M: Model> Client<M> {
                         == HandleResult::Error
                     {
                         return HandleResult::Error;
+                    }
+                    if T::SECURE {
+                        // on_handshake follows when TLS completes, on the worker.
+                        return HandleResult::Ok;
                     }
                     guard(HandleResult::Error, || l.on_handshake(self, conn.id))
                 },
@@ -266,7 +277,7 @@ impl<M: Model> Client<M> {
     }
 }
 
-impl<M: Model> Owner for Client<M> {
+impl<M: Model, T: Transport> Owner for Client<M, T> {
     fn core(&self) -> &Core {
         &self.inner.core
     }
@@ -327,7 +338,7 @@ impl<M: Model> Owner for Client<M> {
     }
 }
 
-impl Client<Pull> {
+impl<T: Transport> Client<Pull, T> {
     /// Moves exactly `buf.len()` buffered bytes into `buf` (see
     /// [`Server::fetch`](crate::Server::fetch)).
     pub fn fetch(&self, buf: &mut [u8]) -> FetchResult {
@@ -348,6 +359,16 @@ impl Client<Pull> {
     pull_properties!();
 }
 
-impl Client<Pack> {
+impl<T: Transport> Client<Pack, T> {
     pack_properties!();
+}
+
+impl<M: Model> Client<M, Tls> {
+    tls_client_ops!();
+
+    /// What the connection's TLS session negotiated (version, cipher suite, server
+    /// certificates).
+    pub fn ssl_session_info(&self) -> Result<crate::tls::TlsInfo> {
+        self.core().tls_info(self.id()?)
+    }
 }

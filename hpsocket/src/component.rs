@@ -14,6 +14,7 @@ use crate::conn::{now_ms, CloseReq, Conn, ConnSettings, ConnTable};
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
 use crate::reactor::{AdoptKind, Cmd, Pool};
+use crate::tls::{TlsConfigError, TlsContext, TlsSession};
 use crate::types::{
     ConnId, FetchResult, HandleResult, ReuseAddressPolicy, ServiceState, SocketError,
     SocketOperation,
@@ -104,10 +105,14 @@ pub(crate) struct Core {
     last_error: Mutex<(SocketError, String)>,
     settings: RwLock<ConnSettings>,
     model: ModelKind,
+    /// TLS components: the context set up by the application, and the one taken at `start`.
+    secure: bool,
+    tls: RwLock<Option<TlsContext>>,
+    active_tls: RwLock<Option<TlsContext>>,
 }
 
 impl Core {
-    pub fn new(ids: IdSource, owns_pool: bool, model: ModelKind) -> Core {
+    pub fn new(ids: IdSource, owns_pool: bool, model: ModelKind, secure: bool) -> Core {
         Core {
             config: RwLock::new(Config::default()),
             state: Mutex::new(ServiceState::Stopped),
@@ -121,6 +126,37 @@ impl Core {
             last_error: Mutex::new((SocketError::Ok, String::new())),
             settings: RwLock::new(settings_of(&Config::default(), model)),
             model,
+            secure,
+            tls: RwLock::new(None),
+            active_tls: RwLock::new(None),
+        }
+    }
+
+    /// Installs (or with `None` removes) the TLS context; only while stopped.
+    pub fn set_tls(&self, ctx: Option<TlsContext>) -> Result<()> {
+        let st = self.state.lock();
+        if *st != ServiceState::Stopped {
+            return Err(Error::IllegalState(
+                "the TLS context can only be changed while stopped",
+            ));
+        }
+        *self.tls.write() = ctx;
+        Ok(())
+    }
+
+    pub fn has_tls(&self) -> bool {
+        self.tls.read().is_some()
+    }
+
+    /// A TLS session for a new connection (`None` for the plain transport). `host`: the host
+    /// an outgoing connection was asked to reach (its SNI name unless the setup names one).
+    pub fn tls_session(&self, host: Option<&str>) -> Result<Option<TlsSession>> {
+        match &*self.active_tls.read() {
+            None => Ok(None),
+            Some(ctx) => ctx
+                .session(host)
+                .map(Some)
+                .map_err(|e| Error::TlsConfig(TlsConfigError::Rustls(e))),
         }
     }
 
@@ -186,8 +222,18 @@ impl Core {
             self.record_error(&e);
             return Err(e);
         }
+        if self.secure && self.tls.read().is_none() {
+            drop(st);
+            self.record_error(&Error::TlsNotReady);
+            return Err(Error::TlsNotReady);
+        }
         *st = ServiceState::Starting;
         *self.last_error.lock() = (SocketError::Ok, String::new());
+        *self.active_tls.write() = if self.secure {
+            self.tls.read().clone()
+        } else {
+            None
+        };
         let cfg = self.config.read().clone();
         *self.settings.write() = settings_of(&cfg, self.model);
         Ok(cfg)
@@ -394,6 +440,14 @@ impl Core {
     }
 }
 
+impl Core {
+    /// What connection `id`'s TLS session negotiated.
+    pub fn tls_info(&self, id: ConnId) -> Result<crate::tls::TlsInfo> {
+        self.with_conn(id, |c| c.tx.lock().tls.as_ref().map(|t| t.session.info()))?
+            .ok_or(Error::NotSupported("not a TLS connection"))
+    }
+}
+
 fn checked_period(period: Duration) -> Result<u64> {
     let ms = period.as_millis();
     if ms > (i32::MAX / 2) as u128 {
@@ -413,6 +467,7 @@ fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
         mark_silence: cfg.mark_silence,
         close_flush_timeout_ms: cfg.close_flush_timeout as u64,
         connect_timeout_ms: cfg.connect_timeout as u64,
+        handshake_timeout_ms: cfg.handshake_timeout as u64,
     }
 }
 
@@ -497,6 +552,8 @@ pub(crate) fn open_connection(
             format!("cannot resolve {:?}", spec.host),
         ))
     })?;
+    // Before connecting, so a host name TLS cannot use fails without touching the network.
+    let tls = core.tls_session(Some(spec.host))?;
     let sock = Socket::new(
         Domain::for_address(remote),
         Type::STREAM,
@@ -540,6 +597,7 @@ pub(crate) fn open_connection(
         Some(spec.host.to_string()),
         spec.extra,
         core.settings(),
+        tls,
     );
     core.table.insert(conn.clone());
     // Re-check after inserting: a stop that began meanwhile did not see this connection.
@@ -723,9 +781,9 @@ macro_rules! state_ops {
             )
         }
 
-        /// Whether the component uses TLS (always false for the plain transport).
+        /// Whether the component uses TLS (the [`Tls`](crate::Tls) transport).
         pub fn is_secure(&self) -> bool {
-            false
+            <T as $crate::Transport>::SECURE
         }
 
         /// Code of the last `start` / `stop` failure (`SocketError::Ok` if none).
@@ -747,4 +805,89 @@ macro_rules! state_ops {
     };
 }
 
-pub(crate) use {conn_ops, state_ops};
+/// TLS set-up of a server (`Server<M, Tls>`).
+macro_rules! tls_server_ops {
+    () => {
+        /// Sets up the TLS context from certificates and keys (HP-Socket's
+        /// `SetupSSLContext` / `SetupSSLContextByMemory` plus `AddSSLContext` and
+        /// `BindSSLServerName` for SNI). Only while stopped; `start` fails with
+        /// `TlsNotReady` until this (or [`set_tls_config`](Self::set_tls_config)) succeeds.
+        pub fn setup_ssl_context(&self, setup: &$crate::tls::TlsServerSetup) -> $crate::Result<()> {
+            let cfg = setup.build()?;
+            self.core()
+                .set_tls(Some($crate::tls::TlsContext::Server(cfg)))
+        }
+
+        /// Uses a rustls server configuration built by the application (any rustls
+        /// feature: ALPN, session tickets, custom verifiers, key logging …).
+        pub fn set_tls_config(
+            &self,
+            config: std::sync::Arc<$crate::tls::rustls::ServerConfig>,
+        ) -> $crate::Result<()> {
+            self.core()
+                .set_tls(Some($crate::tls::TlsContext::Server(config)))
+        }
+
+        /// Removes the TLS context (HP-Socket's `CleanupSSLContext`); only while stopped.
+        pub fn cleanup_ssl_context(&self) -> $crate::Result<()> {
+            self.core().set_tls(None)
+        }
+
+        /// Whether a TLS context is set up.
+        pub fn has_ssl_context(&self) -> bool {
+            self.core().has_tls()
+        }
+
+        /// What connection `id`'s TLS session negotiated (version, cipher suite, SNI name,
+        /// peer certificates).
+        pub fn ssl_session_info(&self, id: $crate::ConnId) -> $crate::Result<$crate::tls::TlsInfo> {
+            self.core().tls_info(id)
+        }
+
+        $crate::config::tls_properties!();
+    };
+}
+
+/// TLS set-up of an outgoing role (`Agent<M, Tls>`, `Client<M, Tls>`).
+macro_rules! tls_client_ops {
+    () => {
+        /// Sets up the TLS context: how to verify servers, and an optional client
+        /// certificate (HP-Socket's `SetupSSLContext` / `SetupSSLContextByMemory`). Only while
+        /// stopped; `start` fails with `TlsNotReady` until this (or
+        /// [`set_tls_config`](Self::set_tls_config)) succeeds.
+        pub fn setup_ssl_context(&self, setup: &$crate::tls::TlsClientSetup) -> $crate::Result<()> {
+            let config = setup.build()?;
+            self.core().set_tls(Some($crate::tls::TlsContext::Client {
+                config,
+                server_name: setup.server_name.clone(),
+            }))
+        }
+
+        /// Uses a rustls client configuration built by the application. `server_name`: the
+        /// SNI / verification name of every connection (`None`: each connection's host).
+        pub fn set_tls_config(
+            &self,
+            config: std::sync::Arc<$crate::tls::rustls::ClientConfig>,
+            server_name: Option<String>,
+        ) -> $crate::Result<()> {
+            self.core().set_tls(Some($crate::tls::TlsContext::Client {
+                config,
+                server_name,
+            }))
+        }
+
+        /// Removes the TLS context (HP-Socket's `CleanupSSLContext`); only while stopped.
+        pub fn cleanup_ssl_context(&self) -> $crate::Result<()> {
+            self.core().set_tls(None)
+        }
+
+        /// Whether a TLS context is set up.
+        pub fn has_ssl_context(&self) -> bool {
+            self.core().has_tls()
+        }
+
+        $crate::config::tls_properties!();
+    };
+}
+
+pub(crate) use {conn_ops, state_ops, tls_client_ops, tls_server_ops};

@@ -43,6 +43,7 @@ pub(crate) struct Config {
     pub max_pack_size: u32,
     pub pack_header_flag: u16,
     pub pull_buffer_limit: usize,
+    pub handshake_timeout: u32,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -83,6 +84,7 @@ impl Default for Config {
             max_pack_size: crate::pack::DEFAULT_MAX_PACK_SIZE,
             pack_header_flag: 0,
             pull_buffer_limit: 4 * 1024 * 1024,
+            handshake_timeout: 10_000,
         }
     }
 }
@@ -225,7 +227,20 @@ macro_rules! pull_properties {
     };
 }
 
+/// Properties of TLS components.
+macro_rules! tls_properties {
+    () => {
+        $crate::config::properties! {
+            /// Time in ms a connection may take to complete its TLS handshake, counted from
+            /// accept / connect (ours; default 10000, >= 1). Past it the connection closes with
+            /// `SocketOperation::Handshake` / `ETIMEDOUT`, so a peer that stalls mid-handshake
+            /// cannot hold a connection slot.
+            handshake_timeout, set_handshake_timeout: u32, |v| v >= 1, "handshake_timeout must be >= 1";
+        }
+    };
+}
+
 pub(crate) use {
     common_properties, connect_properties, multi_properties, pack_properties, properties,
-    pull_properties,
+    pull_properties, tls_properties,
 };

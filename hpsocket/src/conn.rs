@@ -21,6 +21,7 @@ use crate::pack::{header, Framer};
 use crate::pull::PullBuffer;
 use crate::reactor::{Cmd, WorkerShared};
 use crate::sendq::{SendQueue, MAX_IOV};
+use crate::tls::TlsSession;
 use crate::types::{ConnId, FetchResult, SocketOperation};
 
 /// Milliseconds on a process-wide monotonic clock (connect and silence periods).
@@ -48,9 +49,171 @@ pub(crate) struct Tx {
     /// this lock by whichever thread wrote, fired by the worker between callbacks.
     notes: std::collections::VecDeque<Vec<u8>>,
     notes_bytes: usize,
+    /// TLS transport: the session (under this lock because sending and receiving both drive
+    /// it) and its send bookkeeping.
+    pub tls: Option<Box<TlsTx>>,
+}
+
+/// The send side of a TLS connection: what the socket queue cannot tell about plaintext.
+pub(crate) struct TlsTx {
+    pub session: TlsSession,
+    /// Plaintext accepted before the handshake completed, still inside rustls.
+    unsent_plain: usize,
+    /// Ciphertext bytes produced so far, and written to the socket so far.
+    produced: u64,
+    written: u64,
+    /// `on_send` notes waiting for the last byte of their ciphertext to be written:
+    /// (ciphertext offset where it ends, plaintext). `u64::MAX`: not encrypted yet.
+    marks: std::collections::VecDeque<(u64, Vec<u8>)>,
+    /// close_notify was queued.
+    pub close_sent: bool,
+}
+
+impl TlsTx {
+    fn new(session: TlsSession) -> TlsTx {
+        TlsTx {
+            session,
+            unsent_plain: 0,
+            produced: 0,
+            written: 0,
+            marks: Default::default(),
+            close_sent: false,
+        }
+    }
+
+    /// Encrypts one ordered unit of plaintext; returns the ciphertext to write (empty while
+    /// the handshake runs: rustls keeps the plaintext until then).
+    fn encrypt(
+        &mut self,
+        bufs: &[&[u8]],
+        note: bool,
+    ) -> std::result::Result<Vec<u8>, rustls::Error> {
+        let mut plain = Vec::new();
+        for b in bufs {
+            self.session.write_plain(b)?;
+            if note {
+                plain.extend_from_slice(b);
+            }
+        }
+        let handshaking = self.session.is_handshaking();
+        if handshaking {
+            self.unsent_plain += bufs.iter().map(|b| b.len()).sum::<usize>();
+        }
+        let out = self.output();
+        if note {
+            let end = if handshaking { u64::MAX } else { self.produced };
+            self.marks.push_back((end, plain));
+        }
+        Ok(out)
+    }
+
+    /// Takes the ciphertext rustls has ready (handshake messages, records, alerts). Once the
+    /// handshake is done this includes the plaintext sent before it.
+    pub fn output(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.session.take_tls(&mut out);
+        self.produced += out.len() as u64;
+        if self.unsent_plain > 0 && !self.session.is_handshaking() {
+            self.unsent_plain = 0;
+            for m in self.marks.iter_mut().filter(|m| m.0 == u64::MAX) {
+                m.0 = self.produced;
+            }
+        }
+        out
+    }
 }
 
 impl Tx {
+    /// `n` more bytes reached the socket: TLS notes whose ciphertext is now all written
+    /// become `on_send` notes.
+    fn wrote(&mut self, n: usize) {
+        let Some(tls) = self.tls.as_mut() else { return };
+        tls.written += n as u64;
+        while tls.marks.front().is_some_and(|m| m.0 <= tls.written) {
+            let (_, plain) = tls.marks.pop_front().expect("checked");
+            self.notes_bytes += plain.len();
+            self.notes.push_back(plain);
+        }
+    }
+
+    /// Unsent bytes: queued ciphertext (or plaintext) plus plaintext waiting for the TLS
+    /// handshake.
+    pub fn pending(&self) -> usize {
+        self.q.len() + self.tls.as_ref().map_or(0, |t| t.unsent_plain)
+    }
+
+    pub fn has_notes(&self) -> bool {
+        !self.notes.is_empty()
+    }
+
+    /// Writes `bufs` now as far as the socket takes them and queues the rest behind what is
+    /// already queued. `note`: record the written plaintext for `on_send` (plain transport;
+    /// TLS records its notes when encrypting).
+    pub fn write(
+        &mut self,
+        stream: &mio::net::TcpStream,
+        bufs: &[&[u8]],
+        note: bool,
+    ) -> io::Result<()> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Ok(());
+        }
+        let mut written = 0;
+        if self.q.is_empty() && !self.blocked {
+            written = write_all_nonblocking(stream, bufs)?;
+        }
+        if written > 0 {
+            if note {
+                let mut n = Vec::with_capacity(written);
+                for b in bufs {
+                    let k = b.len().min(written - n.len());
+                    n.extend_from_slice(&b[..k]);
+                    if n.len() == written {
+                        break;
+                    }
+                }
+                self.add_note(n);
+            }
+            self.wrote(written);
+        }
+        if written < total {
+            self.blocked = true;
+            let mut skip = written;
+            for b in bufs {
+                if skip >= b.len() {
+                    skip -= b.len();
+                    continue;
+                }
+                self.q.push(&b[skip..]);
+                skip = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// The worker wrote `n` queued bytes.
+    pub fn advance(&mut self, n: usize, note: bool) {
+        if note && self.tls.is_none() {
+            let mut plain = Vec::with_capacity(n);
+            self.q.advance(n, Some(&mut plain));
+            self.add_note(plain);
+        } else {
+            self.q.advance(n, None);
+        }
+        self.wrote(n);
+    }
+
+    /// TLS: writes whatever ciphertext the session has ready (after feeding it received
+    /// records, or queuing close_notify).
+    pub fn flush_tls(&mut self, stream: &mio::net::TcpStream) -> io::Result<()> {
+        let Some(tls) = self.tls.as_mut() else {
+            return Ok(());
+        };
+        let out = tls.output();
+        self.write(stream, &[&out], false)
+    }
+
     pub fn add_note(&mut self, note: Vec<u8>) {
         self.notes_bytes += note.len();
         self.notes.push_back(note);
@@ -77,6 +240,7 @@ pub(crate) struct ConnSettings {
     pub mark_silence: bool,
     pub close_flush_timeout_ms: u64,
     pub connect_timeout_ms: u64,
+    pub handshake_timeout_ms: u64,
     pub model: ModelKind,
     pub pack_flag: u16,
     pub pack_max: u32,
@@ -110,6 +274,8 @@ pub(crate) struct Conn {
     pub rx_full: AtomicBool,
     /// PACK: the packet being assembled (worker only; a lock so the type stays `Sync`).
     pub framer: Mutex<Framer>,
+    /// TLS transport (the session lives in `tx`).
+    pub secure: bool,
 }
 
 impl Conn {
@@ -123,11 +289,13 @@ impl Conn {
         remote_host: Option<String>,
         extra: usize,
         settings: ConnSettings,
+        tls: Option<TlsSession>,
     ) -> Arc<Conn> {
         let local = stream
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let now = now_ms();
+        let secure = tls.is_some();
         Arc::new(Conn {
             id,
             stream,
@@ -141,6 +309,7 @@ impl Conn {
                 closed: false,
                 notes: Default::default(),
                 notes_bytes: 0,
+                tls: tls.map(|t| Box::new(TlsTx::new(t))),
             }),
             attention: AtomicBool::new(false),
             paused: AtomicBool::new(false),
@@ -155,6 +324,7 @@ impl Conn {
             pull: Mutex::new(PullBuffer::default()),
             rx_full: AtomicBool::new(false),
             framer: Mutex::new(Framer::new(settings.pack_max, settings.pack_flag)),
+            secure,
         })
     }
 
@@ -199,9 +369,7 @@ impl Conn {
     }
 
     fn send_raw(self: &Arc<Self>, bufs: &[&[u8]], total: usize) -> Result<()> {
-        let mut written = 0usize;
-        let mut notify = false;
-        let mut failure = None;
+        let notify;
         {
             let mut tx = self.tx.lock();
             if tx.closed {
@@ -211,7 +379,7 @@ impl Conn {
                 return Err(Error::ConnectionClosing(self.id));
             }
             // Unreported on_send copies count too, so memory stays within the bound.
-            let pending = tx.q.len() + tx.notes_bytes;
+            let pending = tx.pending() + tx.notes_bytes;
             if pending + total > self.settings.max_pending {
                 return Err(Error::SendQueueFull {
                     id: self.id,
@@ -219,13 +387,15 @@ impl Conn {
                     limit: self.settings.max_pending,
                 });
             }
-            if tx.q.is_empty() && !tx.blocked {
-                match write_all_nonblocking(&self.stream, bufs) {
-                    Ok(n) => written = n,
-                    Err(e) => failure = Some(e),
-                }
-            }
-            if let Some(e) = failure {
+            let wants = self.owner.wants_send_events();
+            let r = match tx.tls.as_mut() {
+                Some(tls) => match tls.encrypt(bufs, wants) {
+                    Ok(cipher) => tx.write(&self.stream, &[&cipher], false),
+                    Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+                },
+                None => tx.write(&self.stream, bufs, wants),
+            };
+            if let Err(e) = r {
                 let err = e.raw_os_error().unwrap_or(libc::EIO);
                 tx.close = Some(CloseReq {
                     op: SocketOperation::Send,
@@ -236,30 +406,7 @@ impl Conn {
                 self.kick();
                 return Err(Error::Io(e));
             }
-            if written > 0 && self.owner.wants_send_events() {
-                let mut note = Vec::with_capacity(written);
-                for b in bufs {
-                    let n = b.len().min(written - note.len());
-                    note.extend_from_slice(&b[..n]);
-                    if note.len() == written {
-                        break;
-                    }
-                }
-                tx.add_note(note);
-                notify = true;
-            }
-            if written < total {
-                tx.blocked = true;
-                let mut skip = written;
-                for b in bufs {
-                    if skip >= b.len() {
-                        skip -= b.len();
-                        continue;
-                    }
-                    tx.q.push(&b[skip..]);
-                    skip = 0;
-                }
-            }
+            notify = tx.has_notes();
         }
         if notify {
             // The worker fires on_send after the current callback, never nested in it.
@@ -296,7 +443,7 @@ impl Conn {
     }
 
     pub fn pending(&self) -> usize {
-        self.tx.lock().q.len()
+        self.tx.lock().pending()
     }
 
     pub fn mark_received(&self, now: u64) {

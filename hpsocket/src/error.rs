@@ -56,6 +56,11 @@ pub enum Error {
     Io(io::Error),
     /// The operation is not supported by this component.
     NotSupported(&'static str),
+    /// A TLS component was started without a TLS context (`setup_ssl_context` /
+    /// `set_tls_config` first).
+    TlsNotReady,
+    /// A TLS context could not be built from the given certificates, keys or CA.
+    TlsConfig(crate::tls::TlsConfigError),
 }
 
 impl Error {
@@ -75,6 +80,7 @@ impl Error {
             | Error::SendQueueFull { .. }
             | Error::Io(_) => SocketError::DataSend,
             Error::NotSupported(_) => SocketError::IllegalState,
+            Error::TlsNotReady | Error::TlsConfig(_) => SocketError::SslEnvNotReady,
         }
     }
 
@@ -89,6 +95,11 @@ impl Error {
             Error::SocketPrepare => libc::ECANCELED,
             Error::ConnectionLimit(_) => libc::ENOSR,
             Error::NotSupported(_) => libc::EPERM,
+            Error::TlsNotReady => libc::EPERM,
+            Error::TlsConfig(crate::tls::TlsConfigError::Io(e)) => {
+                e.raw_os_error().unwrap_or(libc::EIO)
+            }
+            Error::TlsConfig(_) => libc::EINVAL,
             Error::SocketCreate(e)
             | Error::SocketBind(e)
             | Error::SocketListen(e)
@@ -96,6 +107,12 @@ impl Error {
             | Error::ConnectServer(e)
             | Error::Io(e) => e.raw_os_error().unwrap_or(libc::EIO),
         }
+    }
+}
+
+impl From<crate::tls::TlsConfigError> for Error {
+    fn from(e: crate::tls::TlsConfigError) -> Self {
+        Error::TlsConfig(e)
     }
 }
 
@@ -122,6 +139,8 @@ impl fmt::Display for Error {
             Error::ConnectionLimit(n) => write!(f, "connection limit reached ({n} connections)"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::NotSupported(what) => write!(f, "not supported: {what}"),
+            Error::TlsNotReady => write!(f, "TLS context not set up (call setup_ssl_context)"),
+            Error::TlsConfig(e) => write!(f, "{e}"),
         }
     }
 }
@@ -135,6 +154,7 @@ impl std::error::Error for Error {
             | Error::WorkerThreadCreate(e)
             | Error::ConnectServer(e)
             | Error::Io(e) => Some(e),
+            Error::TlsConfig(e) => Some(e),
             _ => None,
         }
     }

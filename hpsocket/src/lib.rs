@@ -9,6 +9,9 @@
 //! - The application implements a listener trait ([`ServerListener`], [`AgentListener`],
 //!   [`ClientListener`]); each callback returns a [`HandleResult`].
 //! - Connections are named only by [`ConnId`].
+//! - A second type parameter is the transport: [`Plain`] (default) or [`Tls`]. The SSL
+//!   components ([`SslServer`], [`SslPullAgent`], [`SslPackClient`] …) are the same
+//!   components over TLS (rustls); see [`tls`].
 //!
 //! ## Threads and ordering
 //! Each connection belongs to one worker thread, which reads it and fires all its events, so a
@@ -48,13 +51,20 @@ mod server;
 pub mod tls;
 mod types;
 
-pub use agent::{Agent, ConnectOptions, TcpAgent, TcpPackAgent, TcpPullAgent};
-pub use client::{Client, TcpClient, TcpPackClient, TcpPullClient};
+pub use agent::{
+    Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
+    TcpPullAgent,
+};
+pub use client::{
+    Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
+};
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
-pub use model::{Model, Pack, Pull, Push};
+pub use model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 pub use pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
-pub use server::{Server, TcpPackServer, TcpPullServer, TcpServer};
+pub use server::{
+    Server, SslPackServer, SslPullServer, SslServer, TcpPackServer, TcpPullServer, TcpServer,
+};
 pub use socket2::SockRef;
 pub use types::{
     ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,

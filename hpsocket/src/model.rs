@@ -1,4 +1,5 @@
-//! Receive models: how received bytes reach the application.
+//! Receive models (how received bytes reach the application) and transports (what lies
+//! between them and the socket).
 
 /// Which receive model a component uses (a type parameter of every component).
 ///
@@ -49,9 +50,37 @@ impl Model for Pack {
     const KIND: ModelKind = ModelKind::Pack;
 }
 
+/// Which transport a component uses (a type parameter of every TCP component).
+///
+/// Sealed: the transports are [`Plain`] and [`Tls`].
+pub trait Transport: sealed::Sealed + Send + Sync + 'static {
+    #[doc(hidden)]
+    const SECURE: bool;
+}
+
+/// Bytes go to and from the socket as they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Plain;
+
+/// TLS 1.2 / 1.3 (rustls) between the socket and the receive model: the application sends and
+/// receives plaintext, `on_handshake` fires when the TLS handshake completes, and the
+/// component needs a TLS context (`setup_ssl_context` or `set_tls_config`) before `start`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tls;
+
+impl Transport for Plain {
+    const SECURE: bool = false;
+}
+
+impl Transport for Tls {
+    const SECURE: bool = true;
+}
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Push {}
     impl Sealed for super::Pull {}
     impl Sealed for super::Pack {}
+    impl Sealed for super::Plain {}
+    impl Sealed for super::Tls {}
 }

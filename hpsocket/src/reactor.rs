@@ -112,6 +112,7 @@ impl Pool {
                 timers: BinaryHeap::new(),
                 ready: Vec::new(),
                 buf: Vec::new(),
+                plain: Vec::new(),
                 now: now_ms(),
             };
             let spawned = std::thread::Builder::new()
@@ -193,6 +194,7 @@ enum TimerKind {
     Connect,
     CloseFlush,
     Accept,
+    Handshake,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -226,6 +228,8 @@ struct Worker {
     /// Connections that stopped reading at `MAX_READS` and still have data.
     ready: Vec<usize>,
     buf: Vec<u8>,
+    /// TLS: plaintext decrypted from one read.
+    plain: Vec<u8>,
     now: u64,
 }
 
@@ -347,12 +351,32 @@ impl Worker {
             e.connecting = false;
         }
         if conn.owner.fire_connect(&conn) == HandleResult::Error
-            || conn.owner.fire_handshake(conn.id) == HandleResult::Error
+            || (!conn.secure && conn.owner.fire_handshake(conn.id) == HandleResult::Error)
         {
             self.close(token, SocketOperation::Connect, libc::ECANCELED);
             return false;
         }
+        if conn.secure && !self.start_tls(token, &conn) {
+            return false;
+        }
         self.attend(token)
+    }
+
+    /// TLS: arms the handshake timeout and sends what the session has to say first (the
+    /// ClientHello on an outgoing connection). Returns false when the connection is gone.
+    fn start_tls(&mut self, token: usize, conn: &Arc<Conn>) -> bool {
+        self.timers.push(Reverse(Timer {
+            at: self.now + conn.settings.handshake_timeout_ms,
+            token,
+            id: conn.id.get(),
+            kind: TimerKind::Handshake,
+        }));
+        let r = conn.tx.lock().flush_tls(&conn.stream);
+        if let Err(e) = r {
+            self.close(token, SocketOperation::Handshake, errno(&e));
+            return false;
+        }
+        true
     }
 
     fn conn(&self, token: usize) -> Option<Arc<Conn>> {
@@ -406,7 +430,11 @@ impl Worker {
                 Ok(n) => {
                     conn.mark_received(self.now);
                     let buf = std::mem::take(&mut self.buf);
-                    let step = self.deliver(token, &conn, &buf[..n]);
+                    let step = if conn.secure {
+                        self.receive_tls(token, &conn, &buf[..n])
+                    } else {
+                        self.deliver(token, &conn, &buf[..n])
+                    };
                     self.buf = buf;
                     if step == Step::Stop {
                         return;
@@ -432,6 +460,68 @@ impl Worker {
             }
         }
         self.ready.push(token);
+    }
+
+    /// TLS: decrypts `data`, answers the handshake, fires `on_handshake` when it completes and
+    /// hands the plaintext to the receive model.
+    fn receive_tls(&mut self, token: usize, conn: &Arc<Conn>, data: &[u8]) -> Step {
+        let mut plain = std::mem::take(&mut self.plain);
+        plain.clear();
+        let (progress, handshaking, wrote) = {
+            let mut tx = conn.tx.lock();
+            let Some(tls) = tx.tls.as_mut() else {
+                return Step::Stop;
+            };
+            let handshaking = tls.session.is_handshaking();
+            let progress = tls.session.read_tls(data, &mut plain);
+            // Handshake replies, and on failure the alert that tells the peer why.
+            let wrote = tx.flush_tls(&conn.stream);
+            (progress, handshaking, wrote)
+        };
+        let progress = match progress {
+            Ok(p) => p,
+            Err(e) => {
+                let op = if handshaking {
+                    SocketOperation::Handshake
+                } else {
+                    SocketOperation::Receive
+                };
+                tracing::debug!("connection {}: TLS error: {e}", conn.id);
+                self.plain = plain;
+                self.close(token, op, crate::tls::errno_of(&e));
+                return Step::Stop;
+            }
+        };
+        if let Err(e) = wrote {
+            self.plain = plain;
+            self.close(token, SocketOperation::Send, errno(&e));
+            return Step::Stop;
+        }
+        if progress.handshake_done {
+            if conn.owner.fire_handshake(conn.id) == HandleResult::Error {
+                self.plain = plain;
+                self.close(token, SocketOperation::Handshake, libc::ECANCELED);
+                return Step::Stop;
+            }
+            // Plaintext sent before the handshake went out with its last flight; a graceful
+            // close that waited for it can go on.
+            self.fire_notes(conn);
+            let closing = conn.tx.lock().close.is_some();
+            if closing && !self.attend(token) {
+                self.plain = plain;
+                return Step::Stop;
+            }
+        }
+        let mut step = Step::Go;
+        if !plain.is_empty() {
+            step = self.deliver(token, conn, &plain);
+        }
+        self.plain = plain;
+        if step == Step::Go && progress.peer_closed {
+            self.close(token, SocketOperation::Close, 0);
+            return Step::Stop;
+        }
+        step
     }
 
     /// Hands received bytes to the application through the connection's receive model.
@@ -504,15 +594,7 @@ impl Worker {
                         failed = Some(libc::EPIPE);
                         break;
                     }
-                    Ok(n) => {
-                        if notify {
-                            let mut note = Vec::with_capacity(n);
-                            tx.q.advance(n, Some(&mut note));
-                            tx.add_note(note);
-                        } else {
-                            tx.q.advance(n, None);
-                        }
-                    }
+                    Ok(n) => tx.advance(n, notify),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -561,8 +643,24 @@ impl Worker {
             return false;
         };
         let (req, queued) = {
-            let tx = conn.tx.lock();
-            (tx.close, tx.q.len())
+            let mut tx = conn.tx.lock();
+            let mut failed = None;
+            if let (Some(c), Some(tls)) = (tx.close, tx.tls.as_mut()) {
+                // A graceful TLS close says so with close_notify, flushed like queued data.
+                if c.graceful && !tls.close_sent && !tls.session.is_handshaking() {
+                    tls.close_sent = true;
+                    tls.session.close();
+                    failed = tx.flush_tls(&conn.stream).err();
+                }
+            }
+            if let Some(e) = failed {
+                tx.close = Some(CloseReq {
+                    op: SocketOperation::Send,
+                    err: errno(&e),
+                    graceful: false,
+                });
+            }
+            (tx.close, tx.pending())
         };
         if let Some(req) = req {
             if !req.graceful || queued == 0 || e.connecting {
@@ -600,7 +698,9 @@ impl Worker {
             tx.closed = true;
             tx.close = None;
             tx.take_all_notes();
-            tx.q.clear()
+            let unsent = tx.pending();
+            tx.q.clear();
+            unsent
         };
         if dropped > 0 && op == SocketOperation::Close && err == 0 {
             // A forced close discarded accepted bytes: say so.
@@ -647,7 +747,7 @@ impl Worker {
         if let AdoptKind::Accepted = kind {
             if !owner.core().is_accepting()
                 || owner.fire_accept(&conn) == HandleResult::Error
-                || owner.fire_handshake(conn.id) == HandleResult::Error
+                || (!conn.secure && owner.fire_handshake(conn.id) == HandleResult::Error)
             {
                 // Refused: no close event, as in HP-Socket.
                 conn.tx.lock().closed = true;
@@ -693,6 +793,8 @@ impl Worker {
                 id: conn.id.get(),
                 kind: TimerKind::Connect,
             }));
+        } else if conn.secure && !self.start_tls(token, &conn) {
+            return;
         }
         self.attend(token);
     }
@@ -776,6 +878,21 @@ impl Worker {
                 TimerKind::Connect => {}
                 TimerKind::CloseFlush => {
                     self.close(t.token, SocketOperation::Send, libc::ETIMEDOUT)
+                }
+                TimerKind::Handshake => {
+                    let stalled = match self.slab.get(t.token) {
+                        Some(Entry::Conn(e)) => e
+                            .conn
+                            .tx
+                            .lock()
+                            .tls
+                            .as_ref()
+                            .is_some_and(|t| t.session.is_handshaking()),
+                        _ => false,
+                    };
+                    if stalled {
+                        self.close(t.token, SocketOperation::Handshake, libc::ETIMEDOUT)
+                    }
                 }
                 TimerKind::Accept => {}
             }

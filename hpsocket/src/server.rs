@@ -9,8 +9,8 @@ use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::component::{
-    apply_conn_options, apply_reuse, conn_ops, guard, must_not_block, parse_ip, state_ops, Core,
-    IdSource, Owner,
+    apply_conn_options, apply_reuse, conn_ops, guard, must_not_block, parse_ip, state_ops,
+    tls_server_ops, Core, IdSource, Owner,
 };
 use crate::config::{
     common_properties, multi_properties, pack_properties, properties, pull_properties,
@@ -18,7 +18,7 @@ use crate::config::{
 use crate::conn::Conn;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
-use crate::model::{Model, Pack, Pull, Push};
+use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::{AdoptKind, Cmd, Pool};
 use crate::types::{ConnId, FetchResult, HandleResult, SocketOperation};
 
@@ -42,8 +42,8 @@ use crate::types::{ConnId, FetchResult, HandleResult, SocketOperation};
 /// server.stop()?;
 /// # Ok::<(), hpsocket::Error>(())
 /// ```
-pub struct Server<M: Model = Push> {
-    inner: Arc<Inner<M>>,
+pub struct Server<M: Model = Push, T: Transport = Plain> {
+    inner: Arc<Inner<M, T>>,
 }
 
 /// HP-Socket's PUSH server.
@@ -52,15 +52,21 @@ pub type TcpServer = Server<Push>;
 pub type TcpPullServer = Server<Pull>;
 /// HP-Socket's PACK server.
 pub type TcpPackServer = Server<Pack>;
+/// HP-Socket's SSL PUSH server.
+pub type SslServer = Server<Push, Tls>;
+/// HP-Socket's SSL PULL server.
+pub type SslPullServer = Server<Pull, Tls>;
+/// HP-Socket's SSL PACK server.
+pub type SslPackServer = Server<Pack, Tls>;
 
-struct Inner<M: Model> {
+struct Inner<M: Model, T: Transport> {
     core: Core,
-    listener: Box<dyn ServerListener<Server<M>>>,
+    listener: Box<dyn ServerListener<Server<M, T>>>,
     listen_addr: Mutex<Option<SocketAddr>>,
-    _model: PhantomData<M>,
+    _model: PhantomData<(M, T)>,
 }
 
-impl<M: Model> Clone for Server<M> {
+impl<M: Model, T: Transport> Clone for Server<M, T> {
     fn clone(&self) -> Self {
         Server {
             inner: self.inner.clone(),
@@ -68,12 +74,12 @@ impl<M: Model> Clone for Server<M> {
     }
 }
 
-impl<M: Model> Server<M> {
+impl<M: Model, T: Transport> Server<M, T> {
     /// Creates a stopped server that reports to `listener`.
-    pub fn new(listener: impl ServerListener<Server<M>>) -> Self {
+    pub fn new(listener: impl ServerListener<Server<M, T>>) -> Self {
         Server {
             inner: Arc::new(Inner {
-                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND),
+                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND, T::SECURE),
                 listener: Box::new(listener),
                 listen_addr: Mutex::new(None),
                 _model: PhantomData,
@@ -186,7 +192,7 @@ impl<M: Model> Server<M> {
     }
 }
 
-impl<M: Model> Owner for Server<M> {
+impl<M: Model, T: Transport> Owner for Server<M, T> {
     fn core(&self) -> &Core {
         &self.inner.core
     }
@@ -243,6 +249,13 @@ impl<M: Model> Owner for Server<M> {
         let (Some(pool), Some(owner)) = (core.pool(), core.owner()) else {
             return;
         };
+        let tls = match core.tls_session(None) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("cannot start a TLS session: {e}");
+                return;
+            }
+        };
         apply_conn_options(SockRef::from(&stream), &core.config.read());
         let worker = pool.pick();
         let conn = Conn::new(
@@ -254,13 +267,14 @@ impl<M: Model> Owner for Server<M> {
             None,
             0,
             core.settings(),
+            tls,
         );
         core.table.insert(conn.clone());
         worker.post(Cmd::Adopt(conn, AdoptKind::Accepted));
     }
 }
 
-impl Server<Pull> {
+impl<T: Transport> Server<Pull, T> {
     /// Moves exactly `buf.len()` buffered bytes of connection `id` into `buf`:
     /// `LengthTooLong` (nothing taken) when fewer are buffered, `DataNotFound` for an unknown
     /// or closed connection.
@@ -276,6 +290,10 @@ impl Server<Pull> {
     pull_properties!();
 }
 
-impl Server<Pack> {
+impl<T: Transport> Server<Pack, T> {
     pack_properties!();
+}
+
+impl<M: Model> Server<M, Tls> {
+    tls_server_ops!();
 }

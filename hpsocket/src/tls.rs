@@ -1,11 +1,36 @@
-//! TLS configuration in HP-Socket's terms and the sans-IO TLS session (rustls) that will sit
-//! between a connection's socket and its receive model.
+//! TLS for the SSL components: configuration in HP-Socket's terms ([`TlsServerSetup`],
+//! [`TlsClientSetup`], [`VerifyMode`], [`Pem`]) or in rustls' own (`set_tls_config`), and
+//! what a session negotiated ([`TlsInfo`]).
 //!
-//! The session takes ciphertext in and gives plaintext out ([`TlsSession::read_tls`]), takes
-//! plaintext in and gives ciphertext out ([`TlsSession::write_plain`]); it owns no socket, so
-//! it is tested here with two sessions talking through byte vectors, split at every boundary.
+//! Inside, each connection has a sans-IO rustls session between its socket and its receive
+//! model: ciphertext in, plaintext out, and the reverse. It owns no socket, so it is tested
+//! with two sessions talking through byte vectors split at every boundary (and fuzzed).
 //!
-//! Status: the transport is being wired into the reactor; this module is the finished core.
+//! ```no_run
+//! use hpsocket::tls::{Pem, TlsServerSetup};
+//! use hpsocket::{ConnId, HandleResult, ServerListener, SslServer};
+//!
+//! struct Echo;
+//! impl ServerListener<SslServer> for Echo {
+//!     fn on_receive(&self, s: &SslServer, id: ConnId, data: &[u8]) -> HandleResult {
+//!         let _ = s.send(id, data); // plaintext in, plaintext out
+//!         HandleResult::Ok
+//!     }
+//! }
+//!
+//! let server = SslServer::new(Echo);
+//! server.setup_ssl_context(&TlsServerSetup::new(
+//!     Pem::File("server.pem".into()),
+//!     Pem::File("server.key".into()),
+//! ))?;
+//! server.start("0.0.0.0", 5555)?;
+//! # Ok::<(), hpsocket::Error>(())
+//! ```
+//!
+
+/// The rustls this crate is built on, for [`set_tls_config`](crate::Server::set_tls_config)
+/// with a configuration built by hand.
+pub use rustls;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -164,25 +189,75 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Server certificates: a default one plus any chosen by SNI host name.
-#[derive(Debug)]
+/// Chooses a server certificate for the host name a client asked for (SNI): return 0 for the
+/// default certificate, `n > 0` for the `n`-th of [`TlsServerSetup::contexts`], a negative
+/// number to refuse the handshake (HP-Socket's `HP_Fn_SNI_ServerNameCallback`).
+pub type SniCallback = Arc<dyn Fn(&str) -> i32 + Send + Sync>;
+
+/// Server certificates: the default one plus the extra contexts, chosen by SNI host name.
 struct SniResolver {
-    default: Arc<CertifiedKey>,
-    by_name: HashMap<String, Arc<CertifiedKey>>,
+    contexts: Vec<Arc<CertifiedKey>>,
+    names: HashMap<String, usize>,
+    callback: Option<SniCallback>,
+}
+
+impl std::fmt::Debug for SniResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SniResolver")
+            .field("contexts", &self.contexts.len())
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+impl SniResolver {
+    /// Index of the context bound to `name`: an exact match first, then a `*.domain` wildcard
+    /// covering one label.
+    fn lookup(&self, name: &str) -> usize {
+        let name = name.to_ascii_lowercase();
+        if let Some(&i) = self.names.get(&name) {
+            return i;
+        }
+        name.split_once('.')
+            .and_then(|(_, rest)| self.names.get(&format!("*.{rest}")).copied())
+            .unwrap_or(0)
+    }
 }
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let chosen = hello
-            .server_name()
-            .and_then(|n| self.by_name.get(&n.to_ascii_lowercase()));
-        Some(chosen.unwrap_or(&self.default).clone())
+        let index = match (hello.server_name(), &self.callback) {
+            (Some(name), Some(cb)) => {
+                // The callback is application code running on a worker: a panic refuses this
+                // handshake instead of taking the worker down.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(name))).unwrap_or(-1)
+            }
+            (Some(name), None) => self.lookup(name) as i32,
+            (None, _) => 0,
+        };
+        if index < 0 {
+            return None;
+        }
+        self.contexts
+            .get(index as usize)
+            .or(self.contexts.first())
+            .cloned()
     }
 }
 
-/// A TLS server configuration: certificate and key, optional client verification against a
-/// CA, optional extra certificates chosen by SNI host name. TLS 1.2 and 1.3.
-#[derive(Clone, Debug)]
+/// A TLS server configuration in HP-Socket's terms: certificate and key, optional client
+/// verification against a CA, optional extra certificates chosen by SNI host name. TLS 1.2
+/// and 1.3.
+///
+/// ```
+/// use hpsocket::tls::{Pem, TlsServerSetup, VerifyMode};
+///
+/// let mut setup = TlsServerSetup::new(Pem::File("server.pem".into()), Pem::File("server.key".into()));
+/// setup.verify = VerifyMode::NONE;
+/// let other = setup.add_context(Pem::File("b.pem".into()), Pem::File("b.key".into()));
+/// setup.bind_server_name("b.example.com", other);
+/// ```
+#[derive(Clone)]
 pub struct TlsServerSetup {
     /// Verification of client certificates.
     pub verify: VerifyMode,
@@ -192,11 +267,54 @@ pub struct TlsServerSetup {
     pub key: Pem,
     /// CA used to verify clients (needed with `VerifyMode::PEER`).
     pub ca: Option<Pem>,
-    /// Extra certificates by host name (HP-Socket's `AddSSLContext` + `BindSSLServerName`).
-    pub sni: Vec<(String, Pem, Pem)>,
+    /// Extra (certificate chain, key) pairs for SNI (HP-Socket's `AddSSLContext`); the
+    /// `n`-th has index `n` (1-based, 0 is the default certificate).
+    pub contexts: Vec<(Pem, Pem)>,
+    /// Host names bound to context indexes (HP-Socket's `BindSSLServerName`); `*.domain`
+    /// covers one label. Used when there is no `sni_callback`.
+    pub names: Vec<(String, usize)>,
+    /// Chooses the context by host name instead of `names`.
+    pub sni_callback: Option<SniCallback>,
+}
+
+impl std::fmt::Debug for TlsServerSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsServerSetup")
+            .field("verify", &self.verify)
+            .field("cert", &self.cert)
+            .field("ca", &self.ca)
+            .field("contexts", &self.contexts.len())
+            .field("names", &self.names)
+            .field("sni_callback", &self.sni_callback.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TlsServerSetup {
+    /// A setup with this certificate and key, no client verification and no SNI contexts.
+    pub fn new(cert: Pem, key: Pem) -> TlsServerSetup {
+        TlsServerSetup {
+            verify: VerifyMode::NONE,
+            cert,
+            key,
+            ca: None,
+            contexts: Vec::new(),
+            names: Vec::new(),
+            sni_callback: None,
+        }
+    }
+
+    /// Adds an SNI context and returns its index (HP-Socket's `AddSSLContext`).
+    pub fn add_context(&mut self, cert: Pem, key: Pem) -> usize {
+        self.contexts.push((cert, key));
+        self.contexts.len()
+    }
+
+    /// Serves context `index` to clients asking for `name` (HP-Socket's `BindSSLServerName`).
+    pub fn bind_server_name(&mut self, name: &str, index: usize) {
+        self.names.push((name.to_ascii_lowercase(), index));
+    }
+
     /// Builds the rustls configuration.
     pub fn build(&self) -> Result<Arc<ServerConfig>, TlsConfigError> {
         let provider = provider();
@@ -220,13 +338,23 @@ impl TlsServerSetup {
         } else {
             builder.with_no_client_auth()
         };
-        let mut by_name = HashMap::new();
-        for (name, cert, key) in &self.sni {
-            by_name.insert(name.to_ascii_lowercase(), certified(cert, key, &provider)?);
+        let mut contexts = vec![certified(&self.cert, &self.key, &provider)?];
+        for (cert, key) in &self.contexts {
+            contexts.push(certified(cert, key, &provider)?);
+        }
+        let mut names = HashMap::new();
+        for (name, index) in &self.names {
+            if *index >= contexts.len() {
+                return Err(TlsConfigError::Unsupported(
+                    "a server name is bound to a context index that was never added",
+                ));
+            }
+            names.insert(name.to_ascii_lowercase(), *index);
         }
         let resolver = SniResolver {
-            default: certified(&self.cert, &self.key, &provider)?,
-            by_name,
+            contexts,
+            names,
+            callback: self.sni_callback.clone(),
         };
         Ok(Arc::new(builder.with_cert_resolver(Arc::new(resolver))))
     }
@@ -279,6 +407,9 @@ pub struct TlsClientSetup {
     pub ca: Option<Pem>,
     /// Client certificate and key, for servers that ask for one.
     pub cert: Option<(Pem, Pem)>,
+    /// Host name sent as SNI and verified against the server's certificate; `None`: the host
+    /// given to `connect` / `start`.
+    pub server_name: Option<String>,
 }
 
 impl TlsClientSetup {
@@ -305,9 +436,48 @@ impl TlsClientSetup {
     }
 }
 
+/// A built TLS context, as a component holds it.
+#[derive(Clone)]
+pub(crate) enum TlsContext {
+    Server(Arc<ServerConfig>),
+    Client {
+        config: Arc<ClientConfig>,
+        server_name: Option<String>,
+    },
+}
+
+impl TlsContext {
+    /// A new session for one connection; `host` is the connect host of an outgoing one.
+    pub fn session(&self, host: Option<&str>) -> Result<TlsSession, rustls::Error> {
+        match self {
+            TlsContext::Server(cfg) => TlsSession::server(cfg.clone()),
+            TlsContext::Client {
+                config,
+                server_name,
+            } => {
+                let name = server_name.as_deref().or(host).unwrap_or("localhost");
+                TlsSession::client(config.clone(), name)
+            }
+        }
+    }
+}
+
+/// The errno reported in `on_close` for a TLS failure, chosen so that `strerror` reads as a
+/// clear reason: an expired certificate, a rejected one, a missing one, an alert from the
+/// peer, or a protocol violation (garbage instead of TLS records).
+pub(crate) fn errno_of(e: &rustls::Error) -> i32 {
+    use rustls::{CertificateError, Error as E};
+    match e {
+        E::InvalidCertificate(CertificateError::Expired)
+        | E::InvalidCertificate(CertificateError::ExpiredContext { .. }) => libc::EKEYEXPIRED,
+        E::InvalidCertificate(_) => libc::EKEYREJECTED,
+        E::NoCertificatesPresented => libc::ENOKEY,
+        E::AlertReceived(_) => libc::ECONNABORTED,
+        _ => libc::EPROTO,
+    }
+}
+
 /// What one call of [`TlsSession::read_tls`] produced besides plaintext.
-// Used by the TLS transport being wired into the reactor (issue 7); tested below until then.
-#[allow(dead_code)]
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct TlsProgress {
     /// The handshake completed during this call (fire `on_handshake`).
@@ -316,31 +486,34 @@ pub(crate) struct TlsProgress {
     pub peer_closed: bool,
 }
 
-/// One connection's TLS state.
-// Used by the TLS transport being wired into the reactor (issue 7); tested below until then.
-#[allow(dead_code)]
+/// One connection's TLS state: ciphertext in and out, plaintext in and out, no socket.
 pub(crate) struct TlsSession {
     conn: rustls::Connection,
     handshaken: bool,
 }
 
-#[allow(dead_code)] // see TlsSession
 impl TlsSession {
-    pub fn server(cfg: Arc<ServerConfig>) -> Result<TlsSession, rustls::Error> {
-        Ok(TlsSession {
-            conn: rustls::ServerConnection::new(cfg)?.into(),
+    fn new(mut conn: rustls::Connection) -> TlsSession {
+        // Plaintext sent before the handshake completes waits inside rustls; the component's
+        // own `max_pending_bytes` bounds it, so rustls' separate 64 KiB limit is lifted.
+        conn.set_buffer_limit(None);
+        TlsSession {
+            conn,
             handshaken: false,
-        })
+        }
+    }
+
+    pub fn server(cfg: Arc<ServerConfig>) -> Result<TlsSession, rustls::Error> {
+        Ok(TlsSession::new(rustls::ServerConnection::new(cfg)?.into()))
     }
 
     /// `sni`: the host name to ask for and verify (an IP address is sent as-is).
     pub fn client(cfg: Arc<ClientConfig>, sni: &str) -> Result<TlsSession, rustls::Error> {
         let name = ServerName::try_from(sni.to_string())
             .map_err(|_| rustls::Error::General(format!("invalid server name {sni:?}")))?;
-        Ok(TlsSession {
-            conn: rustls::ClientConnection::new(cfg, name)?.into(),
-            handshaken: false,
-        })
+        Ok(TlsSession::new(
+            rustls::ClientConnection::new(cfg, name)?.into(),
+        ))
     }
 
     pub fn is_handshaking(&self) -> bool {
@@ -414,6 +587,45 @@ impl TlsSession {
             rustls::Connection::Client(_) => None,
         }
     }
+
+    pub fn info(&self) -> TlsInfo {
+        TlsInfo {
+            handshake_complete: self.handshaken,
+            version: self
+                .conn
+                .protocol_version()
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            cipher_suite: self
+                .conn
+                .negotiated_cipher_suite()
+                .and_then(|c| c.suite().as_str())
+                .map(str::to_string),
+            server_name: self.server_name().map(str::to_string),
+            peer_certificates: self
+                .conn
+                .peer_certificates()
+                .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// What one connection's TLS session negotiated (the portable part of HP-Socket's
+/// `GetSSLSessionInfo`, which hands out raw OpenSSL pointers).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// The handshake has completed.
+    pub handshake_complete: bool,
+    /// Protocol version, e.g. `"TLSv1_3"`.
+    pub version: Option<String>,
+    /// Cipher suite, e.g. `"TLS13_AES_256_GCM_SHA384"`.
+    pub cipher_suite: Option<String>,
+    /// Server side: the host name the client asked for (SNI).
+    pub server_name: Option<String>,
+    /// The peer's certificate chain (DER), end-entity first; empty when it sent none.
+    pub peer_certificates: Vec<Vec<u8>>,
 }
 
 #[cfg(test)]
@@ -499,13 +711,7 @@ mod tests {
 
     fn server_setup(pki: &Pki) -> TlsServerSetup {
         let (cert, key) = pki.leaf(&["localhost"]);
-        TlsServerSetup {
-            verify: VerifyMode::NONE,
-            cert,
-            key,
-            ca: None,
-            sni: Vec::new(),
-        }
+        TlsServerSetup::new(cert, key)
     }
 
     #[test]
@@ -516,6 +722,7 @@ mod tests {
             verify: VerifyMode::PEER,
             ca: Some(pki.ca()),
             cert: None,
+            server_name: None,
         }
         .build()
         .unwrap();
@@ -537,6 +744,7 @@ mod tests {
             verify: VerifyMode::PEER,
             ca: Some(pki.ca()),
             cert: Some(pki.leaf(&["client"])),
+            server_name: None,
         }
         .build()
         .unwrap();
@@ -545,6 +753,7 @@ mod tests {
             verify: VerifyMode::PEER,
             ca: Some(pki.ca()),
             cert: None,
+            server_name: None,
         }
         .build()
         .unwrap();
@@ -556,12 +765,14 @@ mod tests {
         let pki = Pki::new();
         let mut setup = server_setup(&pki);
         let (c, k) = pki.leaf(&["b.example"]);
-        setup.sni.push(("B.example".into(), c, k));
+        let b = setup.add_context(c, k);
+        setup.bind_server_name("B.example", b);
         let server = setup.build().unwrap();
         let client = TlsClientSetup {
             verify: VerifyMode::PEER,
             ca: Some(pki.ca()),
             cert: None,
+            server_name: None,
         }
         .build()
         .unwrap();
@@ -579,6 +790,7 @@ mod tests {
             verify: VerifyMode::PEER,
             ca: Some(pki.ca()),
             cert: None,
+            server_name: None,
         }
         .build()
         .unwrap();
@@ -588,6 +800,7 @@ mod tests {
             verify: VerifyMode::PEER,
             ca: Some(other.ca()),
             cert: None,
+            server_name: None,
         }
         .build()
         .unwrap();

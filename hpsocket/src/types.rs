@@ -72,6 +72,9 @@ pub enum SocketOperation {
     Receive = 4,
     /// An orderly close: peer EOF or reset, `disconnect`, `stop`.
     Close = 5,
+    /// The TLS handshake failed or timed out (ours: HP-Socket has no such value and reports
+    /// these as `Receive`, which is what the C ABI passes on).
+    Handshake = 6,
 }
 
 /// Life-cycle state of a component (`En_HP_ServiceState`).

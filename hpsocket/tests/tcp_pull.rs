@@ -85,8 +85,8 @@ fn pull_server_agent_client_echo() {
 
     // A PULL agent and a PULL client against a PUSH echo server.
     let (push, _p, pa) = server_push();
+    // Neither echoing nor keeping: the recorder leaves the bytes for this thread to fetch.
     let arec = Recorder::new();
-    arec.keep_data.store(true, Ordering::Relaxed);
     let agent = TcpPullAgent::new(L(arec.clone()));
     agent.start(None, false).unwrap();
     // Fetch from a thread other than the worker, outside callbacks.

@@ -108,6 +108,12 @@ impl Bridge {
         })
     }
     fn close(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        // En_HP_SocketOperation has no handshake value: HP-Socket reports a failed TLS
+        // handshake as SO_RECEIVE, and so do we.
+        let op = match op {
+            SocketOperation::Handshake => SocketOperation::Receive,
+            other => other,
+        };
         load::<FnClose>(&self.listener.close).map_or(HandleResult::Ok, |f| {
             hr(unsafe { f(self.sender(), id.get(), op as c_int, err) })
         })

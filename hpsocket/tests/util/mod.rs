@@ -64,7 +64,7 @@ pub struct Recorder {
     pub on_close_hook: Mutex<Option<CloseHook>>,
 }
 
-fn hr(v: u8) -> HandleResult {
+pub fn hr(v: u8) -> HandleResult {
     match v {
         1 => HandleResult::Ignore,
         2 => HandleResult::Error,
@@ -125,7 +125,7 @@ impl Recorder {
             .collect()
     }
 
-    fn received(&self, id: ConnId, data: &[u8]) -> HandleResult {
+    pub fn received(&self, id: ConnId, data: &[u8]) -> HandleResult {
         if self.keep_data.load(Ordering::Relaxed) {
             self.data
                 .lock()
@@ -140,7 +140,7 @@ impl Recorder {
         hr(self.receive_result.load(Ordering::Relaxed))
     }
 
-    fn closed(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+    pub fn closed(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
         self.push(Ev::Close(id, op, err));
         if let Some(h) = &*self.on_close_hook.lock() {
             h(id);
@@ -380,26 +380,30 @@ packet_listeners!(TcpPackServer, TcpPackAgent, TcpPackClient);
 /// PULL listeners: record the reported totals; when echoing, fetch everything buffered and
 /// send it back (and keep it when `keep_data`).
 impl Recorder {
-    fn pulled(
+    pub fn pulled(
         &self,
         id: ConnId,
         len: usize,
         fetch: impl FnOnce(&mut [u8]) -> FetchResult,
     ) -> Option<Vec<u8>> {
-        self.push(Ev::Receive(id, len));
-        if !self.echo.load(Ordering::Relaxed) {
+        let echo = self.echo.load(Ordering::Relaxed);
+        let keep = self.keep_data.load(Ordering::Relaxed);
+        if !echo && !keep {
+            self.push(Ev::Receive(id, len));
             return None;
         }
         let mut buf = vec![0u8; len];
         assert_eq!(fetch(&mut buf), FetchResult::Ok);
-        if self.keep_data.load(Ordering::Relaxed) {
+        if keep {
             self.data
                 .lock()
                 .entry(id)
                 .or_default()
                 .extend_from_slice(&buf);
         }
-        Some(buf)
+        // After the data is stored: waiters re-check on each event.
+        self.push(Ev::Receive(id, len));
+        echo.then_some(buf)
     }
 }
 
@@ -473,4 +477,210 @@ pub fn received_total(evs: &[Ev]) -> usize {
     evs.iter()
         .map(|e| if let Ev::Receive(_, n) = e { *n } else { 0 })
         .sum()
+}
+
+/// What the generic listener [`G`] needs from a component: send and (PULL) fetch by ID.
+pub trait Ops {
+    fn send_to(&self, id: ConnId, data: &[u8]) -> Result<()>;
+    fn fetch_from(&self, id: ConnId, buf: &mut [u8]) -> FetchResult;
+}
+
+macro_rules! ops {
+    (many $role:ident, $m:ty, $fetch:expr) => {
+        impl<T: Transport> Ops for $role<$m, T> {
+            fn send_to(&self, id: ConnId, data: &[u8]) -> Result<()> {
+                self.send(id, data)
+            }
+            fn fetch_from(&self, id: ConnId, buf: &mut [u8]) -> FetchResult {
+                let f: fn(&Self, ConnId, &mut [u8]) -> FetchResult = $fetch;
+                f(self, id, buf)
+            }
+        }
+    };
+    (one $m:ty, $fetch:expr) => {
+        impl<T: Transport> Ops for Client<$m, T> {
+            fn send_to(&self, _id: ConnId, data: &[u8]) -> Result<()> {
+                self.send(data)
+            }
+            fn fetch_from(&self, _id: ConnId, buf: &mut [u8]) -> FetchResult {
+                let f: fn(&Self, &mut [u8]) -> FetchResult = $fetch;
+                f(self, buf)
+            }
+        }
+    };
+}
+ops!(many Server, Push, |_, _, _| unreachable!("PUSH has no fetch"));
+ops!(many Server, Pack, |_, _, _| unreachable!("PACK has no fetch"));
+ops!(many Server, Pull, |s, id, b| s.fetch(id, b));
+ops!(many Agent, Push, |_, _, _| unreachable!("PUSH has no fetch"));
+ops!(many Agent, Pack, |_, _, _| unreachable!("PACK has no fetch"));
+ops!(many Agent, Pull, |s, id, b| s.fetch(id, b));
+ops!(one Push, |_, _| unreachable!("PUSH has no fetch"));
+ops!(one Pack, |_, _| unreachable!("PACK has no fetch"));
+ops!(one Pull, |s, b| s.fetch(b));
+
+/// A listener for every role, model and transport: records every event into the shared
+/// recorder and, when it echoes, sends back what it receives (PULL: fetches it first).
+pub struct G(pub Arc<Recorder>);
+
+impl G {
+    fn receive<C: Ops>(&self, c: &C, id: ConnId, data: &[u8]) -> HandleResult {
+        if self.0.echo.load(Ordering::Relaxed) {
+            c.send_to(id, data).expect("echo send");
+        }
+        self.0.received(id, data)
+    }
+    fn pull<C: Ops>(&self, c: &C, id: ConnId, len: usize) -> HandleResult {
+        if let Some(b) = self.0.pulled(id, len, |buf| c.fetch_from(id, buf)) {
+            c.send_to(id, &b).expect("echo send");
+        }
+        hr(self.0.receive_result.load(Ordering::Relaxed))
+    }
+}
+
+macro_rules! generic_listener {
+    ($trait:ident, $role:ident, $first:ident) => {
+        impl<M: Model, T: Transport> $trait<$role<M, T>> for G
+        where
+            $role<M, T>: Ops,
+        {
+            fn $first(&self, _c: &$role<M, T>, id: ConnId) -> HandleResult {
+                self.0.push(Ev::Connect(id));
+                hr(self.0.accept_result.load(Ordering::Relaxed))
+            }
+            fn on_handshake(&self, _c: &$role<M, T>, id: ConnId) -> HandleResult {
+                self.0.push(Ev::Handshake(id));
+                HandleResult::Ok
+            }
+            fn on_send(&self, _c: &$role<M, T>, id: ConnId, data: &[u8]) -> HandleResult {
+                self.0.push(Ev::Send(id, data.len()));
+                HandleResult::Ok
+            }
+            fn on_receive(&self, c: &$role<M, T>, id: ConnId, data: &[u8]) -> HandleResult {
+                self.receive(c, id, data)
+            }
+            fn on_pull_receive(&self, c: &$role<M, T>, id: ConnId, len: usize) -> HandleResult {
+                self.pull(c, id, len)
+            }
+            fn on_close(
+                &self,
+                _c: &$role<M, T>,
+                id: ConnId,
+                op: SocketOperation,
+                e: i32,
+            ) -> HandleResult {
+                self.0.closed(id, op, e)
+            }
+            fn wants_send_events(&self) -> bool {
+                true
+            }
+        }
+    };
+}
+generic_listener!(AgentListener, Agent, on_connect);
+generic_listener!(ClientListener, Client, on_connect);
+
+impl<M: Model, T: Transport> ServerListener<Server<M, T>> for G
+where
+    Server<M, T>: Ops,
+{
+    fn on_accept(&self, _s: &Server<M, T>, id: ConnId, _sock: SockRef<'_>) -> HandleResult {
+        self.0.push(Ev::Accept(id));
+        hr(self.0.accept_result.load(Ordering::Relaxed))
+    }
+    fn on_handshake(&self, _s: &Server<M, T>, id: ConnId) -> HandleResult {
+        self.0.push(Ev::Handshake(id));
+        HandleResult::Ok
+    }
+    fn on_send(&self, _s: &Server<M, T>, id: ConnId, data: &[u8]) -> HandleResult {
+        self.0.push(Ev::Send(id, data.len()));
+        HandleResult::Ok
+    }
+    fn on_receive(&self, s: &Server<M, T>, id: ConnId, data: &[u8]) -> HandleResult {
+        self.receive(s, id, data)
+    }
+    fn on_pull_receive(&self, s: &Server<M, T>, id: ConnId, len: usize) -> HandleResult {
+        self.pull(s, id, len)
+    }
+    fn on_close(&self, _s: &Server<M, T>, id: ConnId, op: SocketOperation, e: i32) -> HandleResult {
+        self.0.closed(id, op, e)
+    }
+    fn on_shutdown(&self, _s: &Server<M, T>) -> HandleResult {
+        self.0.push(Ev::Shutdown);
+        HandleResult::Ok
+    }
+    fn wants_send_events(&self) -> bool {
+        true
+    }
+}
+
+/// A throw-away PKI for TLS tests: one CA and leaf certificates signed by it.
+pub struct Pki {
+    pub ca: String,
+    ca_params: rcgen::CertificateParams,
+    ca_key: rcgen::KeyPair,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap().pem();
+        Pki {
+            ca,
+            ca_params,
+            ca_key,
+        }
+    }
+
+    /// (certificate PEM, key PEM) for these names (DNS names or IP addresses).
+    pub fn leaf(&self, names: &[&str]) -> (tls::Pem, tls::Pem) {
+        self.leaf_with(names, |_| {})
+    }
+
+    /// A leaf whose validity ended in 2001.
+    pub fn expired(&self, names: &[&str]) -> (tls::Pem, tls::Pem) {
+        self.leaf_with(names, |p| {
+            p.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        })
+    }
+
+    fn leaf_with(
+        &self,
+        names: &[&str],
+        tweak: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> (tls::Pem, tls::Pem) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        tweak(&mut params);
+        let issuer = rcgen::Issuer::from_params(&self.ca_params, &self.ca_key);
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        (
+            tls::Pem::Memory(cert.pem()),
+            tls::Pem::Memory(key.serialize_pem()),
+        )
+    }
+
+    pub fn ca_pem(&self) -> tls::Pem {
+        tls::Pem::Memory(self.ca.clone())
+    }
+
+    /// Server setup: a certificate for localhost and 127.0.0.1, no client verification.
+    pub fn server_setup(&self) -> tls::TlsServerSetup {
+        let (c, k) = self.leaf(&["localhost", "127.0.0.1", "::1"]);
+        tls::TlsServerSetup::new(c, k)
+    }
+
+    /// Client setup verifying servers against this CA.
+    pub fn client_setup(&self) -> tls::TlsClientSetup {
+        tls::TlsClientSetup {
+            verify: tls::VerifyMode::PEER,
+            ca: Some(self.ca_pem()),
+            ..Default::default()
+        }
+    }
 }
