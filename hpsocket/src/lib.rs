@@ -76,6 +76,7 @@ pub use types::{
 pub mod fuzzing {
     use crate::pack::{Flow, Framer};
     use crate::pull::PullBuffer;
+    use crate::tls::rustls;
     use crate::FetchResult;
 
     /// Feeds `data` to a PACK framer in pieces of the given sizes (cycled), holding after
@@ -120,6 +121,50 @@ pub mod fuzzing {
             }
         }
         (out, None)
+    }
+
+    /// Runs a TLS server and client session against each other through byte vectors (see the
+    /// `tls_glue` fuzz target): returns the plaintext each side decrypted and whether a TLS
+    /// error stopped the exchange.
+    pub fn tls_pair(
+        server: std::sync::Arc<rustls::ServerConfig>,
+        client: std::sync::Arc<rustls::ClientConfig>,
+        c2s: &[u8],
+        s2c: &[u8],
+        cuts: &[usize],
+        flip: Option<(bool, usize, u8)>,
+    ) -> (Vec<u8>, Vec<u8>, bool) {
+        let (s, c, e) = crate::tls::drive_pair(server, client, c2s, s2c, cuts, flip);
+        (s, c, e.is_some())
+    }
+
+    /// Feeds arbitrary bytes to a TLS server session in pieces cut at `cuts` (cycled) and
+    /// collects its replies, as a connection fed garbage would; returns whether it refused
+    /// them. Must never panic.
+    pub fn tls_server_feed(
+        server: std::sync::Arc<rustls::ServerConfig>,
+        data: &[u8],
+        cuts: &[usize],
+    ) -> bool {
+        let Ok(mut s) = crate::tls::TlsSession::server(server) else {
+            return true;
+        };
+        let mut plain = Vec::new();
+        let mut out = Vec::new();
+        let mut cut = cuts.iter().copied().filter(|&n| n > 0).cycle();
+        let mut rest = data;
+        while !rest.is_empty() {
+            let k = cut.next().unwrap_or(rest.len()).min(rest.len());
+            let r = s.read_tls(&rest[..k], &mut plain);
+            s.take_tls(&mut out);
+            if r.is_err() {
+                return true;
+            }
+            rest = &rest[k..];
+        }
+        // No handshake can complete without a client, so no plaintext either.
+        assert!(plain.is_empty());
+        false
     }
 
     /// The PULL buffer, for differential fuzzing against a plain byte vector.
