@@ -50,6 +50,7 @@ mod sendq;
 mod server;
 pub mod tls;
 mod types;
+mod udp;
 
 pub use agent::{
     Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
