@@ -144,6 +144,17 @@ impl Core {
         Ok(())
     }
 
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// UDP: makes the pool current and starts accepting (the sockets' owner is not a TCP
+    /// `Owner`).
+    pub fn activate_pool(&self, pool: Arc<Pool>) {
+        *self.pool.write() = Some(pool);
+        self.accepting.store(true, Ordering::Release);
+    }
+
     pub fn has_tls(&self) -> bool {
         self.tls.read().is_some()
     }
@@ -783,7 +794,7 @@ macro_rules! state_ops {
 
         /// Whether the component uses TLS (the [`Tls`](crate::Tls) transport).
         pub fn is_secure(&self) -> bool {
-            <T as $crate::Transport>::SECURE
+            self.core().secure()
         }
 
         /// Code of the last `start` / `stop` failure (`SocketError::Ok` if none).

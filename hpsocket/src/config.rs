@@ -44,6 +44,9 @@ pub(crate) struct Config {
     pub pack_header_flag: u16,
     pub pull_buffer_limit: usize,
     pub handshake_timeout: u32,
+    pub max_datagram_size: u32,
+    pub detect_attempts: u32,
+    pub detect_interval: u32,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -85,6 +88,9 @@ impl Default for Config {
             pack_header_flag: 0,
             pull_buffer_limit: 4 * 1024 * 1024,
             handshake_timeout: 10_000,
+            max_datagram_size: 1432,
+            detect_attempts: 3,
+            detect_interval: 60_000,
         }
     }
 }
@@ -240,7 +246,25 @@ macro_rules! tls_properties {
     };
 }
 
+/// Properties of UDP components.
+macro_rules! udp_properties {
+    () => {
+        $crate::config::properties! {
+            /// Largest datagram sent or accepted (`MaxDatagramSize`, default 1432, 1 ..= 65507).
+            /// A larger datagram from a peer closes it with `SocketOperation::Receive` /
+            /// `EMSGSIZE`; a larger send fails with `MessageSize`.
+            max_datagram_size, set_max_datagram_size: u32, |v| (1..=65_507).contains(&v), "max_datagram_size must be 1 ..= 65507";
+            /// Silent detect ticks before a peer is closed (`DetectAttempts`, default 3; 0 turns
+            /// detection off).
+            detect_attempts, set_detect_attempts: u32, |_v| true, "";
+            /// Detect tick interval in ms (`DetectInterval`, default 60000; 0 turns detection
+            /// off, otherwise >= 100).
+            detect_interval, set_detect_interval: u32, |v| v == 0 || v >= 100, "detect_interval must be 0 or >= 100";
+        }
+    };
+}
+
 pub(crate) use {
     common_properties, connect_properties, multi_properties, pack_properties, properties,
-    pull_properties, tls_properties,
+    pull_properties, tls_properties, udp_properties,
 };

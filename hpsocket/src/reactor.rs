@@ -27,6 +27,7 @@ use crate::model::ModelKind;
 use crate::pack::Flow;
 use crate::sendq::MAX_IOV;
 use crate::types::{HandleResult, SocketOperation};
+use crate::udp::worker::{PeerRef, UdpEntry, UdpOwner};
 
 const WAKE: Token = Token(usize::MAX - 1);
 /// Reads per readiness event before the connection yields to the others on its worker.
@@ -55,6 +56,13 @@ pub(crate) enum Cmd {
     Listen(mio::net::TcpListener, Arc<dyn Owner>),
     Unlisten(Arc<dyn Owner>),
     Kick(Arc<Conn>),
+    /// UDP server: own this socket (one per worker) and its peers.
+    UdpOpen(Arc<mio::net::UdpSocket>, Arc<dyn UdpOwner>),
+    /// UDP server stop: tell and close every peer of this owner, drop its socket.
+    UdpStop(Arc<dyn UdpOwner>),
+    UdpDisconnect(Arc<PeerRef>),
+    /// A datagram another thread sent, for `on_send`.
+    UdpSent(Arc<PeerRef>, Vec<u8>),
     Exit,
 }
 
@@ -113,6 +121,7 @@ impl Pool {
                 ready: Vec::new(),
                 buf: Vec::new(),
                 plain: Vec::new(),
+                udp: Vec::new(),
                 now: now_ms(),
             };
             let spawned = std::thread::Builder::new()
@@ -165,6 +174,10 @@ impl Pool {
         &self.workers[0]
     }
 
+    pub fn workers(&self) -> &[Arc<WorkerShared>] {
+        &self.workers
+    }
+
     /// Ends every worker and joins them (except the calling thread, if it is one of them: it
     /// ends when its current callback returns).
     pub fn shutdown(&self) {
@@ -195,6 +208,7 @@ enum TimerKind {
     CloseFlush,
     Accept,
     Handshake,
+    UdpDetect,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -217,6 +231,7 @@ struct ConnEntry {
 enum Entry {
     Conn(ConnEntry),
     Listener(mio::net::TcpListener, Arc<dyn Owner>),
+    Udp(Box<UdpEntry>),
 }
 
 struct Worker {
@@ -230,6 +245,8 @@ struct Worker {
     buf: Vec<u8>,
     /// TLS: plaintext decrypted from one read.
     plain: Vec<u8>,
+    /// Slab keys of UDP sockets (few; commands find theirs here, not by scanning the slab).
+    udp: Vec<usize>,
     now: u64,
 }
 
@@ -238,6 +255,10 @@ fn errno(e: &io::Error) -> i32 {
 }
 
 fn same_owner(a: &Arc<dyn Owner>, b: &Arc<dyn Owner>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+fn same_udp_owner(a: &Arc<dyn UdpOwner>, b: &Arc<dyn UdpOwner>) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
 }
 
@@ -300,6 +321,10 @@ impl Worker {
         let connecting = match self.slab.get(token) {
             Some(Entry::Listener(..)) => {
                 self.accept(token);
+                return;
+            }
+            Some(Entry::Udp(_)) => {
+                self.udp_readable(token);
                 return;
             }
             Some(Entry::Conn(e)) => e.connecting,
@@ -391,6 +416,10 @@ impl Worker {
     }
 
     fn on_readable(&mut self, token: usize) {
+        if matches!(self.slab.get(token), Some(Entry::Udp(_))) {
+            self.udp_readable(token);
+            return;
+        }
         let Some(conn) = self.conn(token) else { return };
         let size = conn.settings.buffer_size;
         if self.buf.len() < size {
@@ -714,6 +743,99 @@ impl Worker {
         conn.owner.closed(&conn);
     }
 
+    fn udp_readable(&mut self, token: usize) {
+        let now = self.now;
+        let more = match self.slab.get_mut(token) {
+            Some(Entry::Udp(u)) => u.readable(now),
+            _ => return,
+        };
+        if more {
+            self.ready.push(token);
+        }
+        self.udp_arm(token);
+    }
+
+    /// Keeps one timer armed for the socket's earliest detect tick.
+    fn udp_arm(&mut self, token: usize) {
+        let Some(Entry::Udp(u)) = self.slab.get_mut(token) else {
+            return;
+        };
+        if let Some(due) = u.next_due() {
+            if due < u.armed {
+                u.armed = due;
+                self.timers.push(Reverse(Timer {
+                    at: due,
+                    token,
+                    id: 0,
+                    kind: TimerKind::UdpDetect,
+                }));
+            }
+        }
+    }
+
+    fn udp_token(&self, pred: impl Fn(&UdpEntry) -> bool) -> Option<usize> {
+        self.udp
+            .iter()
+            .copied()
+            .find(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if pred(u)))
+    }
+
+    fn udp_command(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::UdpOpen(socket, owner) => {
+                let fd = socket.as_raw_fd();
+                let entry = UdpEntry::new(socket, owner, self.shared.clone());
+                let token = self.slab.insert(Entry::Udp(Box::new(entry)));
+                match self.poll.registry().register(
+                    &mut SourceFd(&fd),
+                    Token(token),
+                    Interest::READABLE,
+                ) {
+                    Ok(()) => {
+                        self.udp.push(token);
+                        self.udp_readable(token);
+                    }
+                    Err(e) => {
+                        tracing::error!("cannot register UDP socket: {e}");
+                        self.slab.remove(token);
+                    }
+                }
+            }
+            Cmd::UdpStop(owner) => {
+                let tokens: Vec<usize> = self
+                    .udp
+                    .iter()
+                    .copied()
+                    .filter(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if same_udp_owner(&u.owner, &owner)))
+                    .collect();
+                for t in tokens {
+                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
+                        u.close_all();
+                        let fd = u.socket.as_raw_fd();
+                        let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+                    }
+                    self.slab.remove(t);
+                    self.udp.retain(|&x| x != t);
+                }
+            }
+            Cmd::UdpDisconnect(peer) => {
+                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(&u.socket, &peer.socket)) {
+                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
+                        u.close(peer.id, SocketOperation::Close, 0, true);
+                    }
+                }
+            }
+            Cmd::UdpSent(peer, data) => {
+                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(&u.socket, &peer.socket)) {
+                    if let Some(Entry::Udp(u)) = self.slab.get(t) {
+                        u.fire_sent(peer.id, &data);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn accept(&mut self, token: usize) {
         loop {
             let Some(Entry::Listener(l, owner)) = self.slab.get(token) else {
@@ -845,6 +967,10 @@ impl Worker {
                         self.on_readable(token);
                     }
                 }
+                c @ (Cmd::UdpOpen(..)
+                | Cmd::UdpStop(_)
+                | Cmd::UdpDisconnect(_)
+                | Cmd::UdpSent(..)) => self.udp_command(c),
                 Cmd::Exit => return false,
             }
         }
@@ -861,6 +987,16 @@ impl Worker {
             if t.kind == TimerKind::Accept {
                 if matches!(self.slab.get(t.token), Some(Entry::Listener(..))) {
                     self.accept(t.token);
+                }
+                continue;
+            }
+            if t.kind == TimerKind::UdpDetect {
+                if let Some(Entry::Udp(u)) = self.slab.get_mut(t.token) {
+                    if u.armed == t.at {
+                        u.armed = u64::MAX;
+                    }
+                    u.expire(now);
+                    self.udp_arm(t.token);
                 }
                 continue;
             }
@@ -894,7 +1030,7 @@ impl Worker {
                         self.close(t.token, SocketOperation::Handshake, libc::ETIMEDOUT)
                     }
                 }
-                TimerKind::Accept => {}
+                TimerKind::Accept | TimerKind::UdpDetect => {}
             }
         }
     }

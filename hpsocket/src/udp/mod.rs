@@ -1,11 +1,9 @@
 //! UDP: the server's virtual connections per peer, the client and cast roles. This module
 //! holds the socket-free parts: the peer table and what a datagram means.
 
-// The components that use these land with the UDP issue's next steps; the cores are
-// property-tested below until then.
-#![allow(dead_code)]
-
 pub(crate) mod peers;
+pub(crate) mod server;
+pub(crate) mod worker;
 
 /// The datagram HP-Socket sends to tell a peer its virtual connection is closed.
 pub(crate) const CLOSE_NOTIFY: [u8; 16] = [

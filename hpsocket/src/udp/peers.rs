@@ -56,6 +56,7 @@ impl PeerTable {
         self.peers.get(&id)
     }
 
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn len(&self) -> usize {
         self.peers.len()
     }

@@ -1,0 +1,227 @@
+//! A UDP server socket as one worker runs it: reads datagrams, keeps the peer table, fires
+//! the events of the peers that arrive on this socket.
+//!
+//! A UDP server opens one socket per worker on the same address (`SO_REUSEPORT`): the kernel
+//! hashes each peer's address to one socket, so a peer's datagrams and events always stay on
+//! one worker and no datagram is handed between threads.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::reactor::WorkerShared;
+use crate::types::{ConnId, HandleResult, SocketOperation};
+use crate::udp::peers::{Detect, PeerTable};
+use crate::udp::{classify, Kind, CLOSE_NOTIFY};
+
+/// Datagrams read per readiness event before the socket yields to the worker's others.
+const MAX_READS: usize = 64;
+
+/// What other threads know of one peer: enough to send to it and to describe it.
+pub(crate) struct PeerRef {
+    pub id: ConnId,
+    pub addr: SocketAddr,
+    pub socket: Arc<mio::net::UdpSocket>,
+    pub worker: Arc<WorkerShared>,
+    pub extra: AtomicUsize,
+    pub connected_at: u64,
+    pub last_recv: AtomicU64,
+    pub closed: AtomicBool,
+}
+
+/// How a UDP socket's worker reaches its component.
+pub(crate) trait UdpOwner: Send + Sync + 'static {
+    fn next_id(&self) -> ConnId;
+    fn is_accepting(&self) -> bool;
+    fn max_connections(&self) -> usize;
+    fn max_datagram(&self) -> usize;
+    fn detect(&self) -> Option<Detect>;
+    /// Makes the peer reachable by ID (before `on_accept`, so the callback can send).
+    fn register(&self, peer: Arc<PeerRef>);
+    fn unregister(&self, id: ConnId);
+    fn peer_count(&self) -> usize;
+    fn fire_accept(&self, id: ConnId, socket: &mio::net::UdpSocket) -> HandleResult;
+    fn fire_handshake(&self, id: ConnId) -> HandleResult;
+    fn fire_send(&self, id: ConnId, data: &[u8]);
+    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult;
+    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32);
+}
+
+pub(crate) struct UdpEntry {
+    pub socket: Arc<mio::net::UdpSocket>,
+    pub owner: Arc<dyn UdpOwner>,
+    worker: Arc<WorkerShared>,
+    peers: PeerTable,
+    refs: std::collections::HashMap<ConnId, Arc<PeerRef>>,
+    buf: Vec<u8>,
+    /// The detect tick the worker's timer is armed for.
+    pub armed: u64,
+}
+
+impl UdpEntry {
+    pub fn new(
+        socket: Arc<mio::net::UdpSocket>,
+        owner: Arc<dyn UdpOwner>,
+        worker: Arc<WorkerShared>,
+    ) -> UdpEntry {
+        let detect = owner.detect();
+        UdpEntry {
+            socket,
+            owner,
+            worker,
+            peers: PeerTable::new(detect),
+            refs: Default::default(),
+            buf: Vec::new(),
+            armed: u64::MAX,
+        }
+    }
+
+    pub fn next_due(&self) -> Option<u64> {
+        self.peers.next_due()
+    }
+
+    /// Reads and dispatches datagrams; true when the socket may still hold more (the worker
+    /// comes back to it after serving the others).
+    pub fn readable(&mut self, now: u64) -> bool {
+        // One byte more than the largest datagram allowed: a datagram that fills it was
+        // larger than allowed (the kernel truncated it), one that does not fits.
+        let cap = self.owner.max_datagram() + 1;
+        if self.buf.len() < cap {
+            self.buf.resize(cap, 0);
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut more = true;
+        for _ in 0..MAX_READS {
+            let (n, from) = match self.socket.recv_from(&mut buf[..cap]) {
+                Ok(r) => r,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    more = false;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // ICMP errors for earlier sends (ECONNREFUSED …) surface here; they concern
+                // one peer and must not stop the socket.
+                Err(_) => continue,
+            };
+            self.datagram(from, &buf[..n.min(cap - 1)], n >= cap, now);
+        }
+        self.buf = buf;
+        more
+    }
+
+    fn datagram(&mut self, from: SocketAddr, data: &[u8], oversize: bool, now: u64) {
+        let kind = classify(data);
+        let id = match self.peers.lookup(&from) {
+            Some(id) => id,
+            // Oversize or close-notify datagrams from strangers are ignored, as HP-Socket does.
+            None if oversize || kind == Kind::CloseNotify => return,
+            None => match self.accept(from, now) {
+                Some(id) => id,
+                None => return,
+            },
+        };
+        self.peers.received(id, now);
+        if let Some(r) = self.refs.get(&id) {
+            r.last_recv.store(now, Ordering::Relaxed);
+        }
+        if oversize {
+            self.close(id, SocketOperation::Receive, libc::EMSGSIZE, true);
+            return;
+        }
+        match kind {
+            Kind::Probe => {
+                // The detect ACK.
+                let _ = self.socket.send_to(&[], from);
+            }
+            Kind::CloseNotify => self.close(id, SocketOperation::Close, 0, false),
+            Kind::Data => {
+                if self.owner.fire_receive(id, data) == HandleResult::Error {
+                    self.close(id, SocketOperation::Receive, libc::ECANCELED, true);
+                }
+            }
+        }
+    }
+
+    /// A new peer: a connection ID, `on_accept`, `on_handshake`. Over the connection limit
+    /// the peer gets the close notification instead.
+    fn accept(&mut self, from: SocketAddr, now: u64) -> Option<ConnId> {
+        if !self.owner.is_accepting() {
+            return None;
+        }
+        if self.owner.peer_count() >= self.owner.max_connections() {
+            let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
+            return None;
+        }
+        let id = self.owner.next_id();
+        let peer = Arc::new(PeerRef {
+            id,
+            addr: from,
+            socket: self.socket.clone(),
+            worker: self.worker.clone(),
+            extra: AtomicUsize::new(0),
+            connected_at: now,
+            last_recv: AtomicU64::new(now),
+            closed: AtomicBool::new(false),
+        });
+        self.owner.register(peer.clone());
+        self.refs.insert(id, peer.clone());
+        self.peers.insert(id, from, now);
+        if self.owner.fire_accept(id, &self.socket) == HandleResult::Error
+            || self.owner.fire_handshake(id) == HandleResult::Error
+        {
+            // Refused: gone without a close event.
+            peer.closed.store(true, Ordering::Release);
+            self.peers.remove(id);
+            self.refs.remove(&id);
+            self.owner.unregister(id);
+            return None;
+        }
+        Some(id)
+    }
+
+    /// Closes peer `id` (once), telling it so when `notify`.
+    pub fn close(&mut self, id: ConnId, op: SocketOperation, err: i32, notify: bool) {
+        let Some(p) = self.peers.remove(id) else {
+            return;
+        };
+        if notify {
+            let _ = self.socket.send_to(&CLOSE_NOTIFY, p.addr);
+        }
+        self.forget(id);
+        self.owner.fire_close(id, op, err);
+    }
+
+    /// Detect ticks due by `now`: silent peers close without a notification.
+    pub fn expire(&mut self, now: u64) {
+        for (id, _) in self.peers.expire(now) {
+            self.forget(id);
+            self.owner.fire_close(id, SocketOperation::Close, 0);
+        }
+    }
+
+    /// `stop`: every peer is told and closed.
+    pub fn close_all(&mut self) {
+        let ids: Vec<ConnId> = self.peers.ids().collect();
+        for id in ids {
+            self.close(id, SocketOperation::Close, 0, true);
+        }
+    }
+
+    fn forget(&mut self, id: ConnId) {
+        if let Some(r) = self.refs.remove(&id) {
+            r.closed.store(true, Ordering::Release);
+        }
+        self.owner.unregister(id);
+    }
+
+    pub fn has_peer(&self, id: ConnId) -> bool {
+        self.peers.get(id).is_some()
+    }
+
+    pub fn fire_sent(&self, id: ConnId, data: &[u8]) {
+        if self.has_peer(id) {
+            self.owner.fire_send(id, data);
+        }
+    }
+}
