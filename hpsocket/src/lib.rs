@@ -71,6 +71,7 @@ pub use types::{
     ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
     ServiceState, SocketError, SocketOperation,
 };
+pub use udp::client::UdpClient;
 pub use udp::server::UdpServer;
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.

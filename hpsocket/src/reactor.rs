@@ -27,7 +27,7 @@ use crate::model::ModelKind;
 use crate::pack::Flow;
 use crate::sendq::MAX_IOV;
 use crate::types::{HandleResult, SocketOperation};
-use crate::udp::worker::{PeerRef, UdpEntry, UdpOwner};
+use crate::udp::worker::{Datagram, PeerRef};
 
 const WAKE: Token = Token(usize::MAX - 1);
 /// Reads per readiness event before the connection yields to the others on its worker.
@@ -56,10 +56,10 @@ pub(crate) enum Cmd {
     Listen(mio::net::TcpListener, Arc<dyn Owner>),
     Unlisten(Arc<dyn Owner>),
     Kick(Arc<Conn>),
-    /// UDP server: own this socket (one per worker) and its peers.
-    UdpOpen(Arc<mio::net::UdpSocket>, Arc<dyn UdpOwner>),
-    /// UDP server stop: tell and close every peer of this owner, drop its socket.
-    UdpStop(Arc<dyn UdpOwner>),
+    /// UDP: own this socket (a server has one per worker; a client one) and its peers.
+    UdpOpen(Box<dyn Datagram>),
+    /// UDP stop: tell and close every peer of the component with this key, drop its sockets.
+    UdpStop(usize),
     UdpDisconnect(Arc<PeerRef>),
     /// A datagram another thread sent, for `on_send`.
     UdpSent(Arc<PeerRef>, Vec<u8>),
@@ -231,7 +231,7 @@ struct ConnEntry {
 enum Entry {
     Conn(ConnEntry),
     Listener(mio::net::TcpListener, Arc<dyn Owner>),
-    Udp(Box<UdpEntry>),
+    Udp(Box<dyn Datagram>),
 }
 
 struct Worker {
@@ -255,10 +255,6 @@ fn errno(e: &io::Error) -> i32 {
 }
 
 fn same_owner(a: &Arc<dyn Owner>, b: &Arc<dyn Owner>) -> bool {
-    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
-}
-
-fn same_udp_owner(a: &Arc<dyn UdpOwner>, b: &Arc<dyn UdpOwner>) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
 }
 
@@ -755,14 +751,27 @@ impl Worker {
         self.udp_arm(token);
     }
 
+    /// Drops a socket whose component is done with it (a closed client).
+    fn udp_reap(&mut self, token: usize) {
+        if matches!(self.slab.get(token), Some(Entry::Udp(u)) if u.is_done()) {
+            if let Some(Entry::Udp(u)) = self.slab.get(token) {
+                let fd = u.socket().as_raw_fd();
+                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            }
+            self.slab.remove(token);
+            self.udp.retain(|&x| x != token);
+        }
+    }
+
     /// Keeps one timer armed for the socket's earliest detect tick.
     fn udp_arm(&mut self, token: usize) {
+        self.udp_reap(token);
         let Some(Entry::Udp(u)) = self.slab.get_mut(token) else {
             return;
         };
         if let Some(due) = u.next_due() {
-            if due < u.armed {
-                u.armed = due;
+            if due < *u.armed() {
+                *u.armed() = due;
                 self.timers.push(Reverse(Timer {
                     at: due,
                     token,
@@ -773,19 +782,18 @@ impl Worker {
         }
     }
 
-    fn udp_token(&self, pred: impl Fn(&UdpEntry) -> bool) -> Option<usize> {
+    fn udp_token(&self, pred: impl Fn(&dyn Datagram) -> bool) -> Option<usize> {
         self.udp
             .iter()
             .copied()
-            .find(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if pred(u)))
+            .find(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if pred(&**u)))
     }
 
     fn udp_command(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::UdpOpen(socket, owner) => {
-                let fd = socket.as_raw_fd();
-                let entry = UdpEntry::new(socket, owner, self.shared.clone());
-                let token = self.slab.insert(Entry::Udp(Box::new(entry)));
+            Cmd::UdpOpen(entry) => {
+                let fd = entry.socket().as_raw_fd();
+                let token = self.slab.insert(Entry::Udp(entry));
                 match self.poll.registry().register(
                     &mut SourceFd(&fd),
                     Token(token),
@@ -793,6 +801,9 @@ impl Worker {
                 ) {
                     Ok(()) => {
                         self.udp.push(token);
+                        if let Some(Entry::Udp(u)) = self.slab.get_mut(token) {
+                            u.opened(self.now);
+                        }
                         self.udp_readable(token);
                     }
                     Err(e) => {
@@ -806,12 +817,12 @@ impl Worker {
                     .udp
                     .iter()
                     .copied()
-                    .filter(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if same_udp_owner(&u.owner, &owner)))
+                    .filter(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if u.owner_key() == owner))
                     .collect();
                 for t in tokens {
                     if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
                         u.close_all();
-                        let fd = u.socket.as_raw_fd();
+                        let fd = u.socket().as_raw_fd();
                         let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
                     }
                     self.slab.remove(t);
@@ -819,14 +830,15 @@ impl Worker {
                 }
             }
             Cmd::UdpDisconnect(peer) => {
-                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(&u.socket, &peer.socket)) {
+                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(u.socket(), &peer.socket)) {
                     if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
-                        u.close(peer.id, SocketOperation::Close, 0, true);
+                        u.disconnect(peer.id);
                     }
+                    self.udp_reap(t);
                 }
             }
             Cmd::UdpSent(peer, data) => {
-                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(&u.socket, &peer.socket)) {
+                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(u.socket(), &peer.socket)) {
                     if let Some(Entry::Udp(u)) = self.slab.get(t) {
                         u.fire_sent(peer.id, &data);
                     }
@@ -992,8 +1004,8 @@ impl Worker {
             }
             if t.kind == TimerKind::UdpDetect {
                 if let Some(Entry::Udp(u)) = self.slab.get_mut(t.token) {
-                    if u.armed == t.at {
-                        u.armed = u64::MAX;
+                    if *u.armed() == t.at {
+                        *u.armed() = u64::MAX;
                     }
                     u.expire(now);
                     self.udp_arm(t.token);

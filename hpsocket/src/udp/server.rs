@@ -17,7 +17,7 @@ use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 use crate::udp::peers::Detect;
-use crate::udp::worker::{PeerRef, UdpOwner};
+use crate::udp::worker::{owner_key, PeerRef, UdpEntry, UdpOwner};
 
 /// A UDP server: each remote address that sends to it becomes a virtual connection with its
 /// own [`ConnId`], reported through the same [`ServerListener`] events as TCP — `on_accept`
@@ -158,7 +158,8 @@ impl UdpServer {
         *self.inner.owner.lock() = Some(owner.clone());
         self.core().activate_pool(pool.clone());
         for (w, s) in pool.workers().iter().zip(sockets) {
-            w.post(Cmd::UdpOpen(s, owner.clone()));
+            let entry = UdpEntry::new(s, owner.clone(), w.clone());
+            w.post(Cmd::UdpOpen(Box::new(entry)));
         }
         Ok(())
     }
@@ -170,7 +171,7 @@ impl UdpServer {
         self.core().begin_stop(false)?;
         if let (Some(pool), Some(owner)) = (self.core().pool(), self.inner.owner.lock().clone()) {
             for w in pool.workers() {
-                w.post(Cmd::UdpStop(owner.clone()));
+                w.post(Cmd::UdpStop(owner_key(&owner)));
             }
         }
         let me = self.clone();

@@ -48,6 +48,36 @@ pub(crate) trait UdpOwner: Send + Sync + 'static {
     fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32);
 }
 
+/// A UDP socket as a worker drives it (a server's share of peers, or a client's one
+/// connection). The worker calls these on readiness, timers and commands; the entry fires
+/// the component's events.
+pub(crate) trait Datagram: Send {
+    fn socket(&self) -> &Arc<mio::net::UdpSocket>;
+    /// Identifies the component (for `stop`).
+    fn owner_key(&self) -> usize;
+    /// Registered with the worker's poll.
+    fn opened(&mut self, _now: u64) {}
+    /// Reads and dispatches; true when the socket may still hold more.
+    fn readable(&mut self, now: u64) -> bool;
+    fn next_due(&self) -> Option<u64>;
+    fn expire(&mut self, now: u64);
+    /// `stop`: every peer is told and closed.
+    fn close_all(&mut self);
+    fn disconnect(&mut self, id: ConnId);
+    fn fire_sent(&self, id: ConnId, data: &[u8]);
+    /// The detect tick the worker's timer is armed for.
+    fn armed(&mut self) -> &mut u64;
+    /// The worker may drop the socket (a closed client).
+    fn is_done(&self) -> bool {
+        false
+    }
+}
+
+/// The key `Datagram::owner_key` reports for a component.
+pub(crate) fn owner_key<T: ?Sized>(a: &Arc<T>) -> usize {
+    Arc::as_ptr(a) as *const () as usize
+}
+
 pub(crate) struct UdpEntry {
     pub socket: Arc<mio::net::UdpSocket>,
     pub owner: Arc<dyn UdpOwner>,
@@ -55,8 +85,7 @@ pub(crate) struct UdpEntry {
     peers: PeerTable,
     refs: std::collections::HashMap<ConnId, Arc<PeerRef>>,
     buf: Vec<u8>,
-    /// The detect tick the worker's timer is armed for.
-    pub armed: u64,
+    armed: u64,
 }
 
 impl UdpEntry {
@@ -75,10 +104,6 @@ impl UdpEntry {
             buf: Vec::new(),
             armed: u64::MAX,
         }
-    }
-
-    pub fn next_due(&self) -> Option<u64> {
-        self.peers.next_due()
     }
 
     /// Reads and dispatches datagrams; true when the socket may still hold more (the worker
@@ -223,5 +248,35 @@ impl UdpEntry {
         if self.has_peer(id) {
             self.owner.fire_send(id, data);
         }
+    }
+}
+
+impl Datagram for UdpEntry {
+    fn socket(&self) -> &Arc<mio::net::UdpSocket> {
+        &self.socket
+    }
+    fn owner_key(&self) -> usize {
+        owner_key(&self.owner)
+    }
+    fn readable(&mut self, now: u64) -> bool {
+        UdpEntry::readable(self, now)
+    }
+    fn next_due(&self) -> Option<u64> {
+        self.peers.next_due()
+    }
+    fn expire(&mut self, now: u64) {
+        UdpEntry::expire(self, now)
+    }
+    fn close_all(&mut self) {
+        UdpEntry::close_all(self)
+    }
+    fn disconnect(&mut self, id: ConnId) {
+        self.close(id, SocketOperation::Close, 0, true);
+    }
+    fn fire_sent(&self, id: ConnId, data: &[u8]) {
+        UdpEntry::fire_sent(self, id, data)
+    }
+    fn armed(&mut self) -> &mut u64 {
+        &mut self.armed
     }
 }
