@@ -47,6 +47,9 @@ pub(crate) struct Config {
     pub max_datagram_size: u32,
     pub detect_attempts: u32,
     pub detect_interval: u32,
+    pub cast_mode: crate::types::CastMode,
+    pub multicast_ttl: u32,
+    pub multicast_loop: bool,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -91,6 +94,9 @@ impl Default for Config {
             max_datagram_size: 1432,
             detect_attempts: 3,
             detect_interval: 60_000,
+            cast_mode: crate::types::CastMode::Multicast,
+            multicast_ttl: 1,
+            multicast_loop: false,
         }
     }
 }

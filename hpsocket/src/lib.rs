@@ -68,9 +68,10 @@ pub use server::{
 };
 pub use socket2::SockRef;
 pub use types::{
-    ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
+    CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
     ServiceState, SocketError, SocketOperation,
 };
+pub use udp::cast::UdpCast;
 pub use udp::client::UdpClient;
 pub use udp::server::UdpServer;
 

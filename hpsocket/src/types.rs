@@ -200,6 +200,18 @@ pub enum ReuseAddressPolicy {
     AddrAndPort = 2,
 }
 
+/// How a [`UdpCast`](crate::UdpCast) reaches its peers (`En_HP_CastMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(i32)]
+pub enum CastMode {
+    /// Join the multicast group given as the cast address and send to it (the default).
+    #[default]
+    Multicast = 0,
+    /// Send to the broadcast address (`255.255.255.255` when none is given) and receive
+    /// broadcasts on the port.
+    Broadcast = 1,
+}
+
 /// Result of a PULL `fetch` / `peek` (`En_HP_FetchResult`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]

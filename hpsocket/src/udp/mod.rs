@@ -1,6 +1,7 @@
 //! UDP: the server's virtual connections per peer, the client and cast roles. This module
 //! holds the socket-free parts: the peer table and what a datagram means.
 
+pub(crate) mod cast;
 pub(crate) mod client;
 pub(crate) mod peers;
 pub(crate) mod server;
