@@ -29,8 +29,6 @@ impl ClientListener<UdpCast> for M {
     }
 }
 
-type Got = Arc<Mutex<Vec<(Vec<u8>, Option<std::net::SocketAddr>)>>>;
-
 fn member() -> (UdpCast, Arc<Recorder>, Got) {
     let rec = Recorder::new();
     rec.keep_data.store(true, Ordering::Relaxed);
