@@ -10,10 +10,10 @@ use hpsocket::*;
 use parking_lot::Mutex;
 use util::{Ev, Recorder};
 
-struct M(
-    Arc<Recorder>,
-    Arc<Mutex<Vec<(Vec<u8>, Option<std::net::SocketAddr>)>>>,
-);
+/// Datagrams received, with the sender `last_sender` named inside `on_receive`.
+type Got = Arc<Mutex<Vec<(Vec<u8>, Option<std::net::SocketAddr>)>>>;
+
+struct M(Arc<Recorder>, Got);
 
 impl ClientListener<UdpCast> for M {
     fn on_connect(&self, _c: &UdpCast, id: ConnId) -> HandleResult {
