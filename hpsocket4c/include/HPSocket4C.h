@@ -4,8 +4,9 @@
  *
  * Written for this project from the API's published facts (names, types, signatures). It
  * declares what this library implements: the TCP family (PUSH, PULL and PACK servers, agents
- * and clients), their listeners, the global functions and the SYS_* helpers. The UDP, SSL and
- * HTTP families are not declared: they are not implemented yet.
+ * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
+ * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP and HTTP
+ * families are not declared: they are not implemented yet.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,

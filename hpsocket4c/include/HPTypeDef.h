@@ -58,6 +58,7 @@ typedef char* LPSTR;
 typedef char* LPTSTR;
 typedef int SOCKET;
 typedef int FD;
+typedef ULONG THR_ID; /* a pthread_t on Linux */
 #endif
 
 /* A connection ID: pointer-sized and unsigned; 0 is never a valid ID. */
@@ -86,6 +87,17 @@ typedef HP_Object HP_TcpPullClient;
 typedef HP_Object HP_TcpPackServer;
 typedef HP_Object HP_TcpPackAgent;
 typedef HP_Object HP_TcpPackClient;
+
+/* SSL components (declared in HPSocket4C-SSL.h); they take the TCP listeners. */
+typedef HP_Object HP_SSLServer;
+typedef HP_Object HP_SSLAgent;
+typedef HP_Object HP_SSLClient;
+typedef HP_Object HP_SSLPullServer;
+typedef HP_Object HP_SSLPullAgent;
+typedef HP_Object HP_SSLPullClient;
+typedef HP_Object HP_SSLPackServer;
+typedef HP_Object HP_SSLPackAgent;
+typedef HP_Object HP_SSLPackClient;
 
 typedef HP_Object HP_Listener;
 typedef HP_Object HP_ServerListener;
@@ -190,6 +202,44 @@ typedef enum En_HP_IPAddrType {
     IPT_IPV6 = 2
 } En_HP_IPAddrType;
 
+/* Which end of a TLS session a context is for. */
+typedef enum En_HP_SSLSessionMode {
+    SSL_SM_CLIENT = 0,
+    SSL_SM_SERVER = 1
+} En_HP_SSLSessionMode;
+
+/* Peer verification, bit flags with OpenSSL's meaning. FAIL_IF_NO_PEER_CERT and CLIENT_ONCE
+ * only matter together with PEER; PEER on a server needs a CA to check clients against. */
+typedef enum En_HP_SSLVerifyMode {
+    SSL_VM_NONE = 0x00,
+    SSL_VM_PEER = 0x01,
+    SSL_VM_FAIL_IF_NO_PEER_CERT = 0x02,
+    SSL_VM_CLIENT_ONCE = 0x04
+} En_HP_SSLVerifyMode;
+
+/* What GetSSLSessionInfo is asked for. The original returns OpenSSL objects for these; this
+ * library has none (it is built on rustls), so GetSSLSessionInfo always fails here. */
+typedef enum En_HP_SSLSessionInfo {
+    SSL_SSI_MIN = 0,
+    SSL_SSI_CTX = 0,
+    SSL_SSI_CTX_METHOD = 1,
+    SSL_SSI_CTX_CIPHERS = 2,
+    SSL_SSI_CTX_CERT_STORE = 3,
+    SSL_SSI_SERVER_NAME_TYPE = 4,
+    SSL_SSI_SERVER_NAME = 5,
+    SSL_SSI_VERSION = 6,
+    SSL_SSI_METHOD = 7,
+    SSL_SSI_CERT = 8,
+    SSL_SSI_PKEY = 9,
+    SSL_SSI_CURRENT_CIPHER = 10,
+    SSL_SSI_CIPHERS = 11,
+    SSL_SSI_CLIENT_CIPHERS = 12,
+    SSL_SSI_PEER_CERT = 13,
+    SSL_SSI_PEER_CERT_CHAIN = 14,
+    SSL_SSI_VERIFIED_CHAIN = 15,
+    SSL_SSI_MAX = 15
+} En_HP_SSLSessionInfo;
+
 /* One address of SYS_EnumHostIPAddresses. */
 typedef struct HP_TIPAddr {
     En_HP_IPAddrType type;
@@ -226,6 +276,13 @@ typedef En_HP_HandleResult (__HP_CALL *HP_FN_Client_OnSend)(HP_Client pSender, H
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Client_OnReceive)(HP_Client pSender, HP_CONNID dwConnID, const BYTE* pData, int iLength);
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Client_OnPullReceive)(HP_Client pSender, HP_CONNID dwConnID, int iLength);
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Client_OnClose)(HP_Client pSender, HP_CONNID dwConnID, En_HP_SocketOperation enOperation, int iErrorCode);
+
+/* SNI: chooses a server certificate by the host name the client asked for. Return 0 for the
+ * default certificate, n > 0 for the context AddSSLContext returned as n, a negative number to
+ * refuse the handshake. pContext identifies the server: hand it on to
+ * HP_SSL_DefaultServerNameCallback to fall back on the names bound with BindSSLServerName. */
+typedef int (__HP_CALL *Fn_SNI_ServerNameCallback)(LPCTSTR lpszServerName, PVOID pContext);
+typedef Fn_SNI_ServerNameCallback HP_Fn_SNI_ServerNameCallback;
 
 #ifdef __cplusplus
 }

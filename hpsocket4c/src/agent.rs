@@ -1,5 +1,6 @@
 //! `HP_Agent_*`, `HP_TcpAgent_*`, `HP_TcpPullAgent_*`, `HP_TcpPackAgent_*` and the agent
-//! Create / Destroy functions.
+//! Create / Destroy functions, plain and SSL (the SSL agents' own functions are in
+//! [`crate::ssl`]).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::LazyLock;
@@ -7,12 +8,13 @@ use std::sync::LazyLock;
 use hpsocket::*;
 
 use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
+use crate::ssl::Ssl;
 use crate::{
     b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, put_host, set_errno, Registry,
     BOOL, FALSE, TRUE,
 };
 
-/// An agent of any receive model.
+/// An agent of any receive model, plain or SSL.
 pub enum Agt {
     /// PUSH.
     Push(TcpAgent),
@@ -20,6 +22,12 @@ pub enum Agt {
     Pull(TcpPullAgent),
     /// PACK.
     Pack(TcpPackAgent),
+    /// SSL PUSH.
+    SslPush(Ssl<SslAgent>),
+    /// SSL PULL.
+    SslPull(Ssl<SslPullAgent>),
+    /// SSL PACK.
+    SslPack(Ssl<SslPackAgent>),
 }
 
 pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
@@ -38,6 +46,9 @@ crate::lifecycle_exports!(AGENTS, Agt;
     Create_HP_TcpAgent / Destroy_HP_TcpAgent => Push(TcpAgent);
     Create_HP_TcpPullAgent / Destroy_HP_TcpPullAgent => Pull(TcpPullAgent);
     Create_HP_TcpPackAgent / Destroy_HP_TcpPackAgent => Pack(TcpPackAgent);
+    Create_HP_SSLAgent / Destroy_HP_SSLAgent => SslPush(SslAgent);
+    Create_HP_SSLPullAgent / Destroy_HP_SSLPullAgent => SslPull(SslPullAgent);
+    Create_HP_SSLPackAgent / Destroy_HP_SSLPackAgent => SslPack(SslPackAgent);
 );
 
 /// Starts the agent's workers; `bind` (NULL: none) is the local address of every connection.

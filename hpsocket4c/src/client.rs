@@ -1,5 +1,6 @@
 //! `HP_Client_*`, `HP_TcpClient_*`, `HP_TcpPullClient_*`, `HP_TcpPackClient_*` and the
-//! client Create / Destroy functions.
+//! client Create / Destroy functions, plain and SSL (the SSL clients' own functions are in
+//! [`crate::ssl`]).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::LazyLock;
@@ -7,12 +8,13 @@ use std::sync::LazyLock;
 use hpsocket::*;
 
 use crate::ops::{bytes, prop_exports, state_exports, wsabufs, WSABUF};
+use crate::ssl::Ssl;
 use crate::{
     b, code, cstr, error_desc, fail, ffi, put, put_addr, put_host, set_errno, Registry, BOOL,
     FALSE, TRUE,
 };
 
-/// A client of any receive model.
+/// A client of any receive model, plain or SSL.
 pub enum Cli {
     /// PUSH.
     Push(TcpClient),
@@ -20,6 +22,12 @@ pub enum Cli {
     Pull(TcpPullClient),
     /// PACK.
     Pack(TcpPackClient),
+    /// SSL PUSH.
+    SslPush(Ssl<SslClient>),
+    /// SSL PULL.
+    SslPull(Ssl<SslPullClient>),
+    /// SSL PACK.
+    SslPack(Ssl<SslPackClient>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
@@ -38,6 +46,9 @@ crate::lifecycle_exports!(CLIENTS, Cli;
     Create_HP_TcpClient / Destroy_HP_TcpClient => Push(TcpClient);
     Create_HP_TcpPullClient / Destroy_HP_TcpPullClient => Pull(TcpPullClient);
     Create_HP_TcpPackClient / Destroy_HP_TcpPackClient => Pack(TcpPackClient);
+    Create_HP_SSLClient / Destroy_HP_SSLClient => SslPush(SslClient);
+    Create_HP_SSLPullClient / Destroy_HP_SSLPullClient => SslPull(SslPullClient);
+    Create_HP_SSLPackClient / Destroy_HP_SSLPackClient => SslPack(SslPackClient);
 );
 
 unsafe fn start(
@@ -263,6 +274,7 @@ macro_rules! with_pack {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
         match CLIENTS.get($h).as_deref() {
             Some(Cli::Pack($c)) => $body,
+            Some(Cli::SslPack($c)) => $body,
             Some(_) => {
                 set_errno(libc::EINVAL);
                 $fail
@@ -282,6 +294,7 @@ prop_exports!(with_pack, H;
 pub extern "C" fn HP_TcpPullClient_Fetch(h: H, p: *mut u8, len: c_int) -> c_int {
     crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
         Some(Cli::Pull(s)) => Some(s.fetch(out)),
+        Some(Cli::SslPull(s)) => Some(s.fetch(out)),
         _ => None,
     })
 }
@@ -291,6 +304,7 @@ pub extern "C" fn HP_TcpPullClient_Fetch(h: H, p: *mut u8, len: c_int) -> c_int 
 pub extern "C" fn HP_TcpPullClient_Peek(h: H, p: *mut u8, len: c_int) -> c_int {
     crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
         Some(Cli::Pull(s)) => Some(s.peek(out)),
+        Some(Cli::SslPull(s)) => Some(s.peek(out)),
         _ => None,
     })
 }

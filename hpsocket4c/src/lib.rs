@@ -20,6 +20,7 @@ pub mod listener;
 pub mod ops;
 pub mod pending;
 pub mod server;
+pub mod ssl;
 pub mod sys;
 
 use std::collections::HashMap;
@@ -139,30 +140,35 @@ pub(crate) trait Component: Send + Sync + 'static {
     fn wait(&self, t: Option<std::time::Duration>) -> bool;
 }
 
-/// Implements [`Component`] for an enum over the three receive models of one role.
+/// A `match` over every variant of a role's enum (the three receive models, plain and SSL),
+/// binding `$c` to the component. The SSL variants dereference to their component, so one
+/// body serves all six.
+macro_rules! each_variant {
+    ($e:ident, $o:expr, |$c:ident| $body:expr) => {
+        match $o {
+            $e::Push($c) => $body,
+            $e::Pull($c) => $body,
+            $e::Pack($c) => $body,
+            $e::SslPush($c) => $body,
+            $e::SslPull($c) => $body,
+            $e::SslPack($c) => $body,
+        }
+    };
+}
+pub(crate) use each_variant;
+
+/// Implements [`Component`] for a role's enum.
 macro_rules! component_enum {
     ($e:ident) => {
         impl $crate::Component for $e {
             fn has_started(&self) -> bool {
-                match self {
-                    $e::Push(c) => c.has_started(),
-                    $e::Pull(c) => c.has_started(),
-                    $e::Pack(c) => c.has_started(),
-                }
+                $crate::each_variant!($e, self, |c| c.has_started())
             }
             fn stop(&self) -> hpsocket::Result<()> {
-                match self {
-                    $e::Push(c) => c.stop(),
-                    $e::Pull(c) => c.stop(),
-                    $e::Pack(c) => c.stop(),
-                }
+                $crate::each_variant!($e, self, |c| c.stop())
             }
             fn wait(&self, t: Option<std::time::Duration>) -> bool {
-                match self {
-                    $e::Push(c) => c.wait(t),
-                    $e::Pull(c) => c.wait(t),
-                    $e::Pack(c) => c.wait(t),
-                }
+                $crate::each_variant!($e, self, |c| c.wait(t))
             }
         }
     };
@@ -170,28 +176,26 @@ macro_rules! component_enum {
 pub(crate) use component_enum;
 
 /// Runs `$body` with `$c` bound to the component behind handle `$h` in registry `$reg`,
-/// whatever its receive model (`$e` is the role's enum over the three models).
+/// whatever its receive model and transport (`$e` is the role's enum).
 macro_rules! with_any {
     ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
         match $reg.get($h) {
             None => $fail,
-            Some(o) => match &*o {
-                $e::Push($c) => $body,
-                $e::Pull($c) => $body,
-                $e::Pack($c) => $body,
-            },
+            Some(o) => $crate::each_variant!($e, &*o, |$c| $body),
         }
     };
 }
 pub(crate) use with_any;
 
-/// The `Create_HP_*` / `Destroy_HP_*` exports of one role: one pair per receive model.
+/// The `Create_HP_*` / `Destroy_HP_*` exports of one role: one pair per receive model and
+/// transport.
 macro_rules! lifecycle_exports {
     ($reg:ident, $e:ident; $($create:ident / $destroy:ident => $variant:ident($ty:ty);)*) => {$(
         /// Creates a component reporting to `listener` (NULL if it is not a listener).
         #[no_mangle]
         pub extern "C" fn $create(listener: *mut std::ffi::c_void) -> *mut std::ffi::c_void {
-            $crate::create(&$reg, listener, |br| $e::$variant(<$ty>::new(br)))
+            // `into`: the SSL variants wrap their component with its SSL state.
+            $crate::create(&$reg, listener, |br| $e::$variant(<$ty>::new(br).into()))
         }
         /// Destroys a component, stopping it first.
         #[no_mangle]

@@ -166,7 +166,14 @@ macro_rules! server_bridge {
         }
     )*};
 }
-server_bridge!(TcpServer, TcpPullServer, TcpPackServer);
+server_bridge!(
+    TcpServer,
+    TcpPullServer,
+    TcpPackServer,
+    SslServer,
+    SslPullServer,
+    SslPackServer
+);
 
 macro_rules! agent_bridge {
     ($($s:ty),*) => {$(
@@ -184,7 +191,14 @@ macro_rules! agent_bridge {
         }
     )*};
 }
-agent_bridge!(TcpAgent, TcpPullAgent, TcpPackAgent);
+agent_bridge!(
+    TcpAgent,
+    TcpPullAgent,
+    TcpPackAgent,
+    SslAgent,
+    SslPullAgent,
+    SslPackAgent
+);
 
 macro_rules! client_bridge {
     ($($s:ty),*) => {$(
@@ -199,7 +213,14 @@ macro_rules! client_bridge {
         }
     )*};
 }
-client_bridge!(TcpClient, TcpPullClient, TcpPackClient);
+client_bridge!(
+    TcpClient,
+    TcpPullClient,
+    TcpPackClient,
+    SslClient,
+    SslPullClient,
+    SslPackClient
+);
 
 // ---- Create / Destroy listeners ----
 

@@ -387,7 +387,7 @@ macro_rules! state_exports {
             })
         }
 
-        /// FALSE: the plain TCP components are not secure.
+        /// TRUE for the SSL components, FALSE for the plain TCP ones.
         #[no_mangle]
         pub extern "C" fn $secure(o: $obj) -> BOOL {
             ffi!(FALSE, { $with!(o, FALSE, |c| c.is_secure() as BOOL) })
@@ -422,11 +422,13 @@ macro_rules! state_exports {
 }
 pub(crate) use state_exports;
 
-/// Runs `$body` with `$c` bound to the PACK component behind `$h` (other models: EINVAL).
+/// Runs `$body` with `$c` bound to the PACK component (plain or SSL) behind `$h` (other
+/// models: EINVAL).
 macro_rules! with_pack_in {
     ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
         match $reg.get($h).as_deref() {
             Some($e::Pack($c)) => $body,
+            Some($e::SslPack($c)) => $body,
             Some(_) => {
                 set_errno(libc::EINVAL);
                 $fail
@@ -438,7 +440,7 @@ macro_rules! with_pack_in {
 pub(crate) use with_pack_in;
 
 /// The model-specific exports of a role whose operations take a connection ID (Server, Agent):
-/// SendSmallFile, PULL Fetch / Peek and the PACK properties.
+/// SendSmallFile, PULL Fetch / Peek and the PACK properties (plain and SSL alike).
 macro_rules! id_model_exports {
     ($reg:ident, $e:ident, $with:ident; $small:ident, $fetch:ident, $peek:ident,
      $get_max:ident / $set_max:ident, $get_flag:ident / $set_flag:ident) => {
@@ -464,6 +466,7 @@ macro_rules! id_model_exports {
         pub extern "C" fn $fetch(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
             crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
                 (Some($e::Pull(s)), Some(id)) => Some(s.fetch(id, out)),
+                (Some($e::SslPull(s)), Some(id)) => Some(s.fetch(id, out)),
                 _ => None,
             })
         }
@@ -473,6 +476,7 @@ macro_rules! id_model_exports {
         pub extern "C" fn $peek(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
             crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
                 (Some($e::Pull(s)), Some(id)) => Some(s.peek(id, out)),
+                (Some($e::SslPull(s)), Some(id)) => Some(s.peek(id, out)),
                 _ => None,
             })
         }

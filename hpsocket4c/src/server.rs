@@ -1,5 +1,6 @@
 //! `HP_Server_*`, `HP_TcpServer_*`, `HP_TcpPullServer_*`, `HP_TcpPackServer_*` and the
-//! server Create / Destroy functions.
+//! server Create / Destroy functions, plain and SSL (the SSL servers' own functions are in
+//! [`crate::ssl`]).
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::LazyLock;
@@ -7,12 +8,13 @@ use std::sync::LazyLock;
 use hpsocket::*;
 
 use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
+use crate::ssl::Ssl;
 use crate::{
     b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, set_errno, Registry, BOOL, FALSE,
     TRUE,
 };
 
-/// A server of any receive model.
+/// A server of any receive model, plain or SSL.
 pub enum Srv {
     /// PUSH.
     Push(TcpServer),
@@ -20,6 +22,12 @@ pub enum Srv {
     Pull(TcpPullServer),
     /// PACK.
     Pack(TcpPackServer),
+    /// SSL PUSH.
+    SslPush(Ssl<SslServer>),
+    /// SSL PULL.
+    SslPull(Ssl<SslPullServer>),
+    /// SSL PACK.
+    SslPack(Ssl<SslPackServer>),
 }
 
 pub(crate) static SERVERS: LazyLock<Registry<Srv>> = LazyLock::new(Registry::default);
@@ -39,6 +47,9 @@ crate::lifecycle_exports!(SERVERS, Srv;
     Create_HP_TcpServer / Destroy_HP_TcpServer => Push(TcpServer);
     Create_HP_TcpPullServer / Destroy_HP_TcpPullServer => Pull(TcpPullServer);
     Create_HP_TcpPackServer / Destroy_HP_TcpPackServer => Pack(TcpPackServer);
+    Create_HP_SSLServer / Destroy_HP_SSLServer => SslPush(SslServer);
+    Create_HP_SSLPullServer / Destroy_HP_SSLPullServer => SslPull(SslPullServer);
+    Create_HP_SSLPackServer / Destroy_HP_SSLPackServer => SslPack(SslPackServer);
 );
 
 /// Starts listening on `address:port` (NULL / empty address: 0.0.0.0).

@@ -1,7 +1,9 @@
-//! `include/HPSocket4C.h` and `include/HPTypeDef.h` against the built library:
+//! `include/HPSocket4C.h`, `include/HPSocket4C-SSL.h` and `include/HPTypeDef.h` against the
+//! built library:
 //!
-//! - every function the header declares is exported by `libhpsocket4c.so`, and every exported
-//!   `HP_` / `SYS_` / `Create_` / `Destroy_` name of the TCP family is declared (`nm -D`);
+//! - every function the headers declare is exported by `libhpsocket4c.so`, and every exported
+//!   `HP_` / `SYS_` / `Create_` / `Destroy_` name of the TCP and SSL families is declared
+//!   (`nm -D`), the SSL ones in the SSL header only;
 //! - the headers compile cleanly as C99 and C++ and a program taking the address of every
 //!   declared function links against the library;
 //! - the C layouts and enum values match what the Rust side uses;
@@ -16,15 +18,25 @@ use std::time::Duration;
 
 use common::*;
 
-fn header_text() -> String {
-    let p = root().join("hpsocket4c/include/HPSocket4C.h");
+const MAIN: &str = "HPSocket4C.h";
+const SSL: &str = "HPSocket4C-SSL.h";
+
+fn header_text(name: &str) -> String {
+    let p = root().join("hpsocket4c/include").join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// The function names declared in HPSocket4C.h: each declaration reads
-/// `HPSOCKET_API <type> __HP_CALL <Name>(...)`.
+/// The function names both headers declare.
 fn declared_names() -> Vec<String> {
-    let text = header_text();
+    let mut names = declared_in(MAIN);
+    names.extend(declared_in(SSL));
+    names
+}
+
+/// The function names declared in one header: each declaration reads
+/// `HPSOCKET_API <type> __HP_CALL <Name>(...)`.
+fn declared_in(header: &str) -> Vec<String> {
+    let text = header_text(header);
     let mut names = Vec::new();
     for (i, _) in text.match_indices("__HP_CALL") {
         let rest = text[i + "__HP_CALL".len()..].trim_start();
@@ -70,6 +82,23 @@ fn header_and_library_agree_both_ways() {
         undeclared.is_empty(),
         "exported by libhpsocket4c.so but not declared in HPSocket4C.h: {undeclared:?}"
     );
+    // The SSL family lives in its own header, as in HP-Socket.
+    let ssl = declared_in(SSL);
+    assert!(
+        ssl.len() >= 50,
+        "only {} SSL declarations parsed",
+        ssl.len()
+    );
+    let main = declared_in(MAIN);
+    let misplaced: Vec<&String> = main
+        .iter()
+        .chain(&ssl)
+        .filter(|n| n.contains("SSL") != ssl.contains(n))
+        .collect();
+    assert!(
+        misplaced.is_empty(),
+        "SSL functions belong in {SSL}, others in {MAIN}: {misplaced:?}"
+    );
     println!(
         "{} declared, {} exported API names ({} outside the TCP family: placeholders)",
         declared.len(),
@@ -80,11 +109,18 @@ fn header_and_library_agree_both_ways() {
 
 #[test]
 fn header_has_guards() {
-    let text = header_text();
+    let text = header_text(MAIN);
     assert!(text.contains("#ifndef HPSOCKET4C_HPSOCKET4C_H"));
     assert!(text.contains("#define HPSOCKET4C_HPSOCKET4C_H"));
     assert!(text.contains("extern \"C\" {"));
     assert!(text.contains("#include \"HPTypeDef.h\""));
+    // Programs opt into SSL by including the SSL header, which brings in the main one.
+    assert!(!text.contains(&format!("#include \"{SSL}\"")));
+    let ssl = header_text(SSL);
+    assert!(ssl.contains("#ifndef HPSOCKET4C_HPSOCKET4C_SSL_H"));
+    assert!(ssl.contains("#define HPSOCKET4C_HPSOCKET4C_SSL_H"));
+    assert!(ssl.contains("extern \"C\" {"));
+    assert!(ssl.contains(&format!("#include \"{MAIN}\"")));
     let td = std::fs::read_to_string(root().join("hpsocket4c/include/HPTypeDef.h")).unwrap();
     assert!(td.contains("#ifndef HPSOCKET4C_HPTYPEDEF_H"));
     assert!(td.contains("extern \"C\" {"));
@@ -94,8 +130,10 @@ fn header_has_guards() {
 /// correctly and resolve at link time) and prints the layouts and enum values.
 fn probe_source(names: &[String]) -> String {
     let mut s = String::from(
-        "#include <stdio.h>\n#include <stddef.h>\n#include \"HPSocket4C.h\"\n\
+        "#include <stdio.h>\n#include <stddef.h>\n#include \"HPSocket4C-SSL.h\"\n\
          typedef void (*any_fn)(void);\n\
+         /* The SNI callback type fits the default callback. */\n\
+         static const HP_Fn_SNI_ServerNameCallback default_sni = HP_SSL_DefaultServerNameCallback;\n\
          static const any_fn all_functions[] = {\n",
     );
     for n in names {
@@ -106,12 +144,15 @@ fn probe_source(names: &[String]) -> String {
          int main(void) {\n\
              size_t i, n = sizeof(all_functions) / sizeof(all_functions[0]);\n\
              for (i = 0; i < n; i++) if (!all_functions[i]) return 1;\n\
+             printf(\"sni %d\\n\", default_sni(\"a.example\", NULL));\n\
              printf(\"functions %u\\n\", (unsigned)n);\n\
              printf(\"WSABUF %u %u %u\\n\", (unsigned)sizeof(WSABUF), (unsigned)offsetof(WSABUF, len), (unsigned)offsetof(WSABUF, buf));\n\
              printf(\"TIPAddr %u %u %u\\n\", (unsigned)sizeof(HP_TIPAddr), (unsigned)offsetof(HP_TIPAddr, type), (unsigned)offsetof(HP_TIPAddr, address));\n\
              printf(\"HP_CONNID %u\\n\", (unsigned)sizeof(HP_CONNID));\n\
              printf(\"WCHAR %u\\n\", (unsigned)sizeof(WCHAR));\n\
              printf(\"enums %d %d %d %d %d %d %d %d %d %d\\n\", SS_STOPPED, SO_CLOSE, HR_ERROR, FR_DATA_NOT_FOUND, SP_DIRECT, OSSP_RECEIVE, RAP_ADDR_AND_PORT, SE_CONNECT_SERVER, SE_SSL_ENV_NOT_READY, IPT_IPV6);\n\
+             printf(\"ssl %d %d %d %d %d %d %d %d\\n\", SSL_SM_SERVER, SSL_VM_NONE, SSL_VM_PEER, SSL_VM_FAIL_IF_NO_PEER_CERT, SSL_VM_CLIENT_ONCE, SSL_SSI_SERVER_NAME, SSL_SSI_VERIFIED_CHAIN, SSL_SSI_MAX);\n\
+             printf(\"sizes %u %u\\n\", (unsigned)sizeof(THR_ID), (unsigned)sizeof(En_HP_SSLSessionInfo));\n\
              printf(\"version %u\\n\", (unsigned)HP_GetHPSocketVersion());\n\
              printf(\"desc %s\\n\", HP_GetSocketErrorDesc(SE_ILLEGAL_STATE));\n\
              return 0;\n\
@@ -159,6 +200,21 @@ fn header_compiles_links_and_matches_layouts() {
     assert_eq!(get("HP_CONNID"), std::mem::size_of::<usize>().to_string());
     assert_eq!(get("WCHAR"), "4");
     assert_eq!(get("enums"), "3 5 2 2 2 2 2 11 101 2");
+    assert_eq!(get("ssl"), "1 0 1 2 4 5 15 15");
+    assert_eq!(
+        get("sni"),
+        "0",
+        "no server as context: the default certificate"
+    );
+    // THR_ID is a pthread_t (unsigned long); the enum is passed as the Rust side's c_int.
+    assert_eq!(
+        get("sizes"),
+        format!(
+            "{} {}",
+            std::mem::size_of::<std::ffi::c_ulong>(),
+            std::mem::size_of::<std::ffi::c_int>()
+        )
+    );
     assert_eq!(
         get("version"),
         hpsocket4c::HP_GetHPSocketVersion().to_string()

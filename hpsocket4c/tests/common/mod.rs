@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests that look at the built C library from outside:
-//! where the cdylib is, the names it exports, the original HP-Socket package, and child
-//! processes with bounded waits.
+//! where the cdylib is, the names it exports, the original HP-Socket package, child
+//! processes with bounded waits, and test certificates ([`pki`]).
 #![allow(dead_code)] // each test file uses a different subset
+
+pub mod pki;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

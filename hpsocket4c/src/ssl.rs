@@ -1,0 +1,749 @@
+//! The SSL components' own functions (HP-Socket 5.8's `HPSocket4C-SSL.h`, TCP components
+//! only): TLS set-up from PEM files or PEM text, SNI contexts and server names, cipher lists,
+//! the auto-handshake flag, session info, and the two global helpers.
+//!
+//! The SSL components themselves are the `Ssl*` variants of [`Srv`], [`Agt`] and [`Cli`], so
+//! every `HP_Server_*` / `HP_Agent_*` / `HP_Client_*` / PULL / PACK function works on them.
+//!
+//! HP-Socket builds an OpenSSL context step by step (Setup, then AddSSLContext and
+//! BindSSLServerName); `hpsocket` takes a whole [`TlsServerSetup`] at once. So each SSL server
+//! keeps the setup accumulated so far and re-applies all of it at every step: a step the
+//! server refuses (a bad certificate, or the server is running) leaves the previous setup in
+//! force and unchanged.
+
+use std::ffi::{c_char, c_int, c_ulong, c_void, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use hpsocket::tls::{Pem, SniCallback, TlsClientSetup, TlsServerSetup, VerifyMode};
+use hpsocket::ServiceState;
+use parking_lot::Mutex;
+
+use crate::agent::{Agt, AGENTS};
+use crate::client::{Cli, CLIENTS};
+use crate::server::{Srv, SERVERS};
+use crate::{fail, ffi, need_id, set_errno, BOOL, FALSE, TRUE};
+
+type H = *mut c_void;
+
+/// `HP_Fn_SNI_ServerNameCallback`: chooses the certificate for the host name a client asked
+/// for (0: the default one, n > 0: the n-th added context, < 0: refuse the handshake).
+/// `pContext` identifies the server; pass it on to [`HP_SSL_DefaultServerNameCallback`].
+pub type SniCallbackFn = unsafe extern "C" fn(*const c_char, *mut c_void) -> c_int;
+
+/// What `GetSSLCipherList` reports before any `SetSSLCipherList`: OpenSSL's name for its
+/// defaults, which stands for rustls' default suites here.
+const DEFAULT_CIPHER_LIST: &CStr = c"DEFAULT";
+
+/// An SSL component with the state the 4C API keeps beside it. Dereferences to the component,
+/// so the generic exports call its methods as they do a plain component's.
+pub struct Ssl<C> {
+    comp: C,
+    pub(crate) state: SslState,
+}
+
+impl<C> From<C> for Ssl<C> {
+    fn from(comp: C) -> Self {
+        Ssl {
+            comp,
+            state: SslState::default(),
+        }
+    }
+}
+
+impl<C> std::ops::Deref for Ssl<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.comp
+    }
+}
+
+/// The 4C-level SSL settings of one component.
+pub(crate) struct SslState {
+    /// Recorded for `IsSSLAutoHandShake`; handshakes always start on their own.
+    auto_handshake: AtomicBool,
+    /// What `GetSSLCipherList` returns; the pointer handed out stays valid until the next
+    /// `SetSSLCipherList` or the component's destruction, as in HP-Socket.
+    cipher_list: Mutex<CString>,
+    /// Servers: the setup accumulated by Setup / AddSSLContext / BindSSLServerName.
+    server: Mutex<Option<ServerSetup>>,
+}
+
+impl Default for SslState {
+    fn default() -> Self {
+        SslState {
+            auto_handshake: AtomicBool::new(true),
+            cipher_list: Mutex::new(DEFAULT_CIPHER_LIST.to_owned()),
+            server: Mutex::new(None),
+        }
+    }
+}
+
+impl SslState {
+    /// The cipher list for a new setup (`None`: rustls' defaults).
+    fn cipher_list(&self) -> Option<String> {
+        let l = self.cipher_list.lock();
+        let s = l.to_string_lossy();
+        (!s.trim().is_empty()).then(|| s.into_owned())
+    }
+
+    /// Builds the next server setup from the current one with `change`, has the server
+    /// `apply` it, and keeps it only if the server took it. Errors are errno values.
+    fn change_server<R>(
+        &self,
+        h: usize,
+        apply: impl FnOnce(&TlsServerSetup) -> hpsocket::Result<()>,
+        change: impl FnOnce(Option<&ServerSetup>) -> Result<(ServerSetup, R), c_int>,
+    ) -> Result<R, c_int> {
+        let mut current = self.server.lock();
+        let (next, r) = change(current.as_ref())?;
+        apply(&next.build(h)).map_err(|e| e.errno())?;
+        *current = Some(next);
+        Ok(r)
+    }
+}
+
+/// A server's accumulated setup.
+#[derive(Clone)]
+struct ServerSetup {
+    /// Certificates, verification, added contexts and bound names (no `sni_callback`).
+    base: TlsServerSetup,
+    /// The application's SNI callback; `None`: the lookup of the bound names.
+    callback: Option<SniCallbackFn>,
+}
+
+impl ServerSetup {
+    /// The setup to apply to server `h`. An SNI callback is always installed, so that the
+    /// bound names follow HP-Socket's lookup rules rather than `hpsocket`'s.
+    fn build(&self, h: usize) -> TlsServerSetup {
+        let mut s = self.base.clone();
+        let pick: SniCallback = match self.callback {
+            Some(f) => Arc::new(move |name: &str| match CString::new(name) {
+                // SAFETY: `f` is the application's callback, of this C type; `n` outlives the
+                // call, and `h` is the opaque context the callback passes back to us.
+                Ok(n) => unsafe { f(n.as_ptr(), h as *mut c_void) },
+                Err(_) => -1,
+            }),
+            None => {
+                let names = self.base.names.clone();
+                Arc::new(move |name: &str| lookup(&names, name))
+            }
+        };
+        s.sni_callback = Some(pick);
+        s
+    }
+}
+
+/// HP-Socket's default SNI lookup: the host name itself, then each parent domain that still
+/// contains a dot (`a.b.example.com`, `b.example.com`, `example.com`); 0 (the default
+/// certificate) when none is bound. A later binding of a name replaces an earlier one.
+fn lookup(names: &[(String, usize)], host: &str) -> c_int {
+    let host = host.to_ascii_lowercase();
+    let find = |n: &str| {
+        names
+            .iter()
+            .rev()
+            .find(|(k, _)| k == n)
+            .map(|&(_, i)| i as c_int)
+    };
+    let mut candidate = host.as_str();
+    loop {
+        if let Some(i) = find(candidate) {
+            return i;
+        }
+        match candidate.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => candidate = parent,
+            _ => return 0,
+        }
+    }
+}
+
+/// Where the PEM arguments of a Setup / Add call live.
+#[derive(Clone, Copy)]
+enum Source {
+    /// File paths (the CA may also be a directory).
+    File,
+    /// PEM text (`...ByMemory`).
+    Memory,
+}
+
+/// A PEM argument; NULL or empty is `None`.
+unsafe fn pem(p: *const c_char, src: Source) -> Option<Pem> {
+    if p.is_null() {
+        return None;
+    }
+    let bytes = CStr::from_ptr(p).to_bytes();
+    if bytes.is_empty() {
+        return None;
+    }
+    Some(match src {
+        // Paths are bytes on Linux: no UTF-8 requirement.
+        Source::File => Pem::File(std::ffi::OsStr::from_bytes(bytes).into()),
+        Source::Memory => Pem::Memory(String::from_utf8_lossy(bytes).into_owned()),
+    })
+}
+
+/// A certificate and its key: both or neither (EINVAL).
+fn pair(cert: Option<Pem>, key: Option<Pem>) -> Result<Option<(Pem, Pem)>, c_int> {
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(c), Some(k)) => {
+            refuse_encrypted(&k)?;
+            Ok(Some((c, k)))
+        }
+        _ => Err(libc::EINVAL),
+    }
+}
+
+/// rustls reads only unencrypted keys, and the key password HP-Socket takes cannot help: an
+/// encrypted key (PKCS#8 or the traditional `Proc-Type: 4,ENCRYPTED` form, which would
+/// otherwise surface as an obscure parse error) fails with EOPNOTSUPP.
+fn refuse_encrypted(key: &Pem) -> Result<(), c_int> {
+    let text = match key {
+        Pem::Memory(s) => s.as_bytes().to_vec(),
+        Pem::File(p) => match std::fs::read(p) {
+            Ok(b) => b,
+            // Building the context reports the read error with its own errno.
+            Err(_) => return Ok(()),
+        },
+    };
+    let encrypted = String::from_utf8_lossy(&text).lines().any(|l| {
+        let l = l.trim();
+        l.starts_with("-----BEGIN ENCRYPTED")
+            || (l.starts_with("Proc-Type:") && l.contains("ENCRYPTED"))
+    });
+    if encrypted {
+        Err(libc::EOPNOTSUPP)
+    } else {
+        Ok(())
+    }
+}
+
+/// A host name for BindSSLServerName, lower-cased. As in HP-Socket an IP address, an empty
+/// name or one starting or ending with a dot is refused (EINVAL). Unlike HP-Socket a name
+/// without a dot (`localhost`, an intranet host) is accepted, and a leading `*.` is dropped:
+/// the lookup already covers subdomains.
+fn bindable_name(name: &str) -> Result<String, c_int> {
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_prefix("*.").unwrap_or(&name);
+    if name.is_empty()
+        || name.starts_with('.')
+        || name.ends_with('.')
+        || name.contains('*')
+        || name.parse::<std::net::IpAddr>().is_ok()
+    {
+        return Err(libc::EINVAL);
+    }
+    Ok(name.to_string())
+}
+
+/// Maps a result whose error is an errno value to BOOL.
+fn done(r: Result<(), c_int>) -> BOOL {
+    match r {
+        Ok(()) => TRUE,
+        Err(e) => {
+            set_errno(e);
+            FALSE
+        }
+    }
+}
+
+/// A client-side setup (agents and clients) from the C arguments.
+unsafe fn client_setup(
+    st: &SslState,
+    verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    ca: *const c_char,
+    src: Source,
+) -> Result<TlsClientSetup, c_int> {
+    Ok(TlsClientSetup {
+        verify: VerifyMode(verify as u32),
+        ca: pem(ca, src),
+        cert: pair(pem(cert, src), pem(key, src))?,
+        cipher_list: st.cipher_list(),
+        ..Default::default()
+    })
+}
+
+/// `GetSSLSessionInfo`: HP-Socket hands out OpenSSL objects (`SSL_CTX*`, `X509*`, ...) that a
+/// rustls session does not have, so there is nothing faithful to return.
+unsafe fn session_info_unsupported(out: *mut *mut c_void) -> BOOL {
+    if !out.is_null() {
+        *out = std::ptr::null_mut();
+    }
+    set_errno(libc::EOPNOTSUPP);
+    FALSE
+}
+
+/// Runs `$body` with `$c` bound to the SSL component behind handle `$h` in registry `$reg`
+/// and `$st` to its [`SslState`]; a plain component fails with EINVAL, an unknown handle with
+/// EBADF.
+macro_rules! with_ssl {
+    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident, $st:ident| $body:expr) => {
+        match $reg.get($h).as_deref() {
+            Some($e::SslPush(x)) => {
+                let ($c, $st) = (&**x, &x.state);
+                $body
+            }
+            Some($e::SslPull(x)) => {
+                let ($c, $st) = (&**x, &x.state);
+                $body
+            }
+            Some($e::SslPack(x)) => {
+                let ($c, $st) = (&**x, &x.state);
+                $body
+            }
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+/// The exports every SSL role has: CleanupSSLContext, the auto-handshake flag and the cipher
+/// list.
+macro_rules! ssl_role_exports {
+    ($reg:ident, $e:ident; $cleanup:ident, $set_auto:ident, $is_auto:ident, $set_list:ident,
+     $get_list:ident) => {
+        /// Removes the TLS context (a server's added contexts and bound names too); only while
+        /// stopped (otherwise errno EPERM). Start then fails until the next Setup.
+        #[no_mangle]
+        pub extern "C" fn $cleanup(h: H) {
+            ffi!((), {
+                with_ssl!($reg, $e, h, (), |c, st| match c.cleanup_ssl_context() {
+                    Ok(()) => *st.server.lock() = None,
+                    Err(e) => set_errno(e.errno()),
+                })
+            })
+        }
+
+        /// Records the auto-handshake flag (only while stopped, otherwise errno EPERM).
+        /// Handshakes start on their own whatever its value.
+        #[no_mangle]
+        pub extern "C" fn $set_auto(h: H, auto: BOOL) {
+            ffi!((), {
+                with_ssl!($reg, $e, h, (), |c, st| {
+                    if c.state() != ServiceState::Stopped {
+                        set_errno(libc::EPERM);
+                    } else {
+                        st.auto_handshake.store(auto != 0, Ordering::Relaxed);
+                    }
+                })
+            })
+        }
+
+        /// The recorded auto-handshake flag (TRUE by default).
+        #[no_mangle]
+        pub extern "C" fn $is_auto(h: H) -> BOOL {
+            ffi!(FALSE, {
+                with_ssl!(
+                    $reg,
+                    $e,
+                    h,
+                    FALSE,
+                    |_c, st| st.auto_handshake.load(Ordering::Relaxed) as BOOL
+                )
+            })
+        }
+
+        /// Sets the OpenSSL-style cipher list the next SetupSSLContext uses (only while
+        /// stopped, otherwise errno EPERM; NULL: errno EINVAL; empty: rustls' defaults).
+        #[no_mangle]
+        pub unsafe extern "C" fn $set_list(h: H, list: *const c_char) {
+            ffi!((), {
+                if list.is_null() {
+                    set_errno(libc::EINVAL);
+                    return;
+                }
+                let list = CStr::from_ptr(list).to_owned();
+                with_ssl!($reg, $e, h, (), |c, st| {
+                    if c.state() != ServiceState::Stopped {
+                        set_errno(libc::EPERM);
+                    } else {
+                        *st.cipher_list.lock() = list;
+                    }
+                })
+            })
+        }
+
+        /// The cipher list ("DEFAULT" until set); valid until the next SetSSLCipherList or
+        /// the component's destruction.
+        #[no_mangle]
+        pub extern "C" fn $get_list(h: H) -> *const c_char {
+            ffi!(std::ptr::null(), {
+                with_ssl!($reg, $e, h, std::ptr::null(), |_c, st| st
+                    .cipher_list
+                    .lock()
+                    .as_ptr())
+            })
+        }
+    };
+}
+
+/// StartSSLHandShake and GetSSLSessionInfo of a role whose connections have IDs.
+macro_rules! ssl_conn_exports {
+    ($reg:ident, $e:ident; $start:ident, $info:ident) => {
+        /// Handshakes start on their own at accept / connect: TRUE when `id` is a live TLS
+        /// connection (its handshake under way or done), FALSE with errno EBADSLT otherwise.
+        #[no_mangle]
+        pub extern "C" fn $start(h: H, id: usize) -> BOOL {
+            ffi!(FALSE, {
+                let Some(id) = need_id(id) else { return FALSE };
+                with_ssl!($reg, $e, h, FALSE, |c, _st| match c.ssl_session_info(id) {
+                    Ok(_) => TRUE,
+                    Err(e) => fail(&e),
+                })
+            })
+        }
+
+        /// Not available (HP-Socket returns raw OpenSSL objects): FALSE with errno
+        /// EOPNOTSUPP, and `*lppInfo` set to NULL.
+        #[no_mangle]
+        pub unsafe extern "C" fn $info(h: H, _id: usize, _info: c_int, out: *mut *mut c_void) -> BOOL {
+            ffi!(FALSE, {
+                with_ssl!($reg, $e, h, FALSE, |_c, _st| session_info_unsupported(out))
+            })
+        }
+    };
+}
+
+/// SetupSSLContext / SetupSSLContextByMemory of an outgoing role (agent, client).
+macro_rules! ssl_client_setup_exports {
+    ($reg:ident, $e:ident; $($setup:ident => $src:ident),*) => {$(
+        /// Sets up TLS (only while stopped): verify mode (`En_HP_SSLVerifyMode`), optional
+        /// client certificate and key (NULL / empty: none), key password (ignored; an
+        /// encrypted key fails with EOPNOTSUPP), CA (file or directory, or PEM text for
+        /// `ByMemory`).
+        #[no_mangle]
+        pub unsafe extern "C" fn $setup(
+            h: H,
+            verify: c_int,
+            cert: *const c_char,
+            key: *const c_char,
+            _password: *const c_char,
+            ca: *const c_char,
+        ) -> BOOL {
+            ffi!(FALSE, {
+                with_ssl!($reg, $e, h, FALSE, |c, st| done(
+                    client_setup(st, verify, cert, key, ca, Source::$src)
+                        .and_then(|s| c.setup_ssl_context(&s).map_err(|e| e.errno()))
+                ))
+            })
+        }
+    )*};
+}
+
+// ---- servers ----
+
+/// Runs `$body` with `$st` bound to the SSL server's state and `$apply` to a closure applying
+/// a setup to it.
+macro_rules! with_ssl_server {
+    ($h:expr, $fail:expr, |$st:ident, $apply:ident| $body:expr) => {
+        with_ssl!(SERVERS, Srv, $h, $fail, |c, $st| {
+            let $apply = |s: &TlsServerSetup| c.setup_ssl_context(s);
+            $body
+        })
+    };
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn server_setup(
+    h: H,
+    verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    ca: *const c_char,
+    callback: Option<SniCallbackFn>,
+    src: Source,
+) -> BOOL {
+    ffi!(FALSE, {
+        with_ssl_server!(h, FALSE, |st, apply| done(st.change_server(
+            h as usize,
+            apply,
+            |_| {
+                // A server needs its certificate; HP-Socket would fail in OpenSSL instead.
+                let (cert, key) = pair(pem(cert, src), pem(key, src))?.ok_or(libc::EINVAL)?;
+                let mut base = TlsServerSetup::new(cert, key);
+                base.verify = VerifyMode(verify as u32);
+                base.ca = pem(ca, src);
+                base.cipher_list = st.cipher_list();
+                Ok((ServerSetup { base, callback }, ()))
+            }
+        )))
+    })
+}
+
+unsafe fn add_context(h: H, cert: *const c_char, key: *const c_char, src: Source) -> c_int {
+    ffi!(-1, {
+        with_ssl_server!(h, -1, |st, apply| {
+            let r = st.change_server(h as usize, apply, |current| {
+                let Some(current) = current else {
+                    return Err(libc::EPERM);
+                };
+                let (cert, key) = pair(pem(cert, src), pem(key, src))?.ok_or(libc::EINVAL)?;
+                let mut next = current.clone();
+                let index = next.base.add_context(cert, key);
+                Ok((next, index as c_int))
+            });
+            r.unwrap_or_else(|e| {
+                set_errno(e);
+                -1
+            })
+        })
+    })
+}
+
+/// Sets up the server's TLS context from PEM files (only while stopped; a new Setup replaces
+/// the previous one with its added contexts and names): verify mode (`En_HP_SSLVerifyMode`;
+/// PEER needs a CA), certificate and key (required), key password (ignored; an encrypted key
+/// fails with EOPNOTSUPP), CA file or directory, SNI callback (NULL: the bound names).
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLServer_SetupSSLContext(
+    h: H,
+    verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    _password: *const c_char,
+    ca: *const c_char,
+    callback: Option<SniCallbackFn>,
+) -> BOOL {
+    server_setup(h, verify, cert, key, ca, callback, Source::File)
+}
+
+/// [`HP_SSLServer_SetupSSLContext`] with PEM text instead of paths.
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLServer_SetupSSLContextByMemory(
+    h: H,
+    verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    _password: *const c_char,
+    ca: *const c_char,
+    callback: Option<SniCallbackFn>,
+) -> BOOL {
+    server_setup(h, verify, cert, key, ca, callback, Source::Memory)
+}
+
+/// Adds an SNI certificate after Setup (errno EPERM before) and returns its index (1, 2, ...),
+/// or -1 with errno set. Client verification is the server's (Setup's): this context's verify
+/// mode and CA are ignored.
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLServer_AddSSLContext(
+    h: H,
+    _verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    _password: *const c_char,
+    _ca: *const c_char,
+) -> c_int {
+    add_context(h, cert, key, Source::File)
+}
+
+/// [`HP_SSLServer_AddSSLContext`] with PEM text instead of paths.
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLServer_AddSSLContextByMemory(
+    h: H,
+    _verify: c_int,
+    cert: *const c_char,
+    key: *const c_char,
+    _password: *const c_char,
+    _ca: *const c_char,
+) -> c_int {
+    add_context(h, cert, key, Source::Memory)
+}
+
+/// Serves context `index` (0: the default one) to clients asking for `name` or one of its
+/// subdomains. FALSE with errno EINVAL for a bad name or a negative index, ENOANO for an index
+/// that was never added (or before Setup).
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLServer_BindSSLServerName(
+    h: H,
+    name: *const c_char,
+    index: c_int,
+) -> BOOL {
+    ffi!(FALSE, {
+        with_ssl_server!(h, FALSE, |st, apply| done(st.change_server(
+            h as usize,
+            apply,
+            |current| {
+                let name = crate::cstr(name).ok_or(libc::EINVAL)?;
+                let name = bindable_name(name)?;
+                let index = usize::try_from(index).map_err(|_| libc::EINVAL)?;
+                let current = current.ok_or(libc::ENOANO)?;
+                if index > current.base.contexts.len() {
+                    return Err(libc::ENOANO);
+                }
+                let mut next = current.clone();
+                next.base.bind_server_name(&name, index);
+                Ok((next, ()))
+            }
+        )))
+    })
+}
+
+ssl_role_exports!(SERVERS, Srv;
+    HP_SSLServer_CleanupSSLContext, HP_SSLServer_SetSSLAutoHandShake,
+    HP_SSLServer_IsSSLAutoHandShake, HP_SSLServer_SetSSLCipherList,
+    HP_SSLServer_GetSSLCipherList);
+
+ssl_conn_exports!(SERVERS, Srv; HP_SSLServer_StartSSLHandShake, HP_SSLServer_GetSSLSessionInfo);
+
+// ---- agents ----
+
+ssl_client_setup_exports!(AGENTS, Agt;
+    HP_SSLAgent_SetupSSLContext => File, HP_SSLAgent_SetupSSLContextByMemory => Memory);
+
+ssl_role_exports!(AGENTS, Agt;
+    HP_SSLAgent_CleanupSSLContext, HP_SSLAgent_SetSSLAutoHandShake,
+    HP_SSLAgent_IsSSLAutoHandShake, HP_SSLAgent_SetSSLCipherList,
+    HP_SSLAgent_GetSSLCipherList);
+
+ssl_conn_exports!(AGENTS, Agt; HP_SSLAgent_StartSSLHandShake, HP_SSLAgent_GetSSLSessionInfo);
+
+// ---- clients ----
+
+ssl_client_setup_exports!(CLIENTS, Cli;
+    HP_SSLClient_SetupSSLContext => File, HP_SSLClient_SetupSSLContextByMemory => Memory);
+
+ssl_role_exports!(CLIENTS, Cli;
+    HP_SSLClient_CleanupSSLContext, HP_SSLClient_SetSSLAutoHandShake,
+    HP_SSLClient_IsSSLAutoHandShake, HP_SSLClient_SetSSLCipherList,
+    HP_SSLClient_GetSSLCipherList);
+
+/// The handshake starts on its own at connect: TRUE while the client's TLS connection is up
+/// (its handshake under way or done), FALSE with errno set otherwise.
+#[no_mangle]
+pub extern "C" fn HP_SSLClient_StartSSLHandShake(h: H) -> BOOL {
+    ffi!(FALSE, {
+        with_ssl!(
+            CLIENTS,
+            Cli,
+            h,
+            FALSE,
+            |c, _st| match c.ssl_session_info() {
+                Ok(_) => TRUE,
+                Err(e) => fail(&e),
+            }
+        )
+    })
+}
+
+/// Not available (HP-Socket returns raw OpenSSL objects): FALSE with errno EOPNOTSUPP, and
+/// `*lppInfo` set to NULL.
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSLClient_GetSSLSessionInfo(
+    h: H,
+    _info: c_int,
+    out: *mut *mut c_void,
+) -> BOOL {
+    ffi!(FALSE, {
+        with_ssl!(CLIENTS, Cli, h, FALSE, |_c, _st| session_info_unsupported(
+            out
+        ))
+    })
+}
+
+// ---- global functions ----
+
+/// The SNI lookup used when Setup is given no callback: the context bound to `name` or to
+/// its nearest parent domain (see BindSSLServerName), 0 if none. `context` is the `pContext`
+/// an SNI callback receives (it identifies the server); anything else gives 0.
+#[no_mangle]
+pub unsafe extern "C" fn HP_SSL_DefaultServerNameCallback(
+    name: *const c_char,
+    context: *mut c_void,
+) -> c_int {
+    ffi!(0, {
+        let Some(name) = crate::cstr(name) else {
+            return 0;
+        };
+        let Some(server) = SERVERS.get(context) else {
+            return 0;
+        };
+        let st = match &*server {
+            Srv::SslPush(x) => &x.state,
+            Srv::SslPull(x) => &x.state,
+            Srv::SslPack(x) => &x.state,
+            _ => return 0,
+        };
+        let names = st
+            .server
+            .lock()
+            .as_ref()
+            .map(|s| s.base.names.clone())
+            .unwrap_or_default();
+        lookup(&names, name)
+    })
+}
+
+/// Frees OpenSSL's per-thread state in HP-Socket. rustls keeps none: nothing to do.
+#[no_mangle]
+pub extern "C" fn HP_SSL_RemoveThreadLocalState(_thread: c_ulong) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[(&str, usize)]) -> Vec<(String, usize)> {
+        v.iter().map(|&(n, i)| (n.to_string(), i)).collect()
+    }
+
+    #[test]
+    fn lookup_walks_parent_domains_that_keep_a_dot() {
+        let n = names(&[("example.com", 1), ("b.example.com", 2), ("localhost", 3)]);
+        assert_eq!(lookup(&n, "example.com"), 1);
+        assert_eq!(lookup(&n, "WWW.Example.com"), 1);
+        assert_eq!(lookup(&n, "a.b.example.com"), 2);
+        assert_eq!(lookup(&n, "localhost"), 3);
+        assert_eq!(
+            lookup(&n, "x.localhost"),
+            0,
+            "a dotless parent is never tried"
+        );
+        assert_eq!(lookup(&n, "com"), 0);
+        assert_eq!(lookup(&n, "example.org"), 0);
+        let again = names(&[("example.com", 1), ("example.com", 2)]);
+        assert_eq!(lookup(&again, "example.com"), 2, "the later binding wins");
+    }
+
+    #[test]
+    fn bindable_names() {
+        assert_eq!(bindable_name("Example.COM"), Ok("example.com".into()));
+        assert_eq!(bindable_name("*.example.com"), Ok("example.com".into()));
+        assert_eq!(bindable_name("localhost"), Ok("localhost".into()));
+        for bad in [
+            "",
+            ".example.com",
+            "example.com.",
+            "127.0.0.1",
+            "::1",
+            "*.*.x",
+            "*.",
+        ] {
+            assert_eq!(bindable_name(bad), Err(libc::EINVAL), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn encrypted_keys_are_refused() {
+        let pkcs8 =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+        let plain = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+        for k in [pkcs8, legacy] {
+            assert_eq!(
+                refuse_encrypted(&Pem::Memory(k.into())),
+                Err(libc::EOPNOTSUPP)
+            );
+        }
+        assert_eq!(refuse_encrypted(&Pem::Memory(plain.into())), Ok(()));
+        assert_eq!(
+            pair(Some(Pem::Memory(plain.into())), None).err(),
+            Some(libc::EINVAL)
+        );
+    }
+}
