@@ -315,3 +315,23 @@ fn recv_timeout(p: &UdpSocket, t: Duration) -> Option<Vec<u8>> {
     p.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     r
 }
+
+#[test]
+fn ipv6_loopback() {
+    let rec = Recorder::echoing();
+    let s = UdpServer::new(U(rec.clone()));
+    s.set_worker_thread_count(2).unwrap();
+    if s.start("::1", 0).is_err() {
+        eprintln!("skipped: no IPv6 loopback here");
+        return;
+    }
+    let addr = s.listen_address().unwrap();
+    let p = UdpSocket::bind("[::1]:0").unwrap();
+    p.connect(addr).unwrap();
+    p.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    p.send(b"over v6").unwrap();
+    assert_eq!(recv(&p).unwrap(), b"over v6");
+    let id = id_of(&s, &p);
+    assert!(s.remote_address(id).unwrap().is_ipv6());
+    s.stop().unwrap();
+}
