@@ -1,6 +1,7 @@
 //! `hps bench`: our echo server against a tokio echo server and the original HP-Socket 5.2.1,
 //! each in its own process, server pinned to CPU 0 and load generator to CPU 1, alternating
-//! peers over repetitions; medians go to docs/BENCHMARKS.md and an SVG chart.
+//! peers over repetitions; medians go to docs/BENCHMARKS.md and an SVG chart. The TLS
+//! scenario compares our SSL server with tokio-rustls (HP-Socket 5.2.1's library has no SSL).
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -30,7 +31,8 @@ pub struct BenchArgs {
     /// SVG chart.
     #[arg(long, default_value = "docs/benchmarks.svg")]
     svg: PathBuf,
-    /// Only these scenarios (comma-separated names; default all).
+    /// Only these scenarios: comma-separated parts of their names, e.g. `tls`, `pack`,
+    /// `1000`, `idle` (default: all).
     #[arg(long)]
     only: Option<String>,
     /// Leave out the original HP-Socket.
@@ -51,6 +53,8 @@ struct Scenario {
     conns: usize,
     size: usize,
     peers: Vec<Peer>,
+    /// TLS: the CA file the load generator verifies the servers against.
+    tls_ca: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -60,6 +64,8 @@ struct Run {
     cpu_us_per_msg: f64,
     errors: u64,
     other_cpu: f64,
+    /// TLS: protocol version and cipher suite the load generator negotiated.
+    tls: Option<String>,
 }
 
 fn me() -> String {
@@ -187,6 +193,10 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
         "--warmup".into(),
         a.warmup.to_string(),
     ];
+    let mut argv = argv;
+    if let Some(ca) = &sc.tls_ca {
+        argv.extend(["--tls".into(), "--ca".into(), ca.clone()]);
+    }
     let lg = pinned(1, &argv, pin)
         .stdout(Stdio::piped())
         .spawn()
@@ -206,6 +216,9 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
         .skip(1)
         .filter_map(|v| v.parse().ok())
         .collect();
+    if f.len() < 5 {
+        return Err(format!("{}: bad loadgen line {line:?}", peer.name));
+    }
     let (msgs, bytes, secs, errors, lg_cpu) = (f[0], f[1], f[2], f[3] as u64, f[4]);
     let server_cpu = c1 - c0;
     Ok(Run {
@@ -219,6 +232,10 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
         errors,
         // CPU used by anything but these two processes, as a share of one core.
         other_cpu: (((m1 - m0) - server_cpu - (lg_cpu - l0).max(0.0)) / secs).max(0.0),
+        tls: text
+            .lines()
+            .find_map(|l| l.strip_prefix("TLS "))
+            .map(str::to_string),
     })
 }
 
@@ -341,6 +358,45 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             buf,
         ],
     };
+    let only: Option<Vec<String>> = a
+        .only
+        .as_ref()
+        .map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.iter().any(|w| name.to_lowercase().contains(w.as_str())))
+    };
+    const TLS_SCENARIO: &str = "TLS ping-pong 100 × 1 KiB";
+    let wants_tls = wanted(TLS_SCENARIO);
+    // One throw-away certificate for every TLS peer, so they do the same crypto work.
+    let tls_files = if wants_tls {
+        let pki = crate::certs::generate(&crate::certs::LOCAL_NAMES)?;
+        Some(TempFiles(vec![
+            crate::certs::write_temp("bench-cert.pem", &pki.cert)?,
+            crate::certs::write_temp("bench-key.pem", &pki.key)?,
+            crate::certs::write_temp("bench-ca.pem", &pki.ca)?,
+        ]))
+    } else {
+        None
+    };
+    let tls_args = |f: &TempFiles| -> Vec<String> {
+        vec![
+            "--tls".into(),
+            "--cert".into(),
+            f.0[0].display().to_string(),
+            "--key".into(),
+            f.0[1].display().to_string(),
+        ]
+    };
+    let mut tls_peers = Vec::new();
+    if let Some(f) = &tls_files {
+        let mut h = hps.clone();
+        h.argv.extend(tls_args(f));
+        let mut t = tokio.clone();
+        t.name = "tokio-rustls";
+        t.argv.extend(tls_args(f));
+        tls_peers = vec![h, t];
+    }
     let orig = if a.no_orig { None } else { orig_peers(a.buf) };
     let mut push_peers = vec![hps.clone(), tokio.clone()];
     let mut pack_peers = vec![hps_pack];
@@ -355,6 +411,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 100,
             size: 64,
             peers: push_peers.clone(),
+            tls_ca: None,
         },
         Scenario {
             name: "ping-pong 100 × 4 KiB",
@@ -362,6 +419,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 100,
             size: 4096,
             peers: push_peers.clone(),
+            tls_ca: None,
         },
         Scenario {
             name: "ping-pong 1000 × 64 B",
@@ -369,6 +427,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 1000,
             size: 64,
             peers: push_peers.clone(),
+            tls_ca: None,
         },
         Scenario {
             name: "bulk 8 × 64 KiB",
@@ -376,6 +435,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 8,
             size: 65536,
             peers: push_peers.clone(),
+            tls_ca: None,
         },
         Scenario {
             name: "PACK 100 × 1 KiB",
@@ -383,16 +443,17 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 100,
             size: 1024,
             peers: pack_peers,
+            tls_ca: None,
+        },
+        Scenario {
+            name: TLS_SCENARIO,
+            mode: "pingpong",
+            conns: 100,
+            size: 1024,
+            peers: tls_peers,
+            tls_ca: tls_files.as_ref().map(|f| f.0[2].display().to_string()),
         },
     ];
-    let only: Option<Vec<String>> = a
-        .only
-        .as_ref()
-        .map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
-    let wanted = |name: &str| {
-        only.as_ref()
-            .is_none_or(|o| o.iter().any(|w| name.to_lowercase().contains(w.as_str())))
-    };
     let mut md = String::new();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -423,10 +484,13 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         if pin { "on CPU 1" } else { "unpinned" }, a.reps, a.secs, a.warmup)?;
     writeln!(md, "Peers: **hpsocket** (`hps server`, 1 worker), **tokio** (current-thread runtime, task per connection), **hp-socket 5.2.1** (the original `libhpsocket4c_amd64_64.so` from PyPI `hpsocket` 0.9.3, driven by `interop/hp_pack_peer.c`){}. All read with {} -byte buffers.\n",
         if orig.is_none() { " — not available in this run" } else { "" }, a.buf)?;
+    if tls_files.is_some() {
+        writeln!(md, "TLS row: **hpsocket** is `hps server --tls` (the `SslServer`, 1 worker), **tokio-rustls** the same tokio server over tokio-rustls 0.26; both use the rustls (ring) configuration `TlsServerSetup` builds from one throw-away ECDSA P-256 certificate, and the load generator (a rustls client per connection, same thread, same byte check) verifies it against its CA. Handshakes happen in the warm-up, so the figures are the cost of encrypted echo. HP-Socket 5.2.1's library has no SSL, so it has no TLS row.\n")?;
+    }
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let mut chart: Vec<(String, Vec<(String, f64)>)> = Vec::new();
-    for sc in all.iter().filter(|s| wanted(s.name)) {
+    for sc in all.iter().filter(|s| wanted(s.name) && !s.peers.is_empty()) {
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); sc.peers.len()];
         for rep in 0..a.reps {
             // Rotate the order each repetition so no peer always runs first.
@@ -456,6 +520,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
                 cpu_us_per_msg: median(rs.iter().map(|r| r.cpu_us_per_msg).collect()),
                 errors: rs.iter().map(|r| r.errors).sum(),
                 other_cpu: rs.iter().map(|r| r.other_cpu).fold(0.0, f64::max),
+                tls: rs.iter().find_map(|r| r.tls.clone()),
             })
             .collect();
         let ours = med[0].clone();
@@ -474,9 +539,13 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             };
             writeln!(
                 md,
-                "| {} | {} | {:.0} | {:.1} | {:.2} | {} | {} | {} | {:.0} % |",
+                "| {} | {}{} | {:.0} | {:.1} | {:.2} | {} | {} | {} | {:.0} % |",
                 sc.name,
                 p.name,
+                m.tls
+                    .as_ref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default(),
                 m.msgs_per_s,
                 m.mb_per_s,
                 m.cpu_us_per_msg,
@@ -497,6 +566,13 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
                 bars.push((format!("vs {} (msgs/s)", p.name), r_tput));
                 bars.push((format!("vs {} (CPU/msg)", p.name), r_cpu));
             }
+        }
+        if sc.tls_ca.is_some() {
+            writeln!(
+                md,
+                "| {} | hp-socket 5.2.1 | — (no SSL in the 5.2.1 library) | — | — | — | — | — | — |",
+                sc.name
+            )?;
         }
         chart.push((sc.name.to_string(), bars));
     }
@@ -527,6 +603,17 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     draw(&a.svg, &chart)?;
     println!("{md}");
     Ok(())
+}
+
+/// Files removed when the run ends, however it ends.
+struct TempFiles(Vec<PathBuf>);
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        for f in &self.0 {
+            let _ = std::fs::remove_file(f);
+        }
+    }
 }
 
 fn draw(

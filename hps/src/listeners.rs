@@ -1,4 +1,5 @@
-//! Listeners of the demos and the performance test, one implementation per receive model.
+//! Listeners of the demos and the performance test, one implementation per receive model,
+//! each for plain TCP and TLS alike (the component hands them plaintext either way).
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -63,7 +64,7 @@ macro_rules! echo_server_common {
 
 macro_rules! echo_push {
     ($s:ty) => {
-        impl ServerListener<$s> for EchoServer {
+        impl<T: Transport> ServerListener<$s> for EchoServer {
             echo_server_common!($s);
             fn on_receive(&self, s: &$s, id: ConnId, data: &[u8]) -> HandleResult {
                 debug!(%id, len = data.len(), "received");
@@ -78,12 +79,12 @@ macro_rules! echo_push {
         }
     };
 }
-echo_push!(TcpServer);
-echo_push!(TcpPackServer);
+echo_push!(Server<Push, T>);
+echo_push!(Server<Pack, T>);
 
-impl ServerListener<TcpPullServer> for EchoServer {
-    echo_server_common!(TcpPullServer);
-    fn on_pull_receive(&self, s: &TcpPullServer, id: ConnId, len: usize) -> HandleResult {
+impl<T: Transport> ServerListener<Server<Pull, T>> for EchoServer {
+    echo_server_common!(Server<Pull, T>);
+    fn on_pull_receive(&self, s: &Server<Pull, T>, id: ConnId, len: usize) -> HandleResult {
         debug!(%id, len, "received");
         let mut buf = vec![0u8; len];
         if s.fetch(id, &mut buf) != FetchResult::Ok || s.send(id, &buf).is_err() {
@@ -140,7 +141,7 @@ macro_rules! load_agent_common {
 
 macro_rules! load_agent_push {
     ($a:ty) => {
-        impl AgentListener<$a> for Load {
+        impl<T: Transport> AgentListener<$a> for Load {
             load_agent_common!($a);
             fn on_receive(&self, a: &$a, id: ConnId, data: &[u8]) -> HandleResult {
                 let next = self.session.on_bytes(id.get() - 1, data);
@@ -152,12 +153,12 @@ macro_rules! load_agent_push {
         }
     };
 }
-load_agent_push!(TcpAgent);
-load_agent_push!(TcpPackAgent);
+load_agent_push!(Agent<Push, T>);
+load_agent_push!(Agent<Pack, T>);
 
-impl AgentListener<TcpPullAgent> for Load {
-    load_agent_common!(TcpPullAgent);
-    fn on_pull_receive(&self, a: &TcpPullAgent, id: ConnId, len: usize) -> HandleResult {
+impl<T: Transport> AgentListener<Agent<Pull, T>> for Load {
+    load_agent_common!(Agent<Pull, T>);
+    fn on_pull_receive(&self, a: &Agent<Pull, T>, id: ConnId, len: usize) -> HandleResult {
         let mut buf = vec![0u8; len];
         if a.fetch(id, &mut buf) != FetchResult::Ok {
             return HandleResult::Error;
@@ -197,7 +198,7 @@ macro_rules! load_client_common {
 
 macro_rules! load_client_push {
     ($c:ty) => {
-        impl ClientListener<$c> for Load {
+        impl<T: Transport> ClientListener<$c> for Load {
             load_client_common!($c);
             fn on_receive(&self, c: &$c, _id: ConnId, data: &[u8]) -> HandleResult {
                 let next = self.session.on_bytes(0, data);
@@ -209,12 +210,12 @@ macro_rules! load_client_push {
         }
     };
 }
-load_client_push!(TcpClient);
-load_client_push!(TcpPackClient);
+load_client_push!(Client<Push, T>);
+load_client_push!(Client<Pack, T>);
 
-impl ClientListener<TcpPullClient> for Load {
-    load_client_common!(TcpPullClient);
-    fn on_pull_receive(&self, c: &TcpPullClient, _id: ConnId, len: usize) -> HandleResult {
+impl<T: Transport> ClientListener<Client<Pull, T>> for Load {
+    load_client_common!(Client<Pull, T>);
+    fn on_pull_receive(&self, c: &Client<Pull, T>, _id: ConnId, len: usize) -> HandleResult {
         let mut buf = vec![0u8; len];
         if c.fetch(&mut buf) != FetchResult::Ok {
             return HandleResult::Error;

@@ -1,11 +1,18 @@
 //! The benchmark load generator (`hps loadgen`, used by `hps bench`): one thread, one `mio`
 //! event loop, N connections; every echoed byte is checked against the pattern that was sent.
+//! With `--tls` each connection runs a rustls client session over its non-blocking socket
+//! (ciphertext read straight from the socket into rustls, no extra copy).
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use hpsocket::tls::rustls::pki_types::ServerName;
+use hpsocket::tls::rustls::ClientConnection;
+use hpsocket::tls::{Pem, TlsClientSetup, VerifyMode};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
@@ -61,6 +68,12 @@ pub struct LoadgenArgs {
     /// Warm-up seconds, not counted.
     #[arg(long, default_value_t = 1.0)]
     pub warmup: f64,
+    /// Speak TLS (rustls client); the handshakes happen during the warm-up.
+    #[arg(long)]
+    pub tls: bool,
+    /// TLS: verify the server against this CA (PEM file); without it, no verification.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub ca: Option<PathBuf>,
 }
 
 /// The pattern twice over, so any run of up to PERIOD bytes is one slice of it.
@@ -100,6 +113,8 @@ fn mismatches(data: &[u8], seed: u64, start: u64) -> u64 {
 
 struct Conn {
     stream: TcpStream,
+    /// The TLS session; boxed so it can be lifted out while the rest of `Conn` is borrowed.
+    tls: Option<Box<ClientConnection>>,
     seed: u64,
     /// Payload bytes queued for sending so far / verified back so far.
     sent: u64,
@@ -119,6 +134,8 @@ pub struct Report {
     pub errors: u64,
     /// This process's CPU seconds (utime + stime) at the end.
     pub cpu: f64,
+    /// TLS: the protocol version and cipher suite of the first connection.
+    pub tls: Option<String>,
 }
 
 fn own_cpu() -> f64 {
@@ -142,6 +159,9 @@ impl Conn {
 
     /// Writes what it can; false on a fatal error.
     fn flush(&mut self) -> bool {
+        if let Some(t) = self.tls.as_mut() {
+            return flush_tls(t, &mut self.stream, &mut self.out, &mut self.out_off);
+        }
         while self.out_off < self.out.len() {
             match self.stream.write(&self.out[self.out_off..]) {
                 Ok(0) => return false,
@@ -193,6 +213,95 @@ impl Conn {
     }
 }
 
+/// Hands queued plaintext to rustls (which takes only up to its buffer limit at a time, and
+/// holds it until the handshake is done), then writes the ciphertext it can.
+fn flush_tls(
+    t: &mut ClientConnection,
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    out_off: &mut usize,
+) -> bool {
+    loop {
+        while *out_off < out.len() {
+            match t.writer().write(&out[*out_off..]) {
+                Ok(0) => break,
+                Ok(n) => *out_off += n,
+                Err(_) => return false,
+            }
+        }
+        if *out_off == out.len() {
+            out.clear();
+            *out_off = 0;
+        }
+        if !t.wants_write() {
+            return true;
+        }
+        while t.wants_write() {
+            match t.write_tls(stream) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        // rustls' buffer drained: room for more plaintext, if any is left.
+        if out.is_empty() {
+            return true;
+        }
+    }
+}
+
+/// Reads and decrypts what the socket has, verifying the plaintext; false when the connection
+/// is over (closed, failed, or TLS error).
+fn read_tls(
+    c: &mut Conn,
+    t: &mut ClientConnection,
+    buf: &mut [u8],
+    msg: usize,
+    pack: bool,
+) -> (bool, u64) {
+    let mut bad = 0;
+    loop {
+        match t.read_tls(&mut c.stream) {
+            Ok(0) => return (false, bad),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (true, bad),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return (false, bad),
+        }
+        if t.process_new_packets().is_err() {
+            return (false, bad);
+        }
+        loop {
+            match t.reader().read(buf) {
+                Ok(0) => return (false, bad),
+                Ok(n) => bad += c.take(&buf[..n], msg, pack),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => return (false, bad),
+            }
+        }
+    }
+}
+
+fn tls_config(a: &LoadgenArgs) -> io::Result<Option<Arc<hpsocket::tls::rustls::ClientConfig>>> {
+    if !a.tls {
+        return Ok(None);
+    }
+    let setup = TlsClientSetup {
+        verify: if a.ca.is_some() {
+            VerifyMode::PEER
+        } else {
+            VerifyMode::NONE
+        },
+        ca: a.ca.clone().map(Pem::File),
+        ..Default::default()
+    };
+    setup
+        .build()
+        .map(Some)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+}
+
 pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
     let size = a.size.max(1);
     let pack = a.mode == Mode::Pack;
@@ -202,9 +311,18 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
         _ => size as u64,
     };
     let msg = if a.mode == Mode::Idle { 1 } else { size };
+    let tls = tls_config(a)?;
+    let server_name = ServerName::IpAddress(a.addr.ip().into());
     let mut poll = Poll::new()?;
     let mut conns = Vec::with_capacity(a.conns);
     for i in 0..a.conns {
+        let tls = match &tls {
+            Some(cfg) => Some(Box::new(
+                ClientConnection::new(cfg.clone(), server_name.clone())
+                    .map_err(|e| io::Error::other(e.to_string()))?,
+            )),
+            None => None,
+        };
         let mut stream = TcpStream::connect(a.addr)?;
         poll.registry().register(
             &mut stream,
@@ -213,6 +331,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
         )?;
         conns.push(Conn {
             stream,
+            tls,
             seed: (i as u64 * 37) % PERIOD,
             sent: 0,
             recvd: 0,
@@ -265,7 +384,15 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                     }
                 }
             }
-            if ev.is_readable() {
+            if ev.is_readable() && c.tls.is_some() {
+                let mut t = c.tls.take().expect("checked");
+                let (alive, bad) = read_tls(c, &mut t, &mut buf, msg, pack);
+                errors += bad;
+                c.tls = Some(t);
+                if !alive {
+                    dead += 1;
+                }
+            } else if ev.is_readable() {
                 loop {
                     match c.stream.read(&mut buf) {
                         Ok(0) => {
@@ -307,11 +434,20 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
         let mut sink = Vec::new();
         let _ = io::stdin().read_to_end(&mut sink);
     }
+    let tls = conns.first().and_then(|c| {
+        let t = c.tls.as_ref()?;
+        Some(format!(
+            "{:?} {:?}",
+            t.protocol_version()?,
+            t.negotiated_cipher_suite()?.suite()
+        ))
+    });
     Ok(Report {
         msgs: bytes / size as u64,
         bytes,
         secs,
         errors,
         cpu: own_cpu(),
+        tls,
     })
 }

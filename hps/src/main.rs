@@ -2,6 +2,7 @@
 //! performance test.
 
 mod bench;
+mod certs;
 mod listeners;
 mod loadgen;
 mod session;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hpsocket::*;
 
+use certs::{Plan, Res};
 use listeners::{scheduler, EchoServer, Load};
 use session::Session;
 
@@ -29,6 +31,10 @@ Start an echo server, then talk to it with a client or an agent — every echoed
 hps server --model pack --port 5555\n  \
 hps client --model pack --port 5555 --messages 1000\n  \
 hps agent  --model pack --port 5555 --connections 100\n\n\
+With TLS, add --tls to each (the server prints the CA file of the certificate it made; pass it \
+to the others as --ca FILE to verify the server):\n  \
+hps server --tls --port 5556\n  \
+hps client --tls --port 5556 --ca /tmp/hps-…-ca.pem\n\n\
 Or measure: `hps pfm` starts its own echo server and drives it (no set-up needed)."
 )]
 struct Cli {
@@ -56,14 +62,9 @@ enum Command {
     /// Load generator used by `hps bench` (one thread, verifies every byte).
     #[command(hide = true)]
     Loadgen(loadgen::LoadgenArgs),
-    /// tokio echo server used by `hps bench`.
+    /// tokio (or, with --tls, tokio-rustls) echo server used by `hps bench`.
     #[command(hide = true)]
-    TokioEcho {
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        #[arg(long, default_value_t = 16384)]
-        buf: usize,
-    },
+    TokioEcho(tokio_echo::TokioEchoArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -108,6 +109,8 @@ struct ServerArgs {
     /// Stop after this many seconds (0: run until killed).
     #[arg(long, default_value_t = 0.0)]
     seconds: f64,
+    #[command(flatten)]
+    tls: certs::ServerTls,
 }
 
 #[derive(Args)]
@@ -132,6 +135,8 @@ struct LoadArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    #[command(flatten)]
+    tls: certs::ClientTls,
 }
 
 #[derive(Args)]
@@ -169,6 +174,8 @@ struct PfmArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    tls: certs::PfmTls,
 }
 
 /// Applies the PACK options where the component is a PACK one.
@@ -177,43 +184,61 @@ trait PackCfg {
         Ok(())
     }
 }
-macro_rules! no_pack {
-    ($($t:ty),*) => { $(impl PackCfg for $t {})* };
+
+/// Applies the TLS setup where the component is an SSL one.
+trait TlsCfg {
+    fn tls_cfg(&self, _p: &Plan) -> Res<()> {
+        Ok(())
+    }
 }
-no_pack!(
-    TcpServer,
-    TcpPullServer,
-    TcpAgent,
-    TcpPullAgent,
-    TcpClient,
-    TcpPullClient
-);
-macro_rules! pack {
-    ($($t:ty),*) => {$(
-        impl PackCfg for $t {
+
+macro_rules! cfg_impls {
+    ($($c:ident),*) => {$(
+        impl<T: Transport> PackCfg for $c<Push, T> {}
+        impl<T: Transport> PackCfg for $c<Pull, T> {}
+        impl<T: Transport> PackCfg for $c<Pack, T> {
             fn pack_cfg(&self, o: &ModelOpts) -> hpsocket::Result<()> {
                 self.set_max_pack_size(o.max_pack_size)?;
                 self.set_pack_header_flag(o.pack_flag)
             }
         }
+        impl<M: Model> TlsCfg for $c<M, Plain> {}
     )*};
 }
-pack!(TcpPackServer, TcpPackAgent, TcpPackClient);
+cfg_impls!(Server, Agent, Client);
 
-type Res<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+impl<M: Model> TlsCfg for Server<M, Tls> {
+    fn tls_cfg(&self, p: &Plan) -> Res<()> {
+        Ok(self.setup_ssl_context(p.server.as_ref().ok_or("no TLS server setup")?)?)
+    }
+}
 
-fn start_server<M: Model>(
+impl<M: Model> TlsCfg for Agent<M, Tls> {
+    fn tls_cfg(&self, p: &Plan) -> Res<()> {
+        Ok(self.setup_ssl_context(p.client.as_ref().ok_or("no TLS client setup")?)?)
+    }
+}
+
+impl<M: Model> TlsCfg for Client<M, Tls> {
+    fn tls_cfg(&self, p: &Plan) -> Res<()> {
+        Ok(self.setup_ssl_context(p.client.as_ref().ok_or("no TLS client setup")?)?)
+    }
+}
+
+fn start_server<M: Model, T: Transport>(
     o: &ModelOpts,
+    tls: &Plan,
     addr: &str,
     port: u16,
     workers: Option<u32>,
     buffer: Option<u32>,
-) -> Res<Server<M>>
+) -> Res<Server<M, T>>
 where
-    EchoServer: ServerListener<Server<M>>,
-    Server<M>: PackCfg,
+    EchoServer: ServerListener<Server<M, T>>,
+    Server<M, T>: PackCfg + TlsCfg,
 {
-    let s = Server::<M>::new(EchoServer);
+    let s = Server::<M, T>::new(EchoServer);
+    s.tls_cfg(tls)?;
     if let Some(w) = workers {
         s.set_worker_thread_count(w)?;
     }
@@ -225,18 +250,38 @@ where
     Ok(s)
 }
 
-fn server<M: Model>(a: &ServerArgs) -> Res<ExitCode>
+fn server<M: Model, T: Transport>(a: &ServerArgs) -> Res<ExitCode>
 where
-    EchoServer: ServerListener<Server<M>>,
-    Server<M>: PackCfg,
+    EchoServer: ServerListener<Server<M, T>>,
+    Server<M, T>: PackCfg + TlsCfg,
 {
-    let s = start_server::<M>(&a.model, &a.addr, a.port, a.workers, a.socket_buffer_size)?;
-    println!(
-        "hps {:?} echo server listening on {}",
+    let (plan, ca_file) = a.tls.plan()?;
+    let s = start_server::<M, T>(
+        &a.model,
+        &plan,
+        &a.addr,
+        a.port,
+        a.workers,
+        a.socket_buffer_size,
+    )?;
+    // The address line comes first (scripts read the port from it); both lines go out in one
+    // write, so a reader that closes the pipe after the first one cannot make us fail.
+    let mut out = format!(
+        "hps {:?} echo server{} listening on {}\n",
         a.model.model,
+        if a.tls.tls { " (TLS)" } else { "" },
         s.listen_address()?
     );
-    std::io::stdout().flush()?;
+    if let Some(ca) = &ca_file {
+        out += &format!(
+            "TLS: throw-away certificate for localhost, 127.0.0.1 and ::1; its CA is {} (clients: --ca {0})\n",
+            ca.display()
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    drop(stdout);
     if a.seconds > 0.0 {
         s.wait(Some(Duration::from_secs_f64(a.seconds)));
         s.stop()?;
@@ -271,18 +316,19 @@ fn verdict(session: &Session, all: bool) -> ExitCode {
     }
 }
 
-fn client<M: Model>(a: &LoadArgs) -> Res<ExitCode>
+fn client<M: Model, T: Transport>(a: &LoadArgs) -> Res<ExitCode>
 where
-    Load: ClientListener<Client<M>>,
-    Client<M>: PackCfg,
+    Load: ClientListener<Client<M, T>>,
+    Client<M, T>: PackCfg + TlsCfg,
 {
     let (session, done) = Session::new(1, a.size, a.messages.max(1), Duration::ZERO);
     let session = Arc::new(session);
-    let c = Client::<M>::new(Load {
+    let c = Client::<M, T>::new(Load {
         session: session.clone(),
         later: None,
     });
     c.pack_cfg(&a.model)?;
+    c.tls_cfg(&a.tls.plan())?;
     let start = Instant::now();
     c.start(&a.addr, a.port, true)?;
     let all = settle(&session, &done, start + Duration::from_secs_f64(a.timeout));
@@ -299,20 +345,23 @@ where
     Ok(verdict(&session, all))
 }
 
-fn start_load<M: Model>(
+#[allow(clippy::too_many_arguments)]
+fn start_load<M: Model, T: Transport>(
     o: &ModelOpts,
+    tls: &Plan,
     host: &str,
     port: u16,
     connections: usize,
     session: Arc<Session>,
     workers: Option<u32>,
-) -> Res<Agent<M>>
+) -> Res<Agent<M, T>>
 where
-    Load: AgentListener<Agent<M>>,
-    Agent<M>: PackCfg,
+    Load: AgentListener<Agent<M, T>>,
+    Agent<M, T>: PackCfg + TlsCfg,
 {
     let later = (!session.interval.is_zero()).then(scheduler);
-    let agent = Agent::<M>::new(Load { session, later });
+    let agent = Agent::<M, T>::new(Load { session, later });
+    agent.tls_cfg(tls)?;
     if let Some(w) = workers {
         agent.set_worker_thread_count(w)?;
     }
@@ -325,16 +374,17 @@ where
     Ok(agent)
 }
 
-fn agent<M: Model>(a: &LoadArgs) -> Res<ExitCode>
+fn agent<M: Model, T: Transport>(a: &LoadArgs) -> Res<ExitCode>
 where
-    Load: AgentListener<Agent<M>>,
-    Agent<M>: PackCfg,
+    Load: AgentListener<Agent<M, T>>,
+    Agent<M, T>: PackCfg + TlsCfg,
 {
     let (session, done) = Session::new(a.connections, a.size, a.messages.max(1), Duration::ZERO);
     let session = Arc::new(session);
     let start = Instant::now();
-    let ag = start_load::<M>(
+    let ag = start_load::<M, T>(
         &a.model,
+        &a.tls.plan(),
         &a.addr,
         a.port,
         a.connections,
@@ -356,16 +406,17 @@ where
     Ok(verdict(&session, all))
 }
 
-fn pfm<M: Model>(a: &PfmArgs) -> Res<ExitCode>
+fn pfm<M: Model, T: Transport>(a: &PfmArgs) -> Res<ExitCode>
 where
-    EchoServer: ServerListener<Server<M>>,
-    Server<M>: PackCfg,
-    Load: AgentListener<Agent<M>>,
-    Agent<M>: PackCfg,
+    EchoServer: ServerListener<Server<M, T>>,
+    Server<M, T>: PackCfg + TlsCfg,
+    Load: AgentListener<Agent<M, T>>,
+    Agent<M, T>: PackCfg + TlsCfg,
 {
     if a.connections == 0 || a.size == 0 {
         return Err("--connections and --size must be at least 1".into());
     }
+    let plan = a.tls.plan(a.addr.is_none())?;
     let mut server = None;
     let (host, port) = match &a.addr {
         Some(hp) => {
@@ -373,7 +424,14 @@ where
             (h.trim_matches(['[', ']']).to_string(), p.parse::<u16>()?)
         }
         None => {
-            let s = start_server::<M>(&a.model, "127.0.0.1", 0, Some(a.server_workers), None)?;
+            let s = start_server::<M, T>(
+                &a.model,
+                &plan,
+                "127.0.0.1",
+                0,
+                Some(a.server_workers),
+                None,
+            )?;
             let port = s.listen_address()?.port();
             server = Some(s);
             ("127.0.0.1".to_string(), port)
@@ -387,8 +445,9 @@ where
     );
     let session = Arc::new(session);
     println!(
-        "hps pfm: {:?}, {} connections × {} × {} B against {host}:{port}{}",
+        "hps pfm: {:?}{}, {} connections × {} × {} B against {host}:{port}{}",
         a.model.model,
+        if a.tls.tls { " over TLS" } else { "" },
         a.connections,
         if a.rounds == 0 {
             format!("{} s", a.seconds)
@@ -417,8 +476,9 @@ where
     );
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(a.timeout);
-    let agent = start_load::<M>(
+    let agent = start_load::<M, T>(
         &a.model,
+        &plan,
         &host,
         port,
         a.connections,
@@ -472,7 +532,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = if matches!(
         cli.cmd,
-        Command::Pfm(_) | Command::Bench(_) | Command::Loadgen(_) | Command::TokioEcho { .. }
+        Command::Pfm(_) | Command::Bench(_) | Command::Loadgen(_) | Command::TokioEcho(_)
     ) {
         "warn"
     } else {
@@ -487,29 +547,29 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .init();
+    // Every (model, transport) pair is its own component type, chosen here once.
+    macro_rules! pick {
+        ($f:ident, $a:expr, $tls:expr) => {
+            match ($a.model.model, $tls) {
+                (ModelArg::Push, false) => $f::<Push, Plain>($a),
+                (ModelArg::Pull, false) => $f::<Pull, Plain>($a),
+                (ModelArg::Pack, false) => $f::<Pack, Plain>($a),
+                (ModelArg::Push, true) => $f::<Push, Tls>($a),
+                (ModelArg::Pull, true) => $f::<Pull, Tls>($a),
+                (ModelArg::Pack, true) => $f::<Pack, Tls>($a),
+            }
+        };
+    }
     let r = match &cli.cmd {
-        Command::Server(a) => match a.model.model {
-            ModelArg::Push => server::<Push>(a),
-            ModelArg::Pull => server::<Pull>(a),
-            ModelArg::Pack => server::<Pack>(a),
-        },
-        Command::Client(a) => match a.model.model {
-            ModelArg::Push => client::<Push>(a),
-            ModelArg::Pull => client::<Pull>(a),
-            ModelArg::Pack => client::<Pack>(a),
-        },
-        Command::Agent(a) => match a.model.model {
-            ModelArg::Push => agent::<Push>(a),
-            ModelArg::Pull => agent::<Pull>(a),
-            ModelArg::Pack => agent::<Pack>(a),
-        },
-        Command::Pfm(a) => match a.model.model {
-            ModelArg::Push => pfm::<Push>(a),
-            ModelArg::Pull => pfm::<Pull>(a),
-            ModelArg::Pack => pfm::<Pack>(a),
-        },
+        Command::Server(a) => pick!(server, a, a.tls.tls),
+        Command::Client(a) => pick!(client, a, a.tls.tls),
+        Command::Agent(a) => pick!(agent, a, a.tls.tls),
+        Command::Pfm(a) => pick!(pfm, a, a.tls.tls),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Loadgen(a) => loadgen::run(a).map_err(Into::into).map(|r| {
+            if let Some(t) = &r.tls {
+                println!("TLS {t}");
+            }
             println!(
                 "RESULT {} {} {:.6} {} {:.6}",
                 r.msgs, r.bytes, r.secs, r.errors, r.cpu
@@ -520,9 +580,7 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }),
-        Command::TokioEcho { port, buf } => tokio_echo::run(*port, *buf)
-            .map_err(Into::into)
-            .map(|_| ExitCode::SUCCESS),
+        Command::TokioEcho(a) => tokio_echo::run(a).map(|_| ExitCode::SUCCESS),
     };
     match r {
         Ok(code) => code,

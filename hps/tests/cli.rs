@@ -39,6 +39,12 @@ impl Drop for Server {
 }
 
 fn server(model: &str, seconds: &str) -> Server {
+    server_with(model, seconds, &[]).0
+}
+
+/// A server with extra arguments; also returns the second line it printed, if any (with
+/// `--tls`, the one naming the generated CA file).
+fn server_with(model: &str, seconds: &str, extra: &[&str]) -> (Server, String) {
     let mut child = hps()
         .args([
             "server",
@@ -49,21 +55,25 @@ fn server(model: &str, seconds: &str) -> Server {
             "--seconds",
             seconds,
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
     let port = line
         .trim()
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Server(child, port)
+    let mut second = String::new();
+    if !extra.is_empty() {
+        out.read_line(&mut second).unwrap();
+    }
+    (Server(child, port), second)
 }
 
 #[test]
@@ -189,7 +199,7 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
             "--reps",
             "1",
             "--only",
-            "100 × 64",
+            "100 × 64,tls",
             "--out",
         ])
         .arg(&md)
@@ -201,10 +211,15 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = std::fs::read_to_string(&md).unwrap();
-    for peer in ["| hpsocket |", "| tokio |"] {
+    for (scenario, peer) in [
+        ("| ping-pong 100 × 64 B |", "| hpsocket |"),
+        ("| ping-pong 100 × 64 B |", "| tokio |"),
+        ("| TLS ping-pong 100 × 1 KiB |", "| hpsocket (TLS"),
+        ("| TLS ping-pong 100 × 1 KiB |", "| tokio-rustls (TLS"),
+    ] {
         let row = report
             .lines()
-            .find(|l| l.contains("ping-pong 100 × 64 B") && l.contains(peer))
+            .find(|l| l.contains(scenario) && l.contains(peer))
             .unwrap_or_else(|| panic!("no {peer} row in {report}"));
         // Every byte verified: the errors column is 0.
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
@@ -213,3 +228,107 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pfm_over_tls_verifies_every_byte() {
+    for model in ["push", "pull", "pack"] {
+        let out = run(hps().args([
+            "pfm", "--tls", "--model", model, "-c", "5", "-r", "20", "-s", "100", "--quiet",
+        ]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{model}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("over TLS"), "{model}: {text}");
+        assert!(text.contains("| 0 | 10000 |"), "{model}: {text}");
+    }
+}
+
+#[test]
+fn tls_demos_verify_the_server_with_the_printed_ca() {
+    for model in ["push", "pull", "pack"] {
+        let (mut srv, second) = server_with(model, "20", &["--tls"]);
+        let port = srv.1.to_string();
+        let ca = second
+            .split_whitespace()
+            .find(|w| w.ends_with("ca.pem"))
+            .unwrap_or_else(|| panic!("no CA file in {second:?}"))
+            .to_string();
+        let out = run(hps().args([
+            "client",
+            "--tls",
+            "--ca",
+            &ca,
+            "--model",
+            model,
+            "--port",
+            &port,
+            "--messages",
+            "30",
+        ]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{model} client: {text}");
+        assert!(text.contains("30 messages"), "{text}");
+        // Verified: no warning about an unverified server.
+        assert!(!text.contains("NOT verified"), "{text}");
+        let out = run(hps().args([
+            "agent",
+            "--tls",
+            "--ca",
+            &ca,
+            "--model",
+            model,
+            "--port",
+            &port,
+            "--connections",
+            "4",
+            "--messages",
+            "10",
+        ]));
+        assert!(out.status.success(), "{model} agent");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("40 messages"));
+        // A plain client gets no echo from a TLS server and says so.
+        let out = run(hps().args([
+            "client",
+            "--model",
+            model,
+            "--port",
+            &port,
+            "--messages",
+            "1",
+            "--timeout",
+            "5",
+        ]));
+        assert!(
+            !out.status.success(),
+            "{model}: plain client against TLS server"
+        );
+        // A CA that did not sign the server's certificate fails the handshake.
+        let other =
+            std::env::temp_dir().join(format!("hps-cli-other-ca-{}.pem", std::process::id()));
+        std::fs::write(&other, OTHER_CA).unwrap();
+        let out = run(hps()
+            .args([
+                "client",
+                "--tls",
+                "--model",
+                model,
+                "--port",
+                &port,
+                "--timeout",
+                "5",
+            ])
+            .arg("--ca")
+            .arg(&other));
+        let _ = std::fs::remove_file(&other);
+        assert!(!out.status.success(), "{model}: client with the wrong CA");
+        let _ = srv.0.kill();
+        let _ = srv.0.wait();
+        let _ = std::fs::remove_file(&ca);
+    }
+}
+
+/// A CA certificate that signed nothing the tests use (P-256, self-signed).
+const OTHER_CA: &str = include_str!("other-ca.pem");
