@@ -335,3 +335,45 @@ fn ipv6_loopback() {
     assert!(s.remote_address(id).unwrap().is_ipv6());
     s.stop().unwrap();
 }
+
+#[test]
+fn silent_and_long_connections_are_disconnected_on_request() {
+    let (s, rec, addr) = server(|_| {});
+    let quiet = peer(addr);
+    let chatty = peer(addr);
+    quiet.send(b"hello").unwrap();
+    chatty.send(b"hello").unwrap();
+    assert_eq!(recv(&quiet).as_deref(), Some(&b"hello"[..]));
+    assert_eq!(recv(&chatty).as_deref(), Some(&b"hello"[..]));
+    let (q, c) = (id_of(&s, &quiet), id_of(&s, &chatty));
+    assert_eq!(s.pending_data_length(q).unwrap(), 0);
+    std::thread::sleep(Duration::from_millis(300));
+    chatty.send(b"still here").unwrap();
+    assert!(recv(&chatty).is_some());
+    // Only the peer silent for 200 ms goes, and it is told so.
+    s.disconnect_silence_connections(Duration::from_millis(200), false)
+        .unwrap();
+    assert_eq!(recv(&quiet).as_deref(), Some(&CLOSE_NOTIFY[..]));
+    assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
+    assert_eq!(rec.closes(), vec![(q, SocketOperation::Close, 0)]);
+    assert!(s.is_connected(c));
+    assert!(matches!(
+        s.pending_data_length(q),
+        Err(Error::ConnectionNotFound(_))
+    ));
+    // Every remaining peer is older than 100 ms.
+    s.disconnect_long_connections(Duration::from_millis(100), false)
+        .unwrap();
+    assert_eq!(recv(&chatty).as_deref(), Some(&CLOSE_NOTIFY[..]));
+    assert!(rec.wait_count(2, |e| matches!(e, Ev::Close(..))));
+    let deadline = Instant::now() + LIMIT;
+    while s.connection_count() > 0 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.stop().unwrap();
+    assert!(matches!(
+        s.disconnect_silence_connections(Duration::ZERO, false),
+        Err(Error::IllegalState(_))
+    ));
+}

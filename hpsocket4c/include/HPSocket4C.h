@@ -5,8 +5,9 @@
  * Written for this project from the API's published facts (names, types, signatures). It
  * declares what this library implements: the TCP family (PUSH, PULL and PACK servers, agents
  * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
- * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP and HTTP
- * families are not declared: they are not implemented yet.
+ * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP family
+ * (server, client, cast) is declared at the end. HP-Socket 5.8's UdpNode and UDP ARQ
+ * components and the HTTP family are not implemented.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,
@@ -344,6 +345,78 @@ HPSOCKET_API void __HP_CALL HP_TcpPackClient_SetMaxPackSize(HP_TcpPackClient pCl
 HPSOCKET_API DWORD __HP_CALL HP_TcpPackClient_GetMaxPackSize(HP_TcpPackClient pClient);
 HPSOCKET_API void __HP_CALL HP_TcpPackClient_SetPackHeaderFlag(HP_TcpPackClient pClient, USHORT usPackHeaderFlag);
 HPSOCKET_API USHORT __HP_CALL HP_TcpPackClient_GetPackHeaderFlag(HP_TcpPackClient pClient);
+
+/* ======================================================================================= */
+/* UDP: server, client and cast                                                             */
+/* ======================================================================================= */
+/*
+ * A UDP server is driven with the HP_Server_* functions and takes the Server callback
+ * setters; a UDP client and a cast with HP_Client_* and the Client setters. Differences:
+ *  - OnAccept of a UDP server receives a pointer to the peer's sockaddr (valid during the
+ *    call) instead of a socket.
+ *  - Send requires 1..MaxDatagramSize bytes (else FALSE, errno EINVAL); SendPackets sends
+ *    the buffers as ONE datagram. A datagram is handed to the kernel by the call itself, so
+ *    GetPendingDataLength is always 0.
+ *  - PauseReceive / IsPauseReceive are not implemented for UDP (FALSE, errno EPERM).
+ *  - HP_TcpServer_* / HP_TcpClient_* on a UDP component fail with errno EINVAL (setters:
+ *    ignored, errno EINVAL).
+ *  - SendPolicy, OnSendSyncPolicy, MarkSilence, PostReceiveCount and the client buffer pool
+ *    sizes are kept and read back but change nothing here.
+ *  - Detection: a client sends a 0-byte probe every DetectInterval ms and closes with
+ *    OnClose(SO_CLOSE, ECONNRESET) after DetectAttempts unanswered ones; a server answers
+ *    probes and closes a peer silent for DetectAttempts intervals (OnClose(SO_CLOSE, 0)).
+ *  - A cast: HP_Client_Start(cast, group or broadcast address, port, ...) binds the port;
+ *    HP_Client_StartWithBindAddress also names the local interface. HP_Client_GetRemoteAddress
+ *    gives the group address, HP_UdpCast_GetRemoteAddress the sender of the current datagram.
+ */
+
+HPSOCKET_API HP_UdpServerListener __HP_CALL Create_HP_UdpServerListener(void);
+HPSOCKET_API HP_UdpClientListener __HP_CALL Create_HP_UdpClientListener(void);
+HPSOCKET_API HP_UdpCastListener __HP_CALL Create_HP_UdpCastListener(void);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpServerListener(HP_UdpServerListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpClientListener(HP_UdpClientListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpCastListener(HP_UdpCastListener pListener);
+
+HPSOCKET_API HP_UdpServer __HP_CALL Create_HP_UdpServer(HP_UdpServerListener pListener);
+HPSOCKET_API HP_UdpClient __HP_CALL Create_HP_UdpClient(HP_UdpClientListener pListener);
+HPSOCKET_API HP_UdpCast __HP_CALL Create_HP_UdpCast(HP_UdpCastListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpServer(HP_UdpServer pServer);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpClient(HP_UdpClient pClient);
+HPSOCKET_API void __HP_CALL Destroy_HP_UdpCast(HP_UdpCast pCast);
+
+/* UDP server. MaxDatagramSize: 1..65507 (default 1432). DetectInterval in ms (0: off;
+ * default 60000), DetectAttempts (0: off; default 3). */
+HPSOCKET_API void __HP_CALL HP_UdpServer_SetMaxDatagramSize(HP_UdpServer pServer, DWORD dwMaxDatagramSize);
+HPSOCKET_API DWORD __HP_CALL HP_UdpServer_GetMaxDatagramSize(HP_UdpServer pServer);
+HPSOCKET_API void __HP_CALL HP_UdpServer_SetPostReceiveCount(HP_UdpServer pServer, DWORD dwPostReceiveCount);
+HPSOCKET_API DWORD __HP_CALL HP_UdpServer_GetPostReceiveCount(HP_UdpServer pServer);
+HPSOCKET_API void __HP_CALL HP_UdpServer_SetDetectAttempts(HP_UdpServer pServer, DWORD dwDetectAttempts);
+HPSOCKET_API DWORD __HP_CALL HP_UdpServer_GetDetectAttempts(HP_UdpServer pServer);
+HPSOCKET_API void __HP_CALL HP_UdpServer_SetDetectInterval(HP_UdpServer pServer, DWORD dwDetectInterval);
+HPSOCKET_API DWORD __HP_CALL HP_UdpServer_GetDetectInterval(HP_UdpServer pServer);
+
+/* UDP client. */
+HPSOCKET_API void __HP_CALL HP_UdpClient_SetMaxDatagramSize(HP_UdpClient pClient, DWORD dwMaxDatagramSize);
+HPSOCKET_API DWORD __HP_CALL HP_UdpClient_GetMaxDatagramSize(HP_UdpClient pClient);
+HPSOCKET_API void __HP_CALL HP_UdpClient_SetDetectAttempts(HP_UdpClient pClient, DWORD dwDetectAttempts);
+HPSOCKET_API DWORD __HP_CALL HP_UdpClient_GetDetectAttempts(HP_UdpClient pClient);
+HPSOCKET_API void __HP_CALL HP_UdpClient_SetDetectInterval(HP_UdpClient pClient, DWORD dwDetectInterval);
+HPSOCKET_API DWORD __HP_CALL HP_UdpClient_GetDetectInterval(HP_UdpClient pClient);
+
+/* UDP cast. CastMode: CM_MULTICAST (default) or CM_BROADCAST; MultiCastTtl 0..255 (default
+ * 1); MultiCastLoop default FALSE. SetReuseAddress is HP-Socket 5.2's name: TRUE is
+ * RAP_ADDR_ONLY (the default), FALSE RAP_NONE. */
+HPSOCKET_API void __HP_CALL HP_UdpCast_SetMaxDatagramSize(HP_UdpCast pCast, DWORD dwMaxDatagramSize);
+HPSOCKET_API DWORD __HP_CALL HP_UdpCast_GetMaxDatagramSize(HP_UdpCast pCast);
+HPSOCKET_API BOOL __HP_CALL HP_UdpCast_GetRemoteAddress(HP_UdpCast pCast, TCHAR lpszAddress[], int* piAddressLen, USHORT* pusPort);
+HPSOCKET_API void __HP_CALL HP_UdpCast_SetReuseAddress(HP_UdpCast pCast, BOOL bReuseAddress);
+HPSOCKET_API BOOL __HP_CALL HP_UdpCast_IsReuseAddress(HP_UdpCast pCast);
+HPSOCKET_API void __HP_CALL HP_UdpCast_SetCastMode(HP_UdpCast pCast, En_HP_CastMode enCastMode);
+HPSOCKET_API En_HP_CastMode __HP_CALL HP_UdpCast_GetCastMode(HP_UdpCast pCast);
+HPSOCKET_API void __HP_CALL HP_UdpCast_SetMultiCastTtl(HP_UdpCast pCast, int iMCTtl);
+HPSOCKET_API int __HP_CALL HP_UdpCast_GetMultiCastTtl(HP_UdpCast pCast);
+HPSOCKET_API void __HP_CALL HP_UdpCast_SetMultiCastLoop(HP_UdpCast pCast, BOOL bMCLoop);
+HPSOCKET_API BOOL __HP_CALL HP_UdpCast_IsMultiCastLoop(HP_UdpCast pCast);
 
 /* ======================================================================================= */
 /* Global functions                                                                         */

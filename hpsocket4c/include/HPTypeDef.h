@@ -112,6 +112,12 @@ typedef HP_Object HP_TcpPullClientListener;
 typedef HP_Object HP_TcpPackServerListener;
 typedef HP_Object HP_TcpPackAgentListener;
 typedef HP_Object HP_TcpPackClientListener;
+typedef HP_Object HP_UdpServer;
+typedef HP_Object HP_UdpClient;
+typedef HP_Object HP_UdpCast;
+typedef HP_Object HP_UdpServerListener;
+typedef HP_Object HP_UdpClientListener;
+typedef HP_Object HP_UdpCastListener;
 
 /* ---- Enumerations (HP-Socket's numeric values) ---- */
 

@@ -32,11 +32,11 @@ pub enum Agt {
 
 pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
 
-crate::component_enum!(Agt);
+crate::component_enum!(Agt, []);
 
 macro_rules! with_agt {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(AGENTS, Agt, $h, $fail, |$c| $body)
+        crate::with_any!(AGENTS, Agt, [], $h, $fail, |$c| $body)
     };
 }
 

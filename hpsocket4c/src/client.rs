@@ -9,6 +9,7 @@ use hpsocket::*;
 
 use crate::ops::{bytes, prop_exports, state_exports, wsabufs, WSABUF};
 use crate::ssl::Ssl;
+use crate::udp::Udp;
 use crate::{
     b, code, cstr, error_desc, fail, ffi, put, put_addr, put_host, set_errno, Registry, BOOL,
     FALSE, TRUE,
@@ -28,15 +29,27 @@ pub enum Cli {
     SslPull(Ssl<SslPullClient>),
     /// SSL PACK.
     SslPack(Ssl<SslPackClient>),
+    /// UDP client (driven by the same `HP_Client_*` functions).
+    Udp(Udp<UdpClient>),
+    /// UDP cast (driven by the same `HP_Client_*` functions).
+    Cast(Udp<UdpCast>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
-crate::component_enum!(Cli);
+crate::component_enum!(Cli, [Udp, Cast]);
 
+/// Runs `$body` with `$c` bound to the client behind handle `$h`: TCP, UDP or cast.
 macro_rules! with_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(CLIENTS, Cli, $h, $fail, |$c| $body)
+        crate::with_any!(CLIENTS, Cli, [Udp, Cast], $h, $fail, |$c| $body)
+    };
+}
+
+/// Runs `$body` with `$c` bound to the TCP client behind handle `$h` (UDP: EINVAL).
+macro_rules! with_tcp_cli {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        crate::with_any!(CLIENTS, Cli, [], $h, $fail, |$c| $body)
     };
 }
 
@@ -249,6 +262,9 @@ prop_exports!(with_cli, H;
     HP_Client_GetFreeBufferPoolSize / HP_Client_SetFreeBufferPoolSize: u32 => free_buffer_pool_size / set_free_buffer_pool_size;
     HP_Client_GetFreeBufferPoolHold / HP_Client_SetFreeBufferPoolHold: u32 => free_buffer_pool_hold / set_free_buffer_pool_hold;
     HP_Client_GetReuseAddressPolicy / HP_Client_SetReuseAddressPolicy: c_int => reuse_address_policy / set_reuse_address_policy;
+);
+
+prop_exports!(with_tcp_cli, H;
     HP_TcpClient_GetSocketBufferSize / HP_TcpClient_SetSocketBufferSize: u32 => socket_buffer_size / set_socket_buffer_size;
     HP_TcpClient_GetKeepAliveTime / HP_TcpClient_SetKeepAliveTime: u32 => keep_alive_time / set_keep_alive_time;
     HP_TcpClient_GetKeepAliveInterval / HP_TcpClient_SetKeepAliveInterval: u32 => keep_alive_interval / set_keep_alive_interval;
@@ -265,7 +281,7 @@ pub unsafe extern "C" fn HP_TcpClient_SendSmallFile(
 ) -> BOOL {
     ffi!(FALSE, {
         crate::sys::with_small_file(file, head, tail, |parts| {
-            with_cli!(h, FALSE, |c| b(c.send_packets(parts)))
+            with_tcp_cli!(h, FALSE, |c| b(c.send_packets(parts)))
         })
     })
 }

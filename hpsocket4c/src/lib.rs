@@ -22,6 +22,7 @@ pub mod pending;
 pub mod server;
 pub mod ssl;
 pub mod sys;
+pub mod udp;
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -140,11 +141,12 @@ pub(crate) trait Component: Send + Sync + 'static {
     fn wait(&self, t: Option<std::time::Duration>) -> bool;
 }
 
-/// A `match` over every variant of a role's enum (the three receive models, plain and SSL),
-/// binding `$c` to the component. The SSL variants dereference to their component, so one
-/// body serves all six.
+/// A `match` over the variants of a role's enum (the three receive models, plain and SSL,
+/// plus the role's UDP variants `[$x]`), binding `$c` to the component. The SSL and UDP
+/// variants dereference to their component, so one body serves all. With `else`, variants
+/// not listed take the fallback.
 macro_rules! each_variant {
-    ($e:ident, $o:expr, |$c:ident| $body:expr) => {
+    ($e:ident, $o:expr, [$($x:ident),*], |$c:ident| $body:expr $(, else $other:expr)?) => {
         match $o {
             $e::Push($c) => $body,
             $e::Pull($c) => $body,
@@ -152,23 +154,28 @@ macro_rules! each_variant {
             $e::SslPush($c) => $body,
             $e::SslPull($c) => $body,
             $e::SslPack($c) => $body,
+            $($e::$x($c) => $body,)*
+            $(
+                #[allow(unreachable_patterns)]
+                _ => $other,
+            )?
         }
     };
 }
 pub(crate) use each_variant;
 
-/// Implements [`Component`] for a role's enum.
+/// Implements [`Component`] for a role's enum with UDP variants `[$x]`.
 macro_rules! component_enum {
-    ($e:ident) => {
+    ($e:ident, [$($x:ident),*]) => {
         impl $crate::Component for $e {
             fn has_started(&self) -> bool {
-                $crate::each_variant!($e, self, |c| c.has_started())
+                $crate::each_variant!($e, self, [$($x),*], |c| c.has_started())
             }
             fn stop(&self) -> hpsocket::Result<()> {
-                $crate::each_variant!($e, self, |c| c.stop())
+                $crate::each_variant!($e, self, [$($x),*], |c| c.stop())
             }
             fn wait(&self, t: Option<std::time::Duration>) -> bool {
-                $crate::each_variant!($e, self, |c| c.wait(t))
+                $crate::each_variant!($e, self, [$($x),*], |c| c.wait(t))
             }
         }
     };
@@ -176,12 +183,17 @@ macro_rules! component_enum {
 pub(crate) use component_enum;
 
 /// Runs `$body` with `$c` bound to the component behind handle `$h` in registry `$reg`,
-/// whatever its receive model and transport (`$e` is the role's enum).
+/// whatever its receive model and transport (`$e` is the role's enum, `[$x]` the UDP
+/// variants the body applies to). A component of a variant not listed fails with errno
+/// EINVAL: a TCP-only function called on a UDP component.
 macro_rules! with_any {
-    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+    ($reg:ident, $e:ident, [$($x:ident),*], $h:expr, $fail:expr, |$c:ident| $body:expr) => {
         match $reg.get($h) {
             None => $fail,
-            Some(o) => $crate::each_variant!($e, &*o, |$c| $body),
+            Some(o) => $crate::each_variant!($e, &*o, [$($x),*], |$c| $body, else {
+                $crate::set_errno(libc::EINVAL);
+                $fail
+            }),
         }
     };
 }

@@ -175,6 +175,26 @@ server_bridge!(
     SslPackServer
 );
 
+impl ServerListener<UdpServer> for Bridge {
+    fn on_prepare_listen(&self, _s: &UdpServer, sock: SockRef<'_>) -> HandleResult {
+        self.prepare(None, sock.as_raw_fd() as usize)
+    }
+    /// HP-Socket hands a UDP server's OnAccept the peer's `sockaddr`, not a socket.
+    fn on_accept(&self, s: &UdpServer, id: ConnId, _sock: SockRef<'_>) -> HandleResult {
+        match s.remote_address(id) {
+            Ok(a) => {
+                let a = socket2::SockAddr::from(a);
+                self.accept(id, a.as_ptr() as usize)
+            }
+            Err(_) => HandleResult::Error,
+        }
+    }
+    fn on_shutdown(&self, _s: &UdpServer) -> HandleResult {
+        self.shutdown()
+    }
+    common_events!(UdpServer);
+}
+
 macro_rules! agent_bridge {
     ($($s:ty),*) => {$(
         impl AgentListener<$s> for Bridge {
@@ -219,7 +239,9 @@ client_bridge!(
     TcpPackClient,
     SslClient,
     SslPullClient,
-    SslPackClient
+    SslPackClient,
+    UdpClient,
+    UdpCast
 );
 
 // ---- Create / Destroy listeners ----
@@ -262,6 +284,9 @@ listener_ctors!(
     Create_HP_TcpPackServerListener Destroy_HP_TcpPackServerListener,
     Create_HP_TcpPackAgentListener Destroy_HP_TcpPackAgentListener,
     Create_HP_TcpPackClientListener Destroy_HP_TcpPackClientListener,
+    Create_HP_UdpServerListener Destroy_HP_UdpServerListener,
+    Create_HP_UdpClientListener Destroy_HP_UdpClientListener,
+    Create_HP_UdpCastListener Destroy_HP_UdpCastListener,
 );
 
 macro_rules! setters {

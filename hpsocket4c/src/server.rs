@@ -9,6 +9,7 @@ use hpsocket::*;
 
 use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
 use crate::ssl::Ssl;
+use crate::udp::Udp;
 use crate::{
     b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, set_errno, Registry, BOOL, FALSE,
     TRUE,
@@ -28,16 +29,26 @@ pub enum Srv {
     SslPull(Ssl<SslPullServer>),
     /// SSL PACK.
     SslPack(Ssl<SslPackServer>),
+    /// UDP (driven by the same `HP_Server_*` functions).
+    Udp(Udp<UdpServer>),
 }
 
 pub(crate) static SERVERS: LazyLock<Registry<Srv>> = LazyLock::new(Registry::default);
 
-crate::component_enum!(Srv);
+crate::component_enum!(Srv, [Udp]);
 
-/// Runs `$body` with `$c` bound to the server behind handle `$h`, whatever its model.
+/// Runs `$body` with `$c` bound to the server behind handle `$h`, whatever its model, TCP
+/// or UDP.
 macro_rules! with_srv {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(SERVERS, Srv, $h, $fail, |$c| $body)
+        crate::with_any!(SERVERS, Srv, [Udp], $h, $fail, |$c| $body)
+    };
+}
+
+/// Runs `$body` with `$c` bound to the TCP server behind handle `$h` (UDP: EINVAL).
+macro_rules! with_tcp_srv {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        crate::with_any!(SERVERS, Srv, [], $h, $fail, |$c| $body)
     };
 }
 
@@ -94,6 +105,9 @@ prop_exports!(with_srv, H;
     HP_Server_GetWorkerThreadCount / HP_Server_SetWorkerThreadCount: u32 => worker_thread_count / set_worker_thread_count;
     HP_Server_IsMarkSilence / HP_Server_SetMarkSilence: c_int => mark_silence / set_mark_silence;
     HP_Server_GetReuseAddressPolicy / HP_Server_SetReuseAddressPolicy: c_int => reuse_address_policy / set_reuse_address_policy;
+);
+
+prop_exports!(with_tcp_srv, H;
     HP_TcpServer_GetAcceptSocketCount / HP_TcpServer_SetAcceptSocketCount: u32 => accept_socket_count / set_accept_socket_count;
     HP_TcpServer_GetSocketBufferSize / HP_TcpServer_SetSocketBufferSize: u32 => socket_buffer_size / set_socket_buffer_size;
     HP_TcpServer_GetSocketListenQueue / HP_TcpServer_SetSocketListenQueue: u32 => socket_listen_queue / set_socket_listen_queue;
@@ -106,6 +120,6 @@ state_exports!(with_srv, H;
     HP_Server_Stop, HP_Server_Wait, HP_Server_IsSecure, HP_Server_HasStarted, HP_Server_GetState,
     HP_Server_GetLastError, HP_Server_GetLastErrorDesc);
 
-crate::ops::id_model_exports!(SERVERS, Srv, with_srv;
+crate::ops::id_model_exports!(SERVERS, Srv, with_tcp_srv;
     HP_TcpServer_SendSmallFile, HP_TcpPullServer_Fetch, HP_TcpPullServer_Peek,
     HP_TcpPackServer_GetMaxPackSize / HP_TcpPackServer_SetMaxPackSize, HP_TcpPackServer_GetPackHeaderFlag / HP_TcpPackServer_SetPackHeaderFlag);

@@ -3,7 +3,9 @@
 //! copied over its `libhpsocket4c_amd64_64.so`, and a Python script drives the wrapper's own
 //! classes (`TcpPush`, `TcpPull`, `TcpPack`: server, client and agent of each) to echo data on
 //! loopback, checking every byte (and, for PACK, every packet boundary, the header flag and the
-//! maximum size). It also runs a few `SYS_*` codecs through the wrapper's helpers.
+//! maximum size). It also runs a few `SYS_*` codecs through the wrapper's helpers, and, as the
+//! package has no UDP classes, drives a UDP server, clients and casts through its ctypes
+//! bindings of the UDP functions.
 //!
 //! Needs `python3` and the original package (fetched by `scripts/fetch-hpsocket.sh`); set
 //! `HPSOCKET_SKIP_INTEROP=1` to skip on purpose. The script runs under a time limit.
@@ -380,7 +382,120 @@ def test_codecs():
     check(narrow(HP._SYS_GbkToUtf8, gbk, 4)[:2] == (False, len(utf8) + 1), "GbkToUtf8 too small")
 
 
-for t in (test_codecs, test_push, test_pull, test_pack):
+# ---------------------------------------------------------------- UDP
+# The package has no UDP classes; its ctypes bindings of the UDP functions (HPSocketAPI.py,
+# with pyhpsocket's Python-level helpers) drive ours directly.
+
+def test_udp():
+    accepts = []
+    server_sink = Sink()
+
+    def s_accept(sender, cid, paddr):
+        # A UDP server's OnAccept gets the peer's sockaddr_in: family, big-endian port.
+        raw = ctypes.string_at(paddr, 4)
+        accepts.append((cid, struct.unpack("<H", raw[:2])[0], struct.unpack(">H", raw[2:])[0]))
+        return HR_OK
+
+    def s_receive(sender, cid, p, n):
+        data = ctypes.string_at(p, n)
+        server_sink.add(cid, data)
+        check(HP.HP_Server_Send(sender, cid, data), "udp server: echo send")
+        return HR_OK
+
+    sl = HP.Create_HP_UdpServerListener()
+    s = HP.Create_HP_UdpServer(sl)
+    s_handles = [HP.HP_FN_Server_OnAccept(s_accept), HP.HP_FN_Server_OnReceive(s_receive)]
+    HP.HP_Set_FN_Server_OnAccept(sl, s_handles[0])
+    HP.HP_Set_FN_Server_OnReceive(sl, s_handles[1])
+    check(HP.HP_UdpServer_GetMaxDatagramSize(s) == 1432, "udp server: default max datagram")
+    HP.HP_UdpServer_SetMaxDatagramSize(s, 4000)
+    check(HP.HP_UdpServer_GetMaxDatagramSize(s) == 4000, "udp server: max datagram set")
+    HP.HP_UdpServer_SetDetectAttempts(s, 2)
+    check(HP.HP_UdpServer_GetDetectAttempts(s) == 2, "udp server: detect attempts")
+    check(HP.HP_Server_Start(s, "127.0.0.1", 0), "udp server start")
+    port = listen_port(s)
+
+    sinks = {}
+
+    def c_receive(sender, cid, p, n):
+        sinks[sender].add(0, ctypes.string_at(p, n))
+        return HR_OK
+
+    cl = HP.Create_HP_UdpClientListener()
+    c_handle = HP.HP_FN_Client_OnReceive(c_receive)
+    HP.HP_Set_FN_Client_OnReceive(cl, c_handle)
+    clients = []
+    for _ in range(5):
+        c = HP.Create_HP_UdpClient(cl)
+        sinks[c] = Sink()
+        HP.HP_UdpClient_SetMaxDatagramSize(c, 4000)
+        check(HP.HP_Client_Start(c, "127.0.0.1", port, False), "udp client start")
+        clients.append(c)
+    data = payloads([1, 100, 1432, 4000])
+    for c in clients:
+        for d in data:
+            check(HP.HP_Client_Send(c, d), "udp client send")
+    for c in clients:
+        check(wait_for(lambda: len(sinks[c].items(0)) >= len(data)), "udp client: echoes arrive")
+        # One datagram per OnReceive; order is not promised by UDP, content is.
+        check(sorted(sinks[c].items(0)) == sorted(data), "udp client: echoed datagrams exact")
+    check(HP.HP_Server_GetConnectionCount(s) == 5, "udp server: 5 connections")
+    ids = sorted(a[0] for a in accepts)
+    check(len(set(ids)) == 5 and 0 not in ids, "udp server: distinct ids %r" % ids)
+    ports = sorted(a[2] for a in accepts)
+    mine = sorted(HP.HP_Client_GetLocalAddress(c)[1] for c in clients)
+    check(ports == mine, "udp server: OnAccept sockaddr ports %r vs %r" % (ports, mine))
+    check(all(a[1] == 2 for a in accepts), "udp server: AF_INET sockaddr")
+    check(not HP.HP_Client_Send(clients[0], b"x" * 4001), "udp client: oversize refused")
+
+    for c in clients:
+        HP.HP_Client_Stop(c)
+        HP.Destroy_HP_UdpClient(c)
+    check(HP.HP_Server_Stop(s), "udp server stop")
+    HP.Destroy_HP_UdpServer(s)
+    HP.Destroy_HP_UdpServerListener(sl)
+    HP.Destroy_HP_UdpClientListener(cl)
+
+    # Cast: multicast on 127.0.0.1 with loop; the sender named inside OnReceive.
+    cast_port = listen_port_free()
+    heard = Sink()
+
+    def k_receive(sender, cid, p, n):
+        heard.add(sender, (ctypes.string_at(p, n), HP.HP_UdpCast_GetRemoteAddress(sender)))
+        return HR_OK
+
+    kl = HP.Create_HP_UdpCastListener()
+    k_handle = HP.HP_FN_Client_OnReceive(k_receive)
+    HP.HP_Set_FN_Client_OnReceive(kl, k_handle)
+    casts = []
+    for _ in range(2):
+        k = HP.Create_HP_UdpCast(kl)
+        HP.HP_UdpCast_SetMultiCastLoop(k, True)
+        check(HP.HP_UdpCast_IsMultiCastLoop(k), "udp cast: loop on")
+        check(HP.HP_Client_StartWithBindAddress(k, "239.255.71.95", cast_port, False, "127.0.0.1"), "udp cast start")
+        casts.append(k)
+    check(HP.HP_Client_Send(casts[0], b"to all"), "udp cast send")
+    for k in casts:
+        check(wait_for(lambda: len(heard.items(k)) >= 1), "udp cast: datagram heard")
+        got = heard.items(k)
+        check(got and got[0][0] == b"to all", "udp cast: content %r" % got)
+        check(got and got[0][1] is not None and got[0][1][1] == cast_port, "udp cast: sender %r" % got)
+    for k in casts:
+        HP.HP_Client_Stop(k)
+        HP.Destroy_HP_UdpCast(k)
+    HP.Destroy_HP_UdpCastListener(kl)
+
+
+def listen_port_free():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+for t in (test_codecs, test_push, test_pull, test_pack, test_udp):
     try:
         t()
     except Exception as e:  # a wrapper exception is a failure, not a crash of the run

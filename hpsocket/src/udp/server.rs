@@ -274,6 +274,54 @@ impl UdpServer {
         Ok(())
     }
 
+    /// Disconnects every peer connected for longer than `period`.
+    pub fn disconnect_long_connections(
+        &self,
+        period: std::time::Duration,
+        force: bool,
+    ) -> Result<()> {
+        self.disconnect_where(force, |p, now| {
+            now.saturating_sub(p.connected_at) >= period.as_millis() as u64
+        })
+    }
+
+    /// Disconnects every peer that sent nothing (not even a probe) for `period`.
+    pub fn disconnect_silence_connections(
+        &self,
+        period: std::time::Duration,
+        force: bool,
+    ) -> Result<()> {
+        self.disconnect_where(force, |p, now| {
+            now.saturating_sub(p.last_recv.load(Ordering::Relaxed)) >= period.as_millis() as u64
+        })
+    }
+
+    fn disconnect_where(&self, force: bool, pick: impl Fn(&PeerRef, u64) -> bool) -> Result<()> {
+        if !self.has_started() {
+            return Err(Error::IllegalState("component is not started"));
+        }
+        let now = now_ms();
+        let chosen: Vec<ConnId> = self
+            .inner
+            .peers
+            .read()
+            .values()
+            .filter(|p| pick(p, now))
+            .map(|p| p.id)
+            .collect();
+        for id in chosen {
+            // A peer that closed meanwhile is not an error here.
+            let _ = self.disconnect(id, force);
+        }
+        Ok(())
+    }
+
+    /// Bytes queued for peer `id`: always 0, as datagrams are handed to the kernel by `send`
+    /// itself (the call fails instead of queueing when the socket buffer is full).
+    pub fn pending_data_length(&self, id: ConnId) -> Result<usize> {
+        self.peer(id).map(|_| 0)
+    }
+
     /// Whether peer `id` is connected.
     pub fn is_connected(&self, id: ConnId) -> bool {
         self.peer(id)

@@ -115,11 +115,13 @@ pub fn is_api_name(n: &str) -> bool {
         .any(|p| n.starts_with(p))
 }
 
-/// Whether an API name belongs to a family this library does not implement yet (UDP, HTTP)
-/// or is one of the original's internals.
+/// Whether an API name belongs to a family this library does not implement (HTTP; and
+/// HP-Socket 5.8's UdpNode and UDP ARQ components, absent from 5.2.1) or is one of the
+/// original's internals.
 pub fn outside_tcp_family(n: &str) -> bool {
     n.contains("Http")
-        || n.contains("Udp")
+        || n.contains("UdpNode")
+        || n.contains("UdpArq")
         || n.starts_with("http_")
         || n == "g_CookieMgr"
         || n == "SYS_CharsetConvert"

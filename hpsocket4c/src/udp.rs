@@ -1,0 +1,433 @@
+//! The UDP families of the 4C API: `Create_HP_Udp{Server,Client,Cast}` and their listeners,
+//! `HP_UdpServer_*`, `HP_UdpClient_*` and `HP_UdpCast_*`.
+//!
+//! As in HP-Socket, a UDP server is driven through the shared `HP_Server_*` functions and the
+//! UDP client and cast through `HP_Client_*`: they are the `Udp` / `Cast` variants of the
+//! server and client enums. [`Udp`] wraps each component with what those shared functions
+//! expect and UDP has no use for (send policies, buffer pools: stored and reported back, no
+//! effect), and maps the rest onto the component (a cast's "remote address" is its group).
+
+use std::ffi::{c_char, c_int, c_void};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+
+use hpsocket::*;
+
+use crate::client::{Cli, CLIENTS};
+use crate::server::{Srv, SERVERS};
+use crate::{ffi, put_addr, set_errno, BOOL, FALSE};
+
+/// A UDP component with the HP-Socket properties its shared functions read and write.
+pub struct Udp<T> {
+    inner: T,
+    send_policy: AtomicI32,
+    on_send_sync_policy: AtomicI32,
+    mark_silence: AtomicBool,
+    post_receive_count: AtomicU32,
+    free_buffer_pool_size: AtomicU32,
+    free_buffer_pool_hold: AtomicU32,
+    /// `HP_Client_SetExtra` on a cast (servers and clients keep their own).
+    extra: AtomicUsize,
+}
+
+impl<T> From<T> for Udp<T> {
+    fn from(inner: T) -> Self {
+        // HP-Socket's defaults.
+        Udp {
+            inner,
+            send_policy: AtomicI32::new(SendPolicy::Pack as i32),
+            on_send_sync_policy: AtomicI32::new(OnSendSyncPolicy::None as i32),
+            mark_silence: AtomicBool::new(true),
+            post_receive_count: AtomicU32::new(64),
+            free_buffer_pool_size: AtomicU32::new(10),
+            free_buffer_pool_hold: AtomicU32::new(40),
+            extra: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> Deref for Udp<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+/// What the stored-only properties need of the component: whether it runs (they are set
+/// while stopped, like every other property).
+pub trait Started {
+    /// Whether the component is starting or started.
+    fn started(&self) -> bool;
+}
+
+macro_rules! started {
+    ($($t:ty),*) => {$(
+        impl Started for $t {
+            fn started(&self) -> bool {
+                self.has_started()
+            }
+        }
+    )*};
+}
+started!(UdpServer, UdpClient, UdpCast);
+
+const RUNNING: Error = Error::IllegalState("property set while the component runs");
+
+impl<T: Started> Udp<T> {
+    fn store<A>(&self, slot: &A, put: impl FnOnce(&A)) -> Result<()> {
+        if self.inner.started() {
+            return Err(RUNNING);
+        }
+        put(slot);
+        Ok(())
+    }
+
+    /// `SendPolicy`: kept for HP-Socket programs; a datagram is sent whole by `send` itself.
+    pub fn send_policy(&self) -> SendPolicy {
+        crate::ops::CVal::from_c(self.send_policy.load(Ordering::Relaxed))
+    }
+    /// Sets [`send_policy`](Self::send_policy).
+    pub fn set_send_policy(&self, v: SendPolicy) -> Result<()> {
+        self.store(&self.send_policy, |s| s.store(v as i32, Ordering::Relaxed))
+    }
+    /// `OnSendSyncPolicy`: kept for HP-Socket programs (no effect on Linux there either).
+    pub fn on_send_sync_policy(&self) -> OnSendSyncPolicy {
+        crate::ops::CVal::from_c(self.on_send_sync_policy.load(Ordering::Relaxed))
+    }
+    /// Sets [`on_send_sync_policy`](Self::on_send_sync_policy).
+    pub fn set_on_send_sync_policy(&self, v: OnSendSyncPolicy) -> Result<()> {
+        self.store(&self.on_send_sync_policy, |s| {
+            s.store(v as i32, Ordering::Relaxed)
+        })
+    }
+    /// `MarkSilence`: silence is always tracked for UDP peers (detection needs it).
+    pub fn mark_silence(&self) -> bool {
+        self.mark_silence.load(Ordering::Relaxed)
+    }
+    /// Sets [`mark_silence`](Self::mark_silence).
+    pub fn set_mark_silence(&self, v: bool) -> Result<()> {
+        self.store(&self.mark_silence, |s| s.store(v, Ordering::Relaxed))
+    }
+    /// `PostReceiveCount` (server): receives are not posted ahead on epoll; kept as set.
+    pub fn post_receive_count(&self) -> u32 {
+        self.post_receive_count.load(Ordering::Relaxed)
+    }
+    /// Sets [`post_receive_count`](Self::post_receive_count) (> 0).
+    pub fn set_post_receive_count(&self, v: u32) -> Result<()> {
+        if v == 0 {
+            return Err(Error::InvalidParam("post_receive_count must be > 0"));
+        }
+        self.store(&self.post_receive_count, |s| s.store(v, Ordering::Relaxed))
+    }
+    /// `FreeBufferPoolSize` (client, cast): no buffer pool to size; kept as set.
+    pub fn free_buffer_pool_size(&self) -> u32 {
+        self.free_buffer_pool_size.load(Ordering::Relaxed)
+    }
+    /// Sets [`free_buffer_pool_size`](Self::free_buffer_pool_size).
+    pub fn set_free_buffer_pool_size(&self, v: u32) -> Result<()> {
+        self.store(&self.free_buffer_pool_size, |s| {
+            s.store(v, Ordering::Relaxed)
+        })
+    }
+    /// `FreeBufferPoolHold` (client, cast): kept as set.
+    pub fn free_buffer_pool_hold(&self) -> u32 {
+        self.free_buffer_pool_hold.load(Ordering::Relaxed)
+    }
+    /// Sets [`free_buffer_pool_hold`](Self::free_buffer_pool_hold).
+    pub fn set_free_buffer_pool_hold(&self, v: u32) -> Result<()> {
+        self.store(&self.free_buffer_pool_hold, |s| {
+            s.store(v, Ordering::Relaxed)
+        })
+    }
+}
+
+/// HP-Socket refuses a datagram of the wrong size as an invalid parameter (EINVAL).
+fn hp_size(r: Result<()>) -> Result<()> {
+    r.map_err(|e| match e {
+        Error::MessageSize { .. } => {
+            Error::InvalidParam("a datagram must be 1 ..= max_datagram_size bytes")
+        }
+        e => e,
+    })
+}
+
+/// HP-Socket's UDP server does not implement pausing (FALSE, "call not implemented").
+const NO_PAUSE: Error = Error::NotSupported("pausing receive on UDP");
+
+impl Udp<UdpServer> {
+    /// One datagram to peer `id` (wrong size: EINVAL, as in HP-Socket).
+    pub fn send(&self, id: ConnId, data: &[u8]) -> Result<()> {
+        hp_size(self.inner.send(id, data))
+    }
+    /// The buffers as one datagram.
+    pub fn send_packets(&self, id: ConnId, bufs: &[&[u8]]) -> Result<()> {
+        hp_size(self.inner.send_packets(id, bufs))
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn pause_receive(&self, _id: ConnId, _pause: bool) -> Result<()> {
+        Err(NO_PAUSE)
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn is_pause_receive(&self, _id: ConnId) -> Result<bool> {
+        Err(NO_PAUSE)
+    }
+}
+
+impl Udp<UdpClient> {
+    /// One datagram (wrong size: EINVAL, as in HP-Socket).
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        hp_size(self.inner.send(data))
+    }
+    /// The buffers as one datagram.
+    pub fn send_packets(&self, bufs: &[&[u8]]) -> Result<()> {
+        hp_size(self.inner.send_packets(bufs))
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn pause_receive(&self, _pause: bool) -> Result<()> {
+        Err(NO_PAUSE)
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn is_pause_receive(&self) -> Result<bool> {
+        Err(NO_PAUSE)
+    }
+    /// Always 0 while connected: a datagram is handed to the kernel by `send` itself.
+    pub fn pending_data_length(&self) -> Result<usize> {
+        self.remote_address().map(|_| 0)
+    }
+}
+
+impl Udp<UdpCast> {
+    /// `HP_Client_Start*` on a cast: `host` is the group (or broadcast) address, `bind` the
+    /// local interface; the socket binds `port` (a cast has no separate local port).
+    pub fn start_with_bind(
+        &self,
+        host: &str,
+        port: u16,
+        _async_connect: bool,
+        bind: Option<&str>,
+        _local_port: u16,
+    ) -> Result<()> {
+        self.inner.start(host, port, bind)
+    }
+    /// One datagram to the group (wrong size: EINVAL, as in HP-Socket).
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        hp_size(self.inner.send(data))
+    }
+    /// The buffers together as one datagram.
+    pub fn send_packets(&self, bufs: &[&[u8]]) -> Result<()> {
+        self.send(&bufs.concat())
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn pause_receive(&self, _pause: bool) -> Result<()> {
+        Err(NO_PAUSE)
+    }
+    /// Not implemented for UDP, as in HP-Socket.
+    pub fn is_pause_receive(&self) -> Result<bool> {
+        Err(NO_PAUSE)
+    }
+    /// Attaches a user value.
+    pub fn set_extra(&self, extra: usize) {
+        self.extra.store(extra, Ordering::Release)
+    }
+    /// The user value attached.
+    pub fn extra(&self) -> usize {
+        self.extra.load(Ordering::Acquire)
+    }
+    /// Whether the cast is started.
+    pub fn is_connected(&self) -> bool {
+        self.state() == ServiceState::Started && self.cast_address().is_ok()
+    }
+    /// The group or broadcast address.
+    pub fn remote_address(&self) -> Result<std::net::SocketAddr> {
+        self.cast_address()
+    }
+    /// The group or broadcast address, as text and port.
+    pub fn remote_host(&self) -> Result<(String, u16)> {
+        self.cast_address().map(|a| (a.ip().to_string(), a.port()))
+    }
+    /// Always 0 while started.
+    pub fn pending_data_length(&self) -> Result<usize> {
+        self.cast_address().map(|_| 0)
+    }
+}
+
+// ---- Create / Destroy ----
+
+crate::lifecycle_exports!(SERVERS, Srv;
+    Create_HP_UdpServer / Destroy_HP_UdpServer => Udp(UdpServer);
+);
+
+crate::lifecycle_exports!(CLIENTS, Cli;
+    Create_HP_UdpClient / Destroy_HP_UdpClient => Udp(UdpClient);
+    Create_HP_UdpCast / Destroy_HP_UdpCast => Cast(UdpCast);
+);
+
+// ---- the UDP-specific functions ----
+
+type H = *mut c_void;
+
+/// Runs `$body` with `$c` bound to the UDP server behind `$h` (other servers: EINVAL).
+macro_rules! with_udp_srv {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match SERVERS.get($h).as_deref() {
+            Some(Srv::Udp($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the UDP client behind `$h` (other clients: EINVAL).
+macro_rules! with_udp_cli {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match CLIENTS.get($h).as_deref() {
+            Some(Cli::Udp($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the cast behind `$h` (other clients: EINVAL).
+macro_rules! with_cast {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match CLIENTS.get($h).as_deref() {
+            Some(Cli::Cast($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+crate::ops::prop_exports!(with_udp_srv, H;
+    HP_UdpServer_GetMaxDatagramSize / HP_UdpServer_SetMaxDatagramSize: u32 => max_datagram_size / set_max_datagram_size;
+    HP_UdpServer_GetPostReceiveCount / HP_UdpServer_SetPostReceiveCount: u32 => post_receive_count / set_post_receive_count;
+    HP_UdpServer_GetDetectAttempts / HP_UdpServer_SetDetectAttempts: u32 => detect_attempts / set_detect_attempts;
+    HP_UdpServer_GetDetectInterval / HP_UdpServer_SetDetectInterval: u32 => detect_interval / set_detect_interval;
+);
+
+crate::ops::prop_exports!(with_udp_cli, H;
+    HP_UdpClient_GetMaxDatagramSize / HP_UdpClient_SetMaxDatagramSize: u32 => max_datagram_size / set_max_datagram_size;
+    HP_UdpClient_GetDetectAttempts / HP_UdpClient_SetDetectAttempts: u32 => detect_attempts / set_detect_attempts;
+    HP_UdpClient_GetDetectInterval / HP_UdpClient_SetDetectInterval: u32 => detect_interval / set_detect_interval;
+);
+
+crate::ops::prop_exports!(with_cast, H;
+    HP_UdpCast_GetMaxDatagramSize / HP_UdpCast_SetMaxDatagramSize: u32 => max_datagram_size / set_max_datagram_size;
+    HP_UdpCast_IsMultiCastLoop / HP_UdpCast_SetMultiCastLoop: c_int => multicast_loop / set_multicast_loop;
+);
+
+impl crate::ops::CVal<c_int> for CastMode {
+    fn to_c(self) -> c_int {
+        self as c_int
+    }
+    fn from_c(c: c_int) -> Self {
+        match c {
+            1 => CastMode::Broadcast,
+            _ => CastMode::Multicast,
+        }
+    }
+}
+
+/// `En_HP_CastMode`: CM_MULTICAST (0) or CM_BROADCAST (1).
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_GetCastMode(h: H) -> c_int {
+    ffi!(0, { with_cast!(h, 0, |c| c.cast_mode() as c_int) })
+}
+
+/// Sets the cast mode (ignored with errno EINVAL for a value that is neither mode).
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_SetCastMode(h: H, mode: c_int) {
+    ffi!((), {
+        if !(0..=1).contains(&mode) {
+            set_errno(libc::EINVAL);
+            return;
+        }
+        with_cast!(h, (), |c| {
+            if let Err(e) = c.set_cast_mode(crate::ops::CVal::from_c(mode)) {
+                set_errno(e.errno());
+            }
+        })
+    })
+}
+
+/// The multicast TTL.
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_GetMultiCastTtl(h: H) -> c_int {
+    ffi!(0, { with_cast!(h, 0, |c| c.multicast_ttl() as c_int) })
+}
+
+/// Sets the multicast TTL (0 ..= 255; anything else is ignored with errno EINVAL).
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_SetMultiCastTtl(h: H, ttl: c_int) {
+    ffi!((), {
+        let Ok(ttl) = u32::try_from(ttl) else {
+            set_errno(libc::EINVAL);
+            return;
+        };
+        with_cast!(h, (), |c| {
+            if let Err(e) = c.set_multicast_ttl(ttl) {
+                set_errno(e.errno());
+            }
+        })
+    })
+}
+
+/// HP-Socket 5.2's switch for address reuse: TRUE is `ReuseAddressPolicy` "address only"
+/// (the default here), FALSE "none". 5.8 programs use `HP_Client_SetReuseAddressPolicy`.
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_SetReuseAddress(h: H, reuse: BOOL) {
+    ffi!((), {
+        let p = if reuse != 0 {
+            ReuseAddressPolicy::AddrOnly
+        } else {
+            ReuseAddressPolicy::None
+        };
+        with_cast!(h, (), |c| {
+            if let Err(e) = c.set_reuse_address_policy(p) {
+                set_errno(e.errno());
+            }
+        })
+    })
+}
+
+/// Whether address reuse is on (any policy but "none").
+#[no_mangle]
+pub extern "C" fn HP_UdpCast_IsReuseAddress(h: H) -> BOOL {
+    ffi!(FALSE, {
+        with_cast!(
+            h,
+            FALSE,
+            |c| (c.reuse_address_policy() != ReuseAddressPolicy::None) as BOOL
+        )
+    })
+}
+
+/// The sender of the current datagram (inside OnReceive), or of the last one received.
+/// FALSE with errno ENOTCONN before any datagram arrived.
+#[no_mangle]
+pub unsafe extern "C" fn HP_UdpCast_GetRemoteAddress(
+    h: H,
+    buf: *mut c_char,
+    len: *mut c_int,
+    port: *mut u16,
+) -> BOOL {
+    ffi!(FALSE, {
+        with_cast!(h, FALSE, |c| match c.last_sender() {
+            Some(a) => put_addr(Ok(a), buf, len, port),
+            None => {
+                set_errno(libc::ENOTCONN);
+                FALSE
+            }
+        })
+    })
+}
