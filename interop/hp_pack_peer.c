@@ -19,6 +19,10 @@
  *       PUSH (plain TCP) echo server: every chunk received is sent back. Same READY line and
  *       defaults as above.
  *
+ *   hp_pack_peer [--no-stdin] udp-server [WORKERS]
+ *       UDP echo server (the library's UdpServer): every datagram is sent back to its peer.
+ *       Same READY line as above.
+ *
  *   Servers exit when stdin reaches end-of-file, or on SIGTERM / SIGINT / SIGHUP. With
  *   --no-stdin they ignore stdin (for callers that start them in the background with stdin on
  *   /dev/null) and only a signal stops them.
@@ -77,6 +81,11 @@ extern HP_Object Create_HP_TcpPackClient(HP_Object listener);
 extern void Destroy_HP_TcpPackClient(HP_Object);
 extern void Destroy_HP_TcpPackClientListener(HP_Object);
 
+extern HP_Object Create_HP_UdpServerListener(void);
+extern HP_Object Create_HP_UdpServer(HP_Object listener);
+extern void Destroy_HP_UdpServer(HP_Object);
+extern void Destroy_HP_UdpServerListener(HP_Object);
+
 extern void HP_Set_FN_Server_OnReceive(HP_Object listener, OnServerReceiveFn fn);
 extern void HP_Set_FN_Server_OnClose(HP_Object listener, OnServerCloseFn fn);
 extern void HP_Set_FN_Client_OnReceive(HP_Object listener, OnClientReceiveFn fn);
@@ -120,6 +129,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: hp_pack_peer [--no-stdin] server FLAG MAXSIZE [BUF [WORKERS]]\n"
             "       hp_pack_peer [--no-stdin] push-server [BUF [WORKERS]]\n"
+            "       hp_pack_peer [--no-stdin] udp-server [WORKERS]\n"
             "       hp_pack_peer client PORT FLAG MAXSIZE SIZE...\n");
     exit(2);
 }
@@ -163,6 +173,9 @@ static void wait_for_end(int sfd, int watch_stdin) {
     }
 }
 
+/* The server kinds: plain TCP, PACK, UDP. */
+enum { PUSH = 0, PACK = 1, UDP = 2 };
+
 static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, unsigned workers,
                       unsigned buf) {
     sigset_t set;
@@ -177,14 +190,18 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
         return 1;
     }
 
-    HP_Object listener = pack ? Create_HP_TcpPackServerListener() : Create_HP_TcpServerListener();
-    HP_Object server = pack ? Create_HP_TcpPackServer(listener) : Create_HP_TcpServer(listener);
+    HP_Object listener = pack == UDP    ? Create_HP_UdpServerListener()
+                         : pack == PACK ? Create_HP_TcpPackServerListener()
+                                        : Create_HP_TcpServerListener();
+    HP_Object server = pack == UDP    ? Create_HP_UdpServer(listener)
+                       : pack == PACK ? Create_HP_TcpPackServer(listener)
+                                      : Create_HP_TcpServer(listener);
     HP_Set_FN_Server_OnReceive(listener, on_server_receive);
     HP_Set_FN_Server_OnClose(listener, on_server_close);
     HP_Server_SetWorkerThreadCount(server, workers);
-    if (buf > 0)
+    if (buf > 0 && pack != UDP)
         HP_TcpServer_SetSocketBufferSize(server, buf);
-    if (pack) {
+    if (pack == PACK) {
         HP_TcpPackServer_SetMaxPackSize(server, max);
         HP_TcpPackServer_SetPackHeaderFlag(server, (USHORT)flag);
     }
@@ -210,7 +227,10 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
      * action) ends the process. */
     alarm(10);
     HP_Server_Stop(server);
-    if (pack) {
+    if (pack == UDP) {
+        Destroy_HP_UdpServer(server);
+        Destroy_HP_UdpServerListener(listener);
+    } else if (pack == PACK) {
         Destroy_HP_TcpPackServer(server);
         Destroy_HP_TcpPackServerListener(listener);
     } else {
@@ -385,14 +405,20 @@ int main(int argc, char **argv) {
         unsigned max = (unsigned)parse_num(r[1], "MAXSIZE");
         unsigned buf = rest > 2 ? (unsigned)parse_num(r[2], "BUF") : 0;
         unsigned workers = rest > 3 ? (unsigned)parse_num(r[3], "WORKERS") : 1;
-        return run_server(1, watch_stdin, flag, max, workers, buf);
+        return run_server(PACK, watch_stdin, flag, max, workers, buf);
     }
     if (strcmp(mode, "push-server") == 0) {
         if (rest > 2)
             usage();
         unsigned buf = rest > 0 ? (unsigned)parse_num(r[0], "BUF") : 0;
         unsigned workers = rest > 1 ? (unsigned)parse_num(r[1], "WORKERS") : 1;
-        return run_server(0, watch_stdin, 0, 0, workers, buf);
+        return run_server(PUSH, watch_stdin, 0, 0, workers, buf);
+    }
+    if (strcmp(mode, "udp-server") == 0) {
+        if (rest > 1)
+            usage();
+        unsigned workers = rest > 0 ? (unsigned)parse_num(r[0], "WORKERS") : 1;
+        return run_server(UDP, watch_stdin, 0, 0, workers, 0);
     }
     if (strcmp(mode, "client") == 0)
         return run_client(rest, r);

@@ -281,7 +281,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// The original HP-Socket peers (C harness over libhpsocket4c_amd64_64.so), when available.
-fn orig_peers(buf: usize) -> Option<(Peer, Peer)> {
+/// The original's PUSH, PACK and UDP echo servers.
+fn orig_peers(buf: usize) -> Option<(Peer, Peer, Peer)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let script = root.join("scripts/fetch-hpsocket.sh");
     let so = Command::new("bash").arg(&script).output().ok()?;
@@ -312,12 +313,16 @@ fn orig_peers(buf: usize) -> Option<(Peer, Peer)> {
         Peer {
             name: "hp-socket 5.2.1",
             argv: vec![
-                b,
+                b.clone(),
                 "server".into(),
                 "0".into(),
                 "4194303".into(),
                 buf.to_string(),
             ],
+        },
+        Peer {
+            name: "hp-socket 5.2.1",
+            argv: vec![b, "udp-server".into(), "1".into()],
         },
     ))
 }
@@ -400,9 +405,35 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     let orig = if a.no_orig { None } else { orig_peers(a.buf) };
     let mut push_peers = vec![hps.clone(), tokio.clone()];
     let mut pack_peers = vec![hps_pack];
-    if let Some((p, k)) = &orig {
+    let mut udp_peers = vec![
+        Peer {
+            name: "hpsocket",
+            argv: vec![
+                me(),
+                "udp-server".into(),
+                "--port".into(),
+                "0".into(),
+                "--workers".into(),
+                "1".into(),
+                "--log".into(),
+                "error".into(),
+            ],
+        },
+        Peer {
+            name: "tokio",
+            argv: vec![
+                me(),
+                "tokio-echo".into(),
+                "--udp".into(),
+                "--port".into(),
+                "0".into(),
+            ],
+        },
+    ];
+    if let Some((p, k, u)) = &orig {
         push_peers.push(p.clone());
         pack_peers.push(k.clone());
+        udp_peers.push(u.clone());
     }
     let all = [
         Scenario {
@@ -443,6 +474,14 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             conns: 100,
             size: 1024,
             peers: pack_peers,
+            tls_ca: None,
+        },
+        Scenario {
+            name: "UDP ping-pong 100 × 64 B",
+            mode: "udp",
+            conns: 100,
+            size: 64,
+            peers: udp_peers,
             tls_ca: None,
         },
         Scenario {
@@ -581,7 +620,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         writeln!(md, "| connections | peer | bytes per connection |")?;
         writeln!(md, "|---:|---|---:|")?;
         let mut peers = vec![hps.clone(), tokio.clone()];
-        if let Some((p, _)) = &orig {
+        if let Some((p, _, _)) = &orig {
             peers.push(p.clone());
         }
         for n in [1000usize, 10_000] {

@@ -17,7 +17,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
 /// Pattern period: a prime, so it does not line up with message sizes.
-const PERIOD: u64 = 251;
+pub(crate) const PERIOD: u64 = 251;
 
 #[cfg(test)]
 mod tests {
@@ -47,6 +47,8 @@ pub enum Mode {
     Pack,
     /// Connect, echo one byte on each connection, print READY, then hold until stdin closes.
     Idle,
+    /// Ping-pong of datagrams, one UDP socket per "connection".
+    Udp,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -83,7 +85,7 @@ fn table() -> &'static [u8] {
 }
 
 /// Appends `n` pattern bytes of stream `seed` starting at offset `start`.
-fn fill(out: &mut Vec<u8>, seed: u64, start: u64, n: usize) {
+pub(crate) fn fill(out: &mut Vec<u8>, seed: u64, start: u64, n: usize) {
     let t = table();
     let (mut k, mut left) = (start, n);
     while left > 0 {
@@ -96,7 +98,7 @@ fn fill(out: &mut Vec<u8>, seed: u64, start: u64, n: usize) {
 }
 
 /// Counts the bytes of `data` that differ from stream `seed` at offset `start`.
-fn mismatches(data: &[u8], seed: u64, start: u64) -> u64 {
+pub(crate) fn mismatches(data: &[u8], seed: u64, start: u64) -> u64 {
     let t = table();
     let mut bad = 0;
     let mut k = start;
@@ -138,7 +140,7 @@ pub struct Report {
     pub tls: Option<String>,
 }
 
-fn own_cpu() -> f64 {
+pub(crate) fn own_cpu() -> f64 {
     std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|s| {
@@ -303,6 +305,9 @@ fn tls_config(a: &LoadgenArgs) -> io::Result<Option<Arc<hpsocket::tls::rustls::C
 }
 
 pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
+    if a.mode == Mode::Udp {
+        return crate::udp_load::run(a);
+    }
     let size = a.size.max(1);
     let pack = a.mode == Mode::Pack;
     let window = match a.mode {

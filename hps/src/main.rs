@@ -7,6 +7,8 @@ mod listeners;
 mod loadgen;
 mod session;
 mod tokio_echo;
+mod udp;
+mod udp_load;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -56,6 +58,13 @@ enum Command {
     /// Performance test: N connections × M rounds × S bytes against a server (by default one
     /// it starts in-process), with throughput and round-trip latency.
     Pfm(PfmArgs),
+    /// UDP echo server: every datagram back to its sender (a virtual connection per peer).
+    UdpServer(udp::UdpServerArgs),
+    /// UDP echo client: ping-pong of datagrams, verifies every echoed byte.
+    UdpClient(udp::UdpClientArgs),
+    /// UDP cast: several members on one multicast group (or broadcast address) that must all
+    /// hear every datagram.
+    UdpCast(udp::UdpCastArgs),
     /// Side-by-side benchmark: hpsocket vs a tokio echo server vs the original HP-Socket
     /// 5.2.1, each in its own process; writes docs/BENCHMARKS.md and an SVG chart.
     Bench(bench::BenchArgs),
@@ -565,6 +574,9 @@ fn main() -> ExitCode {
         Command::Client(a) => pick!(client, a, a.tls.tls),
         Command::Agent(a) => pick!(agent, a, a.tls.tls),
         Command::Pfm(a) => pick!(pfm, a, a.tls.tls),
+        Command::UdpServer(a) => udp::server(a),
+        Command::UdpClient(a) => udp::client(a),
+        Command::UdpCast(a) => udp::cast(a),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Loadgen(a) => loadgen::run(a).map_err(Into::into).map(|r| {
             if let Some(t) = &r.tls {

@@ -28,6 +28,22 @@ pub struct TokioEchoArgs {
     /// TLS private key (PEM file).
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Echo datagrams on one tokio UdpSocket instead (recv_from / send_to).
+    #[arg(long, conflicts_with = "tls")]
+    pub udp: bool,
+}
+
+/// The UDP peer: one socket, every datagram back to its sender.
+async fn udp_echo(port: u16, buf: usize) -> std::io::Result<()> {
+    let sock = tokio::net::UdpSocket::bind(("127.0.0.1", port)).await?;
+    println!("READY {}", sock.local_addr()?.port());
+    std::io::stdout().flush()?;
+    let mut b = vec![0u8; buf.max(65536)];
+    loop {
+        let (n, from) = sock.recv_from(&mut b).await?;
+        // A full send buffer drops the echo, as ours does.
+        let _ = sock.send_to(&b[..n], from).await;
+    }
 }
 
 async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, buf: usize) {
@@ -56,6 +72,9 @@ pub fn run(a: &TokioEchoArgs) -> Result<(), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;
+    if a.udp {
+        return Ok(rt.block_on(udp_echo(a.port, buf))?);
+    }
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.port)).await?;
         println!("READY {}", listener.local_addr()?.port());

@@ -199,7 +199,7 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
             "--reps",
             "1",
             "--only",
-            "100 × 64,tls",
+            "100 × 64,tls,udp",
             "--out",
         ])
         .arg(&md)
@@ -216,6 +216,8 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         ("| ping-pong 100 × 64 B |", "| tokio |"),
         ("| TLS ping-pong 100 × 1 KiB |", "| hpsocket (TLS"),
         ("| TLS ping-pong 100 × 1 KiB |", "| tokio-rustls (TLS"),
+        ("| UDP ping-pong 100 × 64 B |", "| hpsocket |"),
+        ("| UDP ping-pong 100 × 64 B |", "| tokio |"),
     ] {
         let row = report
             .lines()
@@ -332,3 +334,79 @@ fn tls_demos_verify_the_server_with_the_printed_ca() {
 
 /// A CA certificate that signed nothing the tests use (P-256, self-signed).
 const OTHER_CA: &str = include_str!("other-ca.pem");
+
+#[test]
+fn udp_demos_echo_and_cast() {
+    let mut child = hps()
+        .args(["udp-server", "--port", "0", "--seconds", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().rsplit(':').next().unwrap().to_string();
+    let srv = Server(child, port.parse().unwrap());
+    let out = run(hps().args([
+        "udp-client",
+        "--port",
+        &port,
+        "--messages",
+        "200",
+        "--size",
+        "1000",
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("200 datagrams × 1000 B"), "{text}");
+    assert!(text.contains("200000 bytes verified, 0 errors"), "{text}");
+    // Larger than the server accepts: the server drops it and closes the peer, so the client
+    // never gets its echo and fails within its time limit.
+    let out = run(hps().args([
+        "udp-client",
+        "--port",
+        &port,
+        "--messages",
+        "1",
+        "--size",
+        "1433",
+        "--max-datagram-size",
+        "2000",
+        "--timeout",
+        "2",
+    ]));
+    assert!(!out.status.success());
+    drop(srv);
+
+    let out = run(hps().args(["udp-cast", "--members", "3", "--messages", "5"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("heard 15 of 15").count(), 3, "{text}");
+    let out = run(hps().args([
+        "udp-cast",
+        "--broadcast",
+        "--group",
+        "127.255.255.255",
+        "--members",
+        "2",
+        "--messages",
+        "3",
+    ]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("heard 6 of 6").count(), 2, "{text}");
+}
