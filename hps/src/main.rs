@@ -273,8 +273,6 @@ where
         a.workers,
         a.socket_buffer_size,
     )?;
-    // The address line comes first (scripts read the port from it); both lines go out in one
-    // write, so a reader that closes the pipe after the first one cannot make us fail.
     let mut out = format!(
         "hps {:?} echo server{} listening on {}\n",
         a.model.model,
@@ -287,15 +285,27 @@ where
             ca.display()
         );
     }
+    announce_and_serve(&out, a.seconds, |t| s.wait(t), || s.stop())
+}
+
+/// Prints the server's banner in one write (scripts read the port from its first line; a
+/// reader that closes the pipe after it cannot make us fail), then runs until killed or, with
+/// `seconds` > 0, for that long and stops.
+fn announce_and_serve(
+    banner: &str,
+    seconds: f64,
+    wait: impl Fn(Option<Duration>) -> bool,
+    stop: impl FnOnce() -> hpsocket::Result<()>,
+) -> Res<ExitCode> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
+    stdout.write_all(banner.as_bytes())?;
     stdout.flush()?;
     drop(stdout);
-    if a.seconds > 0.0 {
-        s.wait(Some(Duration::from_secs_f64(a.seconds)));
-        s.stop()?;
+    if seconds > 0.0 {
+        wait(Some(Duration::from_secs_f64(seconds)));
+        stop()?;
     } else {
-        s.wait(None);
+        wait(None);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,6 @@
 //! byte verified) and `hps udp-cast` (multicast or broadcast members that must all hear each
 //! other).
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -71,6 +70,10 @@ impl ServerListener<UdpServer> for Echo {
         info!(%id, ?op, e, "peer closed");
         HandleResult::Ok
     }
+    // No on_send here: spare the library the copy it makes to report sends.
+    fn wants_send_events(&self) -> bool {
+        false
+    }
 }
 
 pub fn server(a: &UdpServerArgs) -> Res<ExitCode> {
@@ -82,21 +85,8 @@ pub fn server(a: &UdpServerArgs) -> Res<ExitCode> {
     s.set_detect_attempts(a.detect_attempts)?;
     s.set_detect_interval(a.detect_interval)?;
     s.start(&a.addr, a.port)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "hps UDP echo server listening on {}",
-        s.listen_address()?
-    )?;
-    out.flush()?;
-    drop(out);
-    if a.seconds > 0.0 {
-        s.wait(Some(Duration::from_secs_f64(a.seconds)));
-        s.stop()?;
-    } else {
-        s.wait(None);
-    }
-    Ok(ExitCode::SUCCESS)
+    let banner = format!("hps UDP echo server listening on {}\n", s.listen_address()?);
+    crate::announce_and_serve(&banner, a.seconds, |t| s.wait(t), || s.stop())
 }
 
 #[derive(Args)]
@@ -269,6 +259,9 @@ impl ClientListener<UdpCast> for EarRef {
         self.0.heard.lock().push((from, data.to_vec()));
         self.0.count.fetch_add(1, Ordering::Release);
         HandleResult::Ok
+    }
+    fn wants_send_events(&self) -> bool {
+        false
     }
 }
 

@@ -29,6 +29,18 @@ fn run(cmd: &mut Command) -> Output {
     }
 }
 
+/// Asserts that a command succeeded (naming `what` and showing its output if not) and returns
+/// its standard output.
+fn succeeded(out: &Output, what: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 struct Server(Child, u16);
 
 impl Drop for Server {
@@ -104,12 +116,7 @@ fn pfm_with_tiny_parameters_verifies_every_byte() {
         let out = run(hps().args([
             "pfm", "--model", model, "-c", "5", "-r", "20", "-s", "100", "--quiet",
         ]));
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{model}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = succeeded(&out, model);
         // 5 connections × 20 rounds × 100 bytes, all verified, no errors.
         assert!(text.contains("| 0 | 10000 |"), "{model}: {text}");
     }
@@ -237,12 +244,7 @@ fn pfm_over_tls_verifies_every_byte() {
         let out = run(hps().args([
             "pfm", "--tls", "--model", model, "-c", "5", "-r", "20", "-s", "100", "--quiet",
         ]));
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{model}: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = succeeded(&out, model);
         assert!(text.contains("over TLS"), "{model}: {text}");
         assert!(text.contains("| 0 | 10000 |"), "{model}: {text}");
     }
@@ -358,12 +360,7 @@ fn udp_demos_echo_and_cast() {
         "--size",
         "1000",
     ]));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out, "udp demo");
     assert!(text.contains("200 datagrams × 1000 B"), "{text}");
     assert!(text.contains("200000 bytes verified, 0 errors"), "{text}");
     // Larger than the server accepts: the server drops it and closes the peer, so the client
@@ -385,12 +382,7 @@ fn udp_demos_echo_and_cast() {
     drop(srv);
 
     let out = run(hps().args(["udp-cast", "--members", "3", "--messages", "5"]));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out, "udp demo");
     assert_eq!(text.matches("heard 15 of 15").count(), 3, "{text}");
     let out = run(hps().args([
         "udp-cast",
@@ -402,11 +394,6 @@ fn udp_demos_echo_and_cast() {
         "--messages",
         "3",
     ]));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out, "udp demo");
     assert_eq!(text.matches("heard 6 of 6").count(), 2, "{text}");
 }

@@ -266,46 +266,34 @@ crate::lifecycle_exports!(CLIENTS, Cli;
 
 type H = *mut c_void;
 
-/// Runs `$body` with `$c` bound to the UDP server behind `$h` (other servers: EINVAL).
+/// Runs `$body` with `$c` bound to the component behind `$h` when it is variant `$e::$v` of
+/// registry `$reg` (another kind of component: EINVAL).
+macro_rules! with_only {
+    ($reg:ident, $e:ident :: $v:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match $reg.get($h).as_deref() {
+            Some($e::$v($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+/// The UDP server behind `$h`.
 macro_rules! with_udp_srv {
-    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match SERVERS.get($h).as_deref() {
-            Some(Srv::Udp($c)) => $body,
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
-            None => $fail,
-        }
-    };
+    ($($t:tt)*) => { with_only!(SERVERS, Srv::Udp, $($t)*) };
 }
 
-/// Runs `$body` with `$c` bound to the UDP client behind `$h` (other clients: EINVAL).
+/// The UDP client behind `$h`.
 macro_rules! with_udp_cli {
-    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match CLIENTS.get($h).as_deref() {
-            Some(Cli::Udp($c)) => $body,
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
-            None => $fail,
-        }
-    };
+    ($($t:tt)*) => { with_only!(CLIENTS, Cli::Udp, $($t)*) };
 }
 
-/// Runs `$body` with `$c` bound to the cast behind `$h` (other clients: EINVAL).
+/// The cast behind `$h`.
 macro_rules! with_cast {
-    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match CLIENTS.get($h).as_deref() {
-            Some(Cli::Cast($c)) => $body,
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
-            None => $fail,
-        }
-    };
+    ($($t:tt)*) => { with_only!(CLIENTS, Cli::Cast, $($t)*) };
 }
 
 crate::ops::prop_exports!(with_udp_srv, H;
