@@ -100,6 +100,8 @@ fn a_hundred_peers_echo_with_their_own_ids() {
     let mut want: Vec<SocketAddr> = peers.iter().map(|p| p.local_addr().unwrap()).collect();
     want.sort();
     assert_eq!(seen, want, "one connection per peer address");
+    // The listener echoes before it records the receive: wait for the last records.
+    assert!(rec.wait_count(100, |e| matches!(e, Ev::Receive(..))));
     // Events per connection: accept, handshake, receive, in that order.
     for id in ids {
         let evs: Vec<Ev> = rec
