@@ -372,6 +372,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             .is_none_or(|o| o.iter().any(|w| name.to_lowercase().contains(w.as_str())))
     };
     const TLS_SCENARIO: &str = "TLS ping-pong 100 × 1 KiB";
+    const UDP_SCENARIO: &str = "UDP ping-pong 100 × 64 B";
     let wants_tls = wanted(TLS_SCENARIO);
     // One throw-away certificate for every TLS peer, so they do the same crypto work.
     let tls_files = if wants_tls {
@@ -477,7 +478,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             tls_ca: None,
         },
         Scenario {
-            name: "UDP ping-pong 100 × 64 B",
+            name: UDP_SCENARIO,
             mode: "udp",
             conns: 100,
             size: 64,
@@ -525,6 +526,9 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         if orig.is_none() { " — not available in this run" } else { "" }, a.buf)?;
     if tls_files.is_some() {
         writeln!(md, "TLS row: **hpsocket** is `hps server --tls` (the `SslServer`, 1 worker), **tokio-rustls** the same tokio server over tokio-rustls 0.26; both use the rustls (ring) configuration `TlsServerSetup` builds from one throw-away ECDSA P-256 certificate, and the load generator (a rustls client per connection, same thread, same byte check) verifies it against its CA. Handshakes happen in the warm-up, so the figures are the cost of encrypted echo. HP-Socket 5.2.1's library has no SSL, so it has no TLS row.\n")?;
+    }
+    if wanted(UDP_SCENARIO) {
+        writeln!(md, "UDP row: **hpsocket** is `hps udp-server` (the `UdpServer`, 1 worker), **tokio** one tokio `UdpSocket` echoing with `recv_from` / `send_to`, **hp-socket 5.2.1** the original `UdpServer` (`hp_pack_peer udp-server`). The load generator keeps one 64-byte datagram in flight on each of 100 UDP sockets and checks every echo; a datagram not echoed within 200 ms counts as an error and is replaced.\n")?;
     }
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
