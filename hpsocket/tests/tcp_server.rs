@@ -372,6 +372,9 @@ fn stop_and_disconnect_inside_callbacks_do_not_deadlock() {
     assert!(read_to_eof(&mut c1).unwrap().is_empty());
     let mut c2 = connect(a);
     let _c3 = connect(a);
+    // A client's connect completes in the kernel before the server accepts it: wait until
+    // all three were accepted, or the stop could come first and leave c3 in the backlog.
+    assert!(rec.wait_count(3, |e| matches!(e, Ev::Handshake(_))));
     c2.write_all(b"stop").unwrap();
     assert!(server.wait(Some(LIMIT)), "stop from on_receive completes");
     assert_eq!(rec.closes().len(), 3);
