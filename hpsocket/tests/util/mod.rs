@@ -64,6 +64,20 @@ pub struct Recorder {
     pub on_close_hook: Mutex<Option<CloseHook>>,
 }
 
+/// Polls `f` until it holds or the test bound passes. For state that settles just after an
+/// event: a connection is still in its component's table during its `on_close` (as in
+/// HP-Socket, so the callback can read its extra data) and leaves it right after.
+pub fn eventually(f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + LIMIT;
+    while !f() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    true
+}
+
 pub fn hr(v: u8) -> HandleResult {
     match v {
         1 => HandleResult::Ignore,
