@@ -9,6 +9,7 @@
 //! - Every exported function catches panics; a failing call returns FALSE / 0 / NULL with
 //!   `errno` set (read it with `SYS_GetLastError`).
 //! - Callbacks run on the worker threads, as in the original.
+#![deny(missing_docs)]
 #![allow(clippy::missing_safety_doc)] // every export is documented in include/HPSocket4C.h
 #![allow(non_snake_case)] // the 4C names
 #![allow(clippy::upper_case_acronyms)] // BOOL, WSABUF: the C names

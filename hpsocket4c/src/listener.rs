@@ -10,6 +10,7 @@ use hpsocket::*;
 
 use crate::{ffi, new_handle, Registry};
 
+/// `En_HP_HandleResult` as the C callbacks return it.
 pub type HR = c_int;
 
 /// Callback slots; which ones a role uses is fixed by the setters.
@@ -59,7 +60,9 @@ fn hr(v: HR) -> HandleResult {
 /// The Rust listener of a C component: forwards each event to the C callback, passing the
 /// component's handle as `pSender`.
 pub struct Bridge {
+    /// The C callbacks.
     pub listener: Arc<ListenerObj>,
+    /// The component's handle, set once it is registered.
     pub sender: AtomicUsize,
 }
 

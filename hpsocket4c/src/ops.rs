@@ -6,7 +6,9 @@ use std::ffi::c_int;
 /// `WSABUF`: length first, then the pointer.
 #[repr(C)]
 pub struct WSABUF {
+    /// Bytes at `buf`.
     pub len: u32,
+    /// The first byte.
     pub buf: *const u8,
 }
 
