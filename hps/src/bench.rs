@@ -38,6 +38,9 @@ pub struct BenchArgs {
     /// Leave out the original HP-Socket.
     #[arg(long)]
     no_orig: bool,
+    /// Only the TLS scenario: our SSL server against tokio-rustls (same as `--only tls`).
+    #[arg(long, conflicts_with = "only")]
+    tls: bool,
 }
 
 /// A server process to compare.
@@ -363,10 +366,13 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             buf,
         ],
     };
-    let only: Option<Vec<String>> = a
-        .only
-        .as_ref()
-        .map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect());
+    let only: Option<Vec<String>> = if a.tls {
+        Some(vec!["tls".into()])
+    } else {
+        a.only
+            .as_ref()
+            .map(|o| o.split(',').map(|s| s.trim().to_lowercase()).collect())
+    };
     let wanted = |name: &str| {
         only.as_ref()
             .is_none_or(|o| o.iter().any(|w| name.to_lowercase().contains(w.as_str())))

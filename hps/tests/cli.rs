@@ -108,6 +108,9 @@ fn bad_arguments_fail_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
     let out = run(hps().args(["pfm", "--connections", "0"]));
     assert_eq!(out.status.code(), Some(2));
+    // --tls is --only tls: the two together are refused.
+    let out = run(hps().args(["bench", "--tls", "--only", "pack"]));
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
