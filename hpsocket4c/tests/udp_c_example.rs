@@ -1,8 +1,9 @@
 //! `examples/c/udp_echo.c` compiled with `cc -Werror` against `include/HPSocket4C.h` and our
 //! `libhpsocket4c.so`, then run on loopback: a UDP server and clients through the C API, every
-//! echo byte-exact, one connection per client with its own ID, OnAccept's `sockaddr` naming
-//! the client's port, UDP properties kept. The program bounds itself (30 s) and so does the
-//! test.
+//! echo byte-exact, one connection per client with its own non-zero ID, OnAccept's `sockaddr`
+//! naming the client's local port, the connection count, UDP properties kept, and an OnClose
+//! for every connection once the server stops. The program bounds itself (30 s) and so does
+//! the test.
 #![cfg(target_os = "linux")]
 
 mod common;
