@@ -180,7 +180,7 @@ fn rss_kib(pid: u32) -> f64 {
 
 fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run, String> {
     let srv = start(peer, pin)?;
-    let argv: Vec<String> = vec![
+    let mut argv: Vec<String> = vec![
         me(),
         "loadgen".into(),
         "--addr".into(),
@@ -196,7 +196,6 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
         "--warmup".into(),
         a.warmup.to_string(),
     ];
-    let mut argv = argv;
     if let Some(ca) = &sc.tls_ca {
         argv.extend(["--tls".into(), "--ca".into(), ca.clone()]);
     }

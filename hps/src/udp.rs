@@ -13,17 +13,12 @@ use parking_lot::Mutex;
 use tracing::{debug, info};
 
 use crate::certs::Res;
+use crate::session::pattern_byte;
 
-/// Byte `i` of datagram `seq`: recomputed on receipt, so nothing is kept to compare against.
-fn pattern(seq: u64, i: usize) -> u8 {
-    (seq as u8)
-        .wrapping_mul(131)
-        .wrapping_add((i as u8).wrapping_mul(7))
-        ^ (i >> 8) as u8
-}
-
+/// Datagram `seq`: the demos' byte pattern, recomputed on receipt, so nothing is kept to
+/// compare against.
 fn datagram(seq: u64, size: usize) -> Vec<u8> {
-    (0..size).map(|i| pattern(seq, i)).collect()
+    (0..size).map(|i| pattern_byte(0, seq, i)).collect()
 }
 
 #[derive(Args)]
@@ -131,7 +126,11 @@ impl ClientListener<UdpClient> for PongRef {
         let me = &self.0;
         let want = me.seq.load(Ordering::Acquire);
         let is = |seq: u64| {
-            data.len() == me.size && data.iter().enumerate().all(|(i, &b)| b == pattern(seq, i))
+            data.len() == me.size
+                && data
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| b == pattern_byte(0, seq, i))
         };
         if !is(want) {
             // The second echo of a datagram that was resent arrives late: not a mismatch.

@@ -53,29 +53,32 @@ impl<T> Deref for Udp<T> {
     }
 }
 
-/// What the stored-only properties need of the component: whether it runs (they are set
-/// while stopped, like every other property).
-pub trait Started {
-    /// Whether the component is starting or started.
-    fn started(&self) -> bool;
-}
-
-macro_rules! started {
+// The stored-only properties below are set while stopped, like every other property: they
+// ask the component, through the crate's `Component`, whether it runs.
+macro_rules! component {
     ($($t:ty),*) => {$(
-        impl Started for $t {
-            fn started(&self) -> bool {
+        impl crate::Component for $t {
+            fn has_started(&self) -> bool {
                 self.has_started()
+            }
+            fn stop(&self) -> Result<()> {
+                self.stop()
+            }
+            fn wait(&self, t: Option<std::time::Duration>) -> bool {
+                self.wait(t)
             }
         }
     )*};
 }
-started!(UdpServer, UdpClient, UdpCast);
+component!(UdpServer, UdpClient, UdpCast);
 
 const RUNNING: Error = Error::IllegalState("property set while the component runs");
 
-impl<T: Started> Udp<T> {
+// Crate-only methods, used by the shared exports: the crate-only bound is fine.
+#[allow(private_bounds)]
+impl<T: crate::Component> Udp<T> {
     fn store<A>(&self, slot: &A, put: impl FnOnce(&A)) -> Result<()> {
-        if self.inner.started() {
+        if self.inner.has_started() {
             return Err(RUNNING);
         }
         put(slot);
@@ -83,58 +86,58 @@ impl<T: Started> Udp<T> {
     }
 
     /// `SendPolicy`: kept for HP-Socket programs; a datagram is sent whole by `send` itself.
-    pub fn send_policy(&self) -> SendPolicy {
+    pub(crate) fn send_policy(&self) -> SendPolicy {
         crate::ops::CVal::from_c(self.send_policy.load(Ordering::Relaxed))
     }
     /// Sets [`send_policy`](Self::send_policy).
-    pub fn set_send_policy(&self, v: SendPolicy) -> Result<()> {
+    pub(crate) fn set_send_policy(&self, v: SendPolicy) -> Result<()> {
         self.store(&self.send_policy, |s| s.store(v as i32, Ordering::Relaxed))
     }
     /// `OnSendSyncPolicy`: kept for HP-Socket programs (no effect on Linux there either).
-    pub fn on_send_sync_policy(&self) -> OnSendSyncPolicy {
+    pub(crate) fn on_send_sync_policy(&self) -> OnSendSyncPolicy {
         crate::ops::CVal::from_c(self.on_send_sync_policy.load(Ordering::Relaxed))
     }
     /// Sets [`on_send_sync_policy`](Self::on_send_sync_policy).
-    pub fn set_on_send_sync_policy(&self, v: OnSendSyncPolicy) -> Result<()> {
+    pub(crate) fn set_on_send_sync_policy(&self, v: OnSendSyncPolicy) -> Result<()> {
         self.store(&self.on_send_sync_policy, |s| {
             s.store(v as i32, Ordering::Relaxed)
         })
     }
     /// `MarkSilence`: silence is always tracked for UDP peers (detection needs it).
-    pub fn mark_silence(&self) -> bool {
+    pub(crate) fn mark_silence(&self) -> bool {
         self.mark_silence.load(Ordering::Relaxed)
     }
     /// Sets [`mark_silence`](Self::mark_silence).
-    pub fn set_mark_silence(&self, v: bool) -> Result<()> {
+    pub(crate) fn set_mark_silence(&self, v: bool) -> Result<()> {
         self.store(&self.mark_silence, |s| s.store(v, Ordering::Relaxed))
     }
     /// `PostReceiveCount` (server): receives are not posted ahead on epoll; kept as set.
-    pub fn post_receive_count(&self) -> u32 {
+    pub(crate) fn post_receive_count(&self) -> u32 {
         self.post_receive_count.load(Ordering::Relaxed)
     }
     /// Sets [`post_receive_count`](Self::post_receive_count) (> 0).
-    pub fn set_post_receive_count(&self, v: u32) -> Result<()> {
+    pub(crate) fn set_post_receive_count(&self, v: u32) -> Result<()> {
         if v == 0 {
             return Err(Error::InvalidParam("post_receive_count must be > 0"));
         }
         self.store(&self.post_receive_count, |s| s.store(v, Ordering::Relaxed))
     }
     /// `FreeBufferPoolSize` (client, cast): no buffer pool to size; kept as set.
-    pub fn free_buffer_pool_size(&self) -> u32 {
+    pub(crate) fn free_buffer_pool_size(&self) -> u32 {
         self.free_buffer_pool_size.load(Ordering::Relaxed)
     }
     /// Sets [`free_buffer_pool_size`](Self::free_buffer_pool_size).
-    pub fn set_free_buffer_pool_size(&self, v: u32) -> Result<()> {
+    pub(crate) fn set_free_buffer_pool_size(&self, v: u32) -> Result<()> {
         self.store(&self.free_buffer_pool_size, |s| {
             s.store(v, Ordering::Relaxed)
         })
     }
     /// `FreeBufferPoolHold` (client, cast): kept as set.
-    pub fn free_buffer_pool_hold(&self) -> u32 {
+    pub(crate) fn free_buffer_pool_hold(&self) -> u32 {
         self.free_buffer_pool_hold.load(Ordering::Relaxed)
     }
     /// Sets [`free_buffer_pool_hold`](Self::free_buffer_pool_hold).
-    pub fn set_free_buffer_pool_hold(&self, v: u32) -> Result<()> {
+    pub(crate) fn set_free_buffer_pool_hold(&self, v: u32) -> Result<()> {
         self.store(&self.free_buffer_pool_hold, |s| {
             s.store(v, Ordering::Relaxed)
         })
