@@ -1,7 +1,7 @@
 /*
  * hp_pack_peer: a small peer built on the ORIGINAL HP-Socket 5.2.1 library (the C "4C" API in
  * libhpsocket4c_amd64_64.so, fetched by scripts/fetch-hpsocket.sh). Used by the interop test
- * (hpsocket/tests/interop_hpsocket.rs) and by the benchmark (bench/run.sh).
+ * (hpsocket/tests/interop_hpsocket.rs) and by the benchmark (`hps bench`, hps/src/bench.rs).
  *
  * Build:
  *   cc -O2 -pthread interop/hp_pack_peer.c -L<dir> -l:libhpsocket4c_amd64_64.so \

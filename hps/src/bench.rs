@@ -67,6 +67,9 @@ struct Run {
     cpu_us_per_msg: f64,
     errors: u64,
     other_cpu: f64,
+    /// Server and load generator CPU over the measured window, as shares of one core.
+    server_cpu: f64,
+    loadgen_cpu: f64,
     /// TLS: protocol version and cipher suite the load generator negotiated.
     tls: Option<String>,
 }
@@ -223,6 +226,7 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
     }
     let (msgs, bytes, secs, errors, lg_cpu) = (f[0], f[1], f[2], f[3] as u64, f[4]);
     let server_cpu = c1 - c0;
+    let loadgen_cpu = (lg_cpu - l0).max(0.0);
     Ok(Run {
         msgs_per_s: msgs / secs,
         mb_per_s: bytes / secs / 1e6,
@@ -233,7 +237,9 @@ fn load_run(a: &BenchArgs, sc: &Scenario, peer: &Peer, pin: bool) -> Result<Run,
         },
         errors,
         // CPU used by anything but these two processes, as a share of one core.
-        other_cpu: (((m1 - m0) - server_cpu - (lg_cpu - l0).max(0.0)) / secs).max(0.0),
+        other_cpu: (((m1 - m0) - server_cpu - loadgen_cpu) / secs).max(0.0),
+        server_cpu: server_cpu / secs,
+        loadgen_cpu: loadgen_cpu / secs,
         tls: text
             .lines()
             .find_map(|l| l.strip_prefix("TLS "))
@@ -538,6 +544,8 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
     let mut chart: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    // Every run, not just the medians: the spread shows how much of a difference is noise.
+    let mut all_runs = String::new();
     for sc in all.iter().filter(|s| wanted(s.name) && !s.peers.is_empty()) {
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); sc.peers.len()];
         for rep in 0..a.reps {
@@ -554,7 +562,32 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
                 );
                 let _ = std::io::stderr().flush();
                 match load_run(a, sc, p, pin) {
-                    Ok(r) => runs[i].push(r),
+                    Ok(r) => {
+                        if r.other_cpu > 0.1 {
+                            eprintln!(
+                                "\nWARNING: {} / {} rep {}: other processes used {:.0} % CPU; the run is disturbed",
+                                sc.name,
+                                p.name,
+                                rep + 1,
+                                r.other_cpu * 100.0
+                            );
+                        }
+                        writeln!(
+                            all_runs,
+                            "| {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.0} % | {:.0} % | {:.0} % | {} |",
+                            sc.name,
+                            p.name,
+                            rep + 1,
+                            r.msgs_per_s,
+                            r.mb_per_s,
+                            r.cpu_us_per_msg,
+                            r.server_cpu * 100.0,
+                            r.loadgen_cpu * 100.0,
+                            r.other_cpu * 100.0,
+                            r.errors
+                        )?;
+                        runs[i].push(r)
+                    }
                     Err(e) => eprintln!("\n{e}"),
                 }
             }
@@ -568,6 +601,8 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
                 cpu_us_per_msg: median(rs.iter().map(|r| r.cpu_us_per_msg).collect()),
                 errors: rs.iter().map(|r| r.errors).sum(),
                 other_cpu: rs.iter().map(|r| r.other_cpu).fold(0.0, f64::max),
+                server_cpu: median(rs.iter().map(|r| r.server_cpu).collect()),
+                loadgen_cpu: median(rs.iter().map(|r| r.loadgen_cpu).collect()),
                 tls: rs.iter().find_map(|r| r.tls.clone()),
             })
             .collect();
@@ -644,6 +679,12 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         eprintln!();
     }
     writeln!(md, "\nRatios: `msgs/s vs hpsocket` is hpsocket's msgs/s divided by the peer's; `CPU/msg vs hpsocket` is the peer's server CPU per message divided by hpsocket's. Above 1 means hpsocket is ahead. On 2 cores the load generator saturates first, so CPU per message is the fair efficiency figure; `unattributed CPU` is machine CPU charged to neither process — the loopback stack's softirq time plus anything else running — as a share of one core: high values in one peer's row only flag a disturbed run.\n\n![ratios](benchmarks.svg)")?;
+    if !all_runs.is_empty() {
+        writeln!(md, "\n<details><summary>All runs</summary>\n\nServer and load generator CPU are shares of one core over the measured window; when both are near 100 %, the machine, not the server, limits msgs/s.\n")?;
+        writeln!(md, "| scenario | peer | rep | msgs/s | MB/s | server CPU µs/msg | server CPU | loadgen CPU | unattributed CPU | errors |")?;
+        writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(md, "{all_runs}\n</details>")?;
+    }
     if let Some(dir) = a.out.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -237,6 +237,20 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(cols[8], "0", "{row}");
     }
+    // Every run is listed too (1 repetition: one row per scenario and peer), with its CPU.
+    let (_, runs) = report
+        .split_once("<summary>All runs</summary>")
+        .unwrap_or_else(|| panic!("no All runs section in {report}"));
+    let rows: Vec<&str> = runs
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains(" | 1 | "))
+        .collect();
+    assert_eq!(rows.len(), 6, "{runs}");
+    for row in rows {
+        let cols: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert!(cols[7].ends_with('%') && cols[8].ends_with('%'), "{row}");
+        assert_eq!(cols[10], "0", "{row}");
+    }
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
     let _ = std::fs::remove_dir_all(&dir);
 }
