@@ -1,4 +1,4 @@
-//! The C examples (`examples/c/echo_server.c`, `examples/c/echo_client.c`) compiled with `cc`
+//! The C examples (`hpsocket4c/examples/c/echo_server.c`, `echo_client.c`) compiled with `cc`
 //! against `include/HPSocket4C.h` and our `libhpsocket4c.so`, then run against each other on
 //! loopback: the client's echoes must come back byte-exact, and the server must stop cleanly
 //! when its standard input closes. Every wait is bounded.
@@ -17,7 +17,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 fn c_echo_client_against_c_echo_server() {
     let dir = scratch("c-examples");
     cdylib_copy(&dir);
-    let examples = root().join("examples/c");
+    let examples = root().join("hpsocket4c/examples/c");
     let server_exe = dir.join("echo_server");
     let client_exe = dir.join("echo_client");
     compile_c(&[&examples.join("echo_server.c")], &server_exe, &dir, &[]);
@@ -90,7 +90,7 @@ fn c_echo_client_fails_without_a_server() {
     cdylib_copy(&dir);
     let client_exe = dir.join("echo_client");
     compile_c(
-        &[&root().join("examples/c/echo_client.c")],
+        &[&root().join("hpsocket4c/examples/c/echo_client.c")],
         &client_exe,
         &dir,
         &[],
@@ -126,7 +126,7 @@ fn c_examples_built_on_the_original_library_interoperate() {
         orig.join("libhpsocket4c.so"),
     )
     .expect("copy the original library");
-    let examples = root().join("examples/c");
+    let examples = root().join("hpsocket4c/examples/c");
     for dir in [&ours, &orig] {
         for name in ["echo_server", "echo_client"] {
             let src = examples.join(format!("{name}.c"));

@@ -1,9 +1,9 @@
-//! `examples/c/udp_echo.c` compiled with `cc -Werror` against `include/HPSocket4C.h` and our
-//! `libhpsocket4c.so`, then run on loopback: a UDP server and clients through the C API, every
-//! echo byte-exact, one connection per client with its own non-zero ID, OnAccept's `sockaddr`
-//! naming the client's local port, the connection count, UDP properties kept, and an OnClose
-//! for every connection once the server stops. The program bounds itself (30 s) and so does
-//! the test.
+//! `hpsocket4c/examples/c/udp_echo.c` compiled with `cc -Werror` against
+//! `include/HPSocket4C.h` and our `libhpsocket4c.so`, then run on loopback: a UDP server and
+//! clients through the C API, every echo byte-exact, one connection per client with its own
+//! non-zero ID, OnAccept's `sockaddr` naming the client's local port, the connection count, UDP
+//! properties kept, and an OnClose for every connection once the server stops. The program
+//! bounds itself (30 s) and so does the test.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -20,7 +20,12 @@ fn c_udp_echo_runs_clean() {
     let dir = scratch("udp-c-example");
     cdylib_copy(&dir);
     let exe = dir.join("udp_echo");
-    compile_c(&[&root().join("examples/c/udp_echo.c")], &exe, &dir, &[]);
+    compile_c(
+        &[&root().join("hpsocket4c/examples/c/udp_echo.c")],
+        &exe,
+        &dir,
+        &[],
+    );
     for (args, want) in [
         (vec![], "OK 10 clients x 100 datagrams x 64 B"),
         (

@@ -52,7 +52,7 @@ impl Pki {
         }
     }
 
-    /// The files `examples/c/ssl_echo.c` reads: `ca.pem`, `ca/ca.pem`, and `<name>.pem` /
+    /// The files `hpsocket4c/examples/c/ssl_echo.c` reads: `ca.pem`, `ca/ca.pem`, and `<name>.pem` /
     /// `<name>.key` for server (localhost, 127.0.0.1), client, other (another host) and sni
     /// (localhost only).
     pub fn write_example_files(&self, dir: &Path) {
