@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hpsocket4c::agent::*;
 use hpsocket4c::client::*;
@@ -54,15 +54,9 @@ fn set_errno(v: c_int) {
     unsafe { *libc::__errno_location() = v }
 }
 
-fn wait_until(mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + LIMIT;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    f()
+/// Polls `f` until it holds, within [`LIMIT`].
+fn wait_until(f: impl FnMut() -> bool) -> bool {
+    testkit::eventually(LIMIT, f)
 }
 
 /// The C type of every callback setter's second argument.

@@ -96,10 +96,7 @@ fn c_echo_client_fails_without_a_server() {
         &[],
     );
     // A port that was free a moment ago: the synchronous connect is refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+    let port = free_tcp_port();
     let mut cmd = Command::new(&client_exe);
     cmd.args(["127.0.0.1", &port.to_string(), "3"]);
     let out = output_within(cmd, LIMIT);

@@ -21,9 +21,9 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::pki::{Leaf, Pki};
+use common::{Leaf, Pki};
 use hpsocket4c::agent::*;
 use hpsocket4c::client::*;
 use hpsocket4c::listener::*;
@@ -92,15 +92,9 @@ fn set_errno(v: c_int) {
     unsafe { *libc::__errno_location() = v }
 }
 
-fn wait_until(mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + LIMIT;
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    f()
+/// Polls `f` until it holds, within [`LIMIT`].
+fn wait_until(f: impl FnMut() -> bool) -> bool {
+    testkit::eventually(LIMIT, f)
 }
 
 // ---- events, recorded per component handle ----

@@ -13,7 +13,6 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::pki::Pki;
 use common::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -29,9 +28,25 @@ fn example() -> &'static (PathBuf, PathBuf) {
         compile_c(&[&src], &exe, &dir, &["-pedantic"]);
         let pem = dir.join("pem");
         std::fs::create_dir_all(&pem).unwrap();
-        Pki::new().write_example_files(&pem);
+        write_example_files(&Pki::new(), &pem);
         (exe, pem)
     })
+}
+
+/// The files `ssl_echo.c` reads: `ca.pem`, `ca/ca.pem`, and `<name>.pem` / `<name>.key` for
+/// server (localhost, 127.0.0.1), client, other (another host) and sni (localhost only).
+fn write_example_files(pki: &Pki, dir: &Path) {
+    std::fs::create_dir_all(dir.join("ca")).expect("CA folder");
+    pki.write_ca(&dir.join("ca.pem"));
+    pki.write_ca(&dir.join("ca/ca.pem"));
+    for (name, hosts) in [
+        ("server", &["localhost", "127.0.0.1"][..]),
+        ("client", &["client.hpsocket4c.test"][..]),
+        ("other", &["other.hpsocket4c.test"][..]),
+        ("sni", &["localhost"][..]),
+    ] {
+        pki.leaf(hosts).write(dir, name);
+    }
 }
 
 fn run(mode: &str, count: &str) -> Output {
