@@ -9,17 +9,18 @@ use parking_lot::Mutex;
 
 use crate::component::{
     conn_ops, guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops,
-    ConnectSpec, Core, IdSource, Owner,
+    ConnectSpec, Core, IdSource,
 };
 use crate::config::{
     common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
 };
-use crate::conn::Conn;
+use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::AgentListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
-use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
+use crate::session::Event;
+use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 
 /// Options of one [`Agent::connect_with`] call.
 #[derive(Clone, Debug, Default)]
@@ -164,26 +165,12 @@ impl<M: Model, T: Transport> Agent<M, T> {
             bind,
             async_connect: self.inner.async_connect.load(Ordering::Acquire),
             extra: opts.extra,
+            notes: self.inner.listener.wants_send_events(),
         };
         let l = &self.inner.listener;
-        open_connection(
-            core,
-            &cfg,
-            id,
-            spec,
-            |sock| guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock)),
-            |conn| {
-                if guard(HandleResult::Error, || l.on_connect(self, conn.id)) == HandleResult::Error
-                {
-                    return HandleResult::Error;
-                }
-                if T::SECURE {
-                    // on_handshake follows when TLS completes, on the worker.
-                    return HandleResult::Ok;
-                }
-                guard(HandleResult::Error, || l.on_handshake(self, conn.id))
-            },
-        )?;
+        open_connection(core, &cfg, id, spec, |sock| {
+            guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock))
+        })?;
         Ok(id)
     }
 
@@ -228,49 +215,26 @@ impl<M: Model, T: Transport> Agent<M, T> {
     connect_properties!();
 }
 
-impl<M: Model, T: Transport> Owner for Agent<M, T> {
-    fn core(&self) -> &Core {
-        &self.inner.core
+impl<M: Model, T: Transport> Handler for Agent<M, T> {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+        let (l, id) = (&self.inner.listener, conn.id);
+        match ev {
+            Event::Accept => HandleResult::Ok,
+            Event::Connect => guard(HandleResult::Error, || l.on_connect(self, id)),
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
+            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+        }
     }
 
-    fn wants_send_events(&self) -> bool {
-        self.inner.listener.wants_send_events()
+    fn closed(&self, conn: &Conn) {
+        self.core().table.remove(conn.id);
     }
 
-    fn fire_connect(&self, conn: &Conn) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_connect(self, conn.id)
-        })
-    }
-
-    fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_handshake(self, id)
-        })
-    }
-
-    fn fire_send(&self, id: ConnId, data: &[u8]) {
-        guard((), || {
-            self.inner.listener.on_send(self, id, data);
-        })
-    }
-
-    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_receive(self, id, data)
-        })
-    }
-
-    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_pull_receive(self, id, len)
-        })
-    }
-
-    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        guard((), || {
-            self.inner.listener.on_close(self, id, op, err);
-        })
+    fn is_accepting(&self) -> bool {
+        self.core().is_accepting()
     }
 }
 

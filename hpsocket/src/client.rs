@@ -9,17 +9,18 @@ use parking_lot::Mutex;
 
 use crate::component::{
     guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops, ConnectSpec, Core,
-    IdSource, Owner,
+    IdSource,
 };
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
 };
-use crate::conn::Conn;
+use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
-use crate::types::{ConnId, FetchResult, HandleResult, ServiceState, SocketOperation};
+use crate::session::Event;
+use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 
 /// A TCP client: one connection to one server. `M` is the receive model.
 ///
@@ -129,34 +130,18 @@ impl<M: Model, T: Transport> Client<M, T> {
             let id = self.core().next_id();
             self.inner.id.store(id.get(), Ordering::Release);
             *self.inner.remote_host.lock() = Some((host.to_string(), port));
+            let l = &self.inner.listener;
             let spec = ConnectSpec {
                 host,
                 port,
                 bind,
                 async_connect,
                 extra: 0,
+                notes: l.wants_send_events(),
             };
-            let l = &self.inner.listener;
-            open_connection(
-                self.core(),
-                &cfg,
-                id,
-                spec,
-                |sock| guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock)),
-                |conn| {
-                    self.core().set_state(ServiceState::Started);
-                    if guard(HandleResult::Error, || l.on_connect(self, conn.id))
-                        == HandleResult::Error
-                    {
-                        return HandleResult::Error;
-                    }
-                    if T::SECURE {
-                        // on_handshake follows when TLS completes, on the worker.
-                        return HandleResult::Ok;
-                    }
-                    guard(HandleResult::Error, || l.on_handshake(self, conn.id))
-                },
-            )?;
+            open_connection(self.core(), &cfg, id, spec, |sock| {
+                guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock))
+            })?;
             // A synchronous connect set Started in its on_connect, before the worker could see
             // the connection; setting it here could overwrite a Stopped from an early close.
             Ok(())
@@ -233,7 +218,7 @@ impl<M: Model, T: Transport> Client<M, T> {
                 .id()
                 .ok()
                 .and_then(|id| self.core().table.get(id))
-                .is_some_and(|c| !c.tx.lock().closed)
+                .is_some_and(|c| c.is_open())
     }
 
     /// Local address of the connection.
@@ -277,55 +262,26 @@ impl<M: Model, T: Transport> Client<M, T> {
     }
 }
 
-impl<M: Model, T: Transport> Owner for Client<M, T> {
-    fn core(&self) -> &Core {
-        &self.inner.core
-    }
-
-    fn wants_send_events(&self) -> bool {
-        self.inner.listener.wants_send_events()
-    }
-
-    fn fire_connect(&self, conn: &Conn) -> HandleResult {
-        guard(HandleResult::Error, || {
-            {
-                // Async connect done: Starting → Started (unless a stop is under way).
+impl<M: Model, T: Transport> Handler for Client<M, T> {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+        let (l, id) = (&self.inner.listener, conn.id);
+        match ev {
+            Event::Accept => HandleResult::Ok,
+            Event::Connect => {
+                // Connected: Starting → Started (unless a stop is under way). A synchronous
+                // connect fires this on the caller's thread before the worker sees the
+                // connection, so an early close cannot be overwritten.
                 if self.core().state() == ServiceState::Starting {
                     self.core().set_state(ServiceState::Started);
                 }
+                guard(HandleResult::Error, || l.on_connect(self, id))
             }
-            self.inner.listener.on_connect(self, conn.id)
-        })
-    }
-
-    fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_handshake(self, id)
-        })
-    }
-
-    fn fire_send(&self, id: ConnId, data: &[u8]) {
-        guard((), || {
-            self.inner.listener.on_send(self, id, data);
-        })
-    }
-
-    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_receive(self, id, data)
-        })
-    }
-
-    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_pull_receive(self, id, len)
-        })
-    }
-
-    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        guard((), || {
-            self.inner.listener.on_close(self, id, op, err);
-        })
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
+            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+        }
     }
 
     fn closed(&self, conn: &Conn) {
@@ -335,6 +291,10 @@ impl<M: Model, T: Transport> Owner for Client<M, T> {
         // start so the client can be freed, then report it stopped.
         core.release();
         core.set_state(ServiceState::Stopped);
+    }
+
+    fn is_accepting(&self) -> bool {
+        self.core().is_accepting()
     }
 }
 

@@ -9,11 +9,13 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex, RwLock};
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 
+use crate::clock::now_ms;
 use crate::config::Config;
-use crate::conn::{now_ms, CloseReq, Conn, ConnSettings, ConnTable};
+use crate::conn::{Conn, ConnTable, Handler};
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
-use crate::reactor::{AdoptKind, Cmd, Pool};
+use crate::reactor::{Cmd, Pool};
+use crate::session::{CloseReq, Event, Origin, Session, Settings};
 use crate::tls::{TlsConfigError, TlsContext, TlsSession};
 use crate::types::{
     ConnId, FetchResult, HandleResult, ReuseAddressPolicy, ServiceState, SocketError,
@@ -56,30 +58,19 @@ pub(crate) fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// How the reactor reaches a component: its shared core and its listener's events.
-pub(crate) trait Owner: Send + Sync + 'static {
-    fn core(&self) -> &Core;
-    /// Whether `on_send` needs bytes written by other threads delivered (costs a copy).
-    fn wants_send_events(&self) -> bool;
-    /// Server: `on_accept`.
-    fn fire_accept(&self, _conn: &Conn) -> HandleResult {
-        HandleResult::Ok
-    }
-    /// Agent / client: `on_connect`, after an asynchronous connect completed.
-    fn fire_connect(&self, _conn: &Conn) -> HandleResult {
-        HandleResult::Ok
-    }
-    fn fire_handshake(&self, id: ConnId) -> HandleResult;
-    fn fire_send(&self, id: ConnId, data: &[u8]);
-    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult;
-    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult;
-    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32);
-    /// Server: a new connection came out of `accept`.
-    fn accepted(&self, _stream: mio::net::TcpStream, _addr: SocketAddr) {}
-    /// The connection is gone (closed, or refused before it was registered).
-    fn closed(&self, conn: &Conn) {
-        self.core().table.remove(conn.id);
-    }
+/// What a new connection is made of (see [`Core::new_conn`]).
+pub(crate) struct NewConn {
+    pub id: ConnId,
+    pub stream: mio::net::TcpStream,
+    pub owner: Arc<dyn Handler>,
+    pub worker: Arc<crate::reactor::WorkerShared>,
+    pub remote: SocketAddr,
+    pub host: Option<String>,
+    pub extra: usize,
+    pub origin: Origin,
+    pub tls: Option<TlsSession>,
+    /// The listener wants `on_send` events.
+    pub notes: bool,
 }
 
 /// Where a component draws connection IDs from.
@@ -100,7 +91,7 @@ pub(crate) struct Core {
     ids: IdSource,
     pool: RwLock<Option<Arc<Pool>>>,
     owns_pool: bool,
-    owner: RwLock<Option<Arc<dyn Owner>>>,
+    owner: RwLock<Option<Arc<dyn Handler>>>,
     accepting: AtomicBool,
     last_error: Mutex<(SocketError, String)>,
     settings: RwLock<ConnSettings>,
@@ -251,7 +242,7 @@ impl Core {
     }
 
     /// Makes the pool and owner current and starts accepting new connections.
-    pub fn activate(&self, pool: Arc<Pool>, owner: Arc<dyn Owner>) {
+    pub fn activate(&self, pool: Arc<Pool>, owner: Arc<dyn Handler>) {
         *self.pool.write() = Some(pool);
         *self.owner.write() = Some(owner);
         self.accepting.store(true, Ordering::Release);
@@ -274,7 +265,7 @@ impl Core {
         self.pool.read().clone()
     }
 
-    pub fn owner(&self) -> Option<Arc<dyn Owner>> {
+    pub fn owner(&self) -> Option<Arc<dyn Handler>> {
         self.owner.read().clone()
     }
 
@@ -283,6 +274,25 @@ impl Core {
     pub fn release(&self) {
         *self.owner.write() = None;
         *self.pool.write() = None;
+    }
+
+    /// A connection with a fresh session made from the settings taken at `start`.
+    pub fn new_conn(&self, n: NewConn) -> Arc<Conn> {
+        let cs = self.settings();
+        let mut settings = cs.session;
+        settings.notes = n.notes;
+        let session = Session::new(settings, n.origin, n.tls, now_ms());
+        Conn::new(
+            n.id,
+            n.stream,
+            n.owner,
+            n.worker,
+            n.remote,
+            n.host,
+            n.extra,
+            cs.buffer_size,
+            session,
+        )
     }
 
     pub fn settings(&self) -> ConnSettings {
@@ -396,17 +406,17 @@ impl Core {
     pub fn disconnect_long(&self, period: Duration, force: bool) -> Result<()> {
         let ms = checked_period(period)?;
         let now = now_ms();
-        self.disconnect_where(force, |c| now.saturating_sub(c.connected_at) >= ms)
+        self.disconnect_where(force, |c| now.saturating_sub(c.session.opened_at()) >= ms)
     }
 
     pub fn disconnect_silence(&self, period: Duration, force: bool) -> Result<()> {
         let ms = checked_period(period)?;
-        if !self.settings().mark_silence {
+        if !self.settings().session.mark_silence {
             return Err(Error::IllegalState("mark_silence is off"));
         }
         let now = now_ms();
         self.disconnect_where(force, |c| {
-            now.saturating_sub(c.last_recv.load(Ordering::Relaxed)) >= ms
+            now.saturating_sub(c.session.last_received()) >= ms
         })
     }
 
@@ -418,17 +428,11 @@ impl Core {
     }
 
     pub fn pause_receive(&self, id: ConnId, pause: bool) -> Result<()> {
-        self.with_conn(id, |c| {
-            let was = c.paused.swap(pause, Ordering::AcqRel);
-            if was && !pause {
-                c.resume.store(true, Ordering::Release);
-                c.kick();
-            }
-        })
+        self.with_conn(id, |c| c.pause(pause))
     }
 
     pub fn is_paused(&self, id: ConnId) -> Result<bool> {
-        self.with_conn(id, |c| c.paused.load(Ordering::Acquire))
+        self.with_conn(id, |c| c.session.is_paused())
     }
 
     pub fn pending(&self, id: ConnId) -> Result<usize> {
@@ -437,16 +441,16 @@ impl Core {
 
     pub fn connect_period(&self, id: ConnId) -> Result<Duration> {
         self.with_conn(id, |c| {
-            Duration::from_millis(now_ms().saturating_sub(c.connected_at))
+            Duration::from_millis(now_ms().saturating_sub(c.session.opened_at()))
         })
     }
 
     pub fn silence_period(&self, id: ConnId) -> Result<Duration> {
-        if !self.settings().mark_silence {
+        if !self.settings().session.mark_silence {
             return Err(Error::IllegalState("mark_silence is off"));
         }
         self.with_conn(id, |c| {
-            Duration::from_millis(now_ms().saturating_sub(c.last_recv.load(Ordering::Relaxed)))
+            Duration::from_millis(now_ms().saturating_sub(c.session.last_received()))
         })
     }
 }
@@ -454,7 +458,7 @@ impl Core {
 impl Core {
     /// What connection `id`'s TLS session negotiated.
     pub fn tls_info(&self, id: ConnId) -> Result<crate::tls::TlsInfo> {
-        self.with_conn(id, |c| c.tx.lock().tls.as_ref().map(|t| t.session.info()))?
+        self.with_conn(id, |c| c.session.tls_info())?
             .ok_or(Error::NotSupported("not a TLS connection"))
     }
 }
@@ -467,18 +471,29 @@ fn checked_period(period: Duration) -> Result<u64> {
     Ok(ms as u64)
 }
 
+/// What every connection of a component is made with (copied at `start`).
+#[derive(Clone, Copy)]
+pub(crate) struct ConnSettings {
+    /// Bytes per read.
+    pub buffer_size: usize,
+    pub session: Settings,
+}
+
 fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
     ConnSettings {
-        model,
-        pack_flag: cfg.pack_header_flag,
-        pack_max: cfg.max_pack_size,
-        pull_limit: cfg.pull_buffer_limit,
         buffer_size: cfg.socket_buffer_size as usize,
-        max_pending: cfg.max_pending_bytes,
-        mark_silence: cfg.mark_silence,
-        close_flush_timeout_ms: cfg.close_flush_timeout as u64,
-        connect_timeout_ms: cfg.connect_timeout as u64,
-        handshake_timeout_ms: cfg.handshake_timeout as u64,
+        session: Settings {
+            model,
+            pack_flag: cfg.pack_header_flag,
+            pack_max: cfg.max_pack_size,
+            pull_limit: cfg.pull_buffer_limit,
+            max_pending: cfg.max_pending_bytes,
+            mark_silence: cfg.mark_silence,
+            close_flush_ms: cfg.close_flush_timeout as u64,
+            connect_timeout_ms: cfg.connect_timeout as u64,
+            handshake_timeout_ms: cfg.handshake_timeout as u64,
+            notes: true,
+        },
     }
 }
 
@@ -527,6 +542,8 @@ pub(crate) struct ConnectSpec<'a> {
     pub bind: Option<SocketAddr>,
     pub async_connect: bool,
     pub extra: usize,
+    /// The listener wants `on_send` events.
+    pub notes: bool,
 }
 
 /// Opens an outgoing connection for an agent or client: resolve, create, bind, prepare,
@@ -539,7 +556,6 @@ pub(crate) fn open_connection(
     id: ConnId,
     spec: ConnectSpec<'_>,
     prepare: impl FnOnce(SockRef<'_>) -> HandleResult,
-    connected: impl FnOnce(&Conn) -> HandleResult,
 ) -> Result<Arc<Conn>> {
     let (pool, owner) = match (core.pool(), core.owner()) {
         (Some(p), Some(o)) if core.is_accepting() => (p, o),
@@ -599,17 +615,23 @@ pub(crate) fn open_connection(
     }
     let stream = mio::net::TcpStream::from_std(std::net::TcpStream::from(sock));
     let worker = pool.pick();
-    let conn = Conn::new(
+    let origin = if spec.async_connect {
+        Origin::Connecting
+    } else {
+        Origin::Connected
+    };
+    let conn = core.new_conn(NewConn {
         id,
         stream,
         owner,
-        worker.clone(),
+        worker: worker.clone(),
         remote,
-        Some(spec.host.to_string()),
-        spec.extra,
-        core.settings(),
+        host: Some(spec.host.to_string()),
+        extra: spec.extra,
+        origin,
         tls,
-    );
+        notes: spec.notes,
+    });
     core.table.insert(conn.clone());
     // Re-check after inserting: a stop that began meanwhile did not see this connection.
     let refused = if !core.is_accepting() {
@@ -620,7 +642,7 @@ pub(crate) fn open_connection(
         None
     };
     if let Some(e) = refused {
-        conn.tx.lock().closed = true;
+        conn.session.abandon();
         core.table.remove(id);
         return Err(e);
     }
@@ -630,18 +652,22 @@ pub(crate) fn open_connection(
             err,
             graceful: false,
         });
-        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connecting));
+        worker.post(Cmd::Adopt(conn.clone(), Origin::Connecting));
     } else if spec.async_connect {
-        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connecting));
+        worker.post(Cmd::Adopt(conn.clone(), Origin::Connecting));
     } else {
-        if connected(&conn) == HandleResult::Error {
-            conn.tx.lock().closed = true;
+        // A synchronous connect's events fire on the caller's thread, before the worker can
+        // fire anything else of the connection.
+        if conn.fire(Event::Connect) == HandleResult::Error
+            || (!conn.session.is_secure() && conn.fire(Event::Handshake) == HandleResult::Error)
+        {
+            conn.session.abandon();
             core.table.remove(id);
             return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(
                 libc::ECANCELED,
             )));
         }
-        worker.post(Cmd::Adopt(conn.clone(), AdoptKind::Connected));
+        worker.post(Cmd::Adopt(conn.clone(), Origin::Connected));
     }
     Ok(conn)
 }
@@ -724,10 +750,7 @@ macro_rules! conn_ops {
 
         /// Whether connection `id` is open.
         pub fn is_connected(&self, id: $crate::ConnId) -> bool {
-            self.core()
-                .table
-                .get(id)
-                .is_some_and(|c| !c.tx.lock().closed)
+            self.core().table.get(id).is_some_and(|c| c.is_open())
         }
 
         /// Number of open connections.

@@ -37,6 +37,7 @@
 
 mod agent;
 mod client;
+mod clock;
 mod component;
 pub mod config;
 mod conn;
@@ -48,6 +49,7 @@ mod pull;
 mod reactor;
 mod sendq;
 mod server;
+mod session;
 pub mod tls;
 mod types;
 mod udp;

@@ -1,5 +1,9 @@
 //! Worker threads, each running one `mio` event loop over the connections it owns.
 //!
+//! The reactor only moves bytes: readiness → read into the connection's session → write what
+//! the session hands back → timers at the session's deadline. It does not know which receive
+//! model or transport a connection uses; the session does ([`crate::session`]).
+//!
 //! A connection belongs to one worker for its whole life; the worker alone reads it, fires its
 //! events and closes it, so its callbacks never run concurrently and the receive path takes no
 //! lock. Other threads reach a worker only through its command channel (plus a wake-up), for
@@ -8,7 +12,7 @@
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -21,12 +25,10 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 use slab::Slab;
 
-use crate::component::Owner;
-use crate::conn::{now_ms, CloseReq, Conn};
-use crate::model::ModelKind;
-use crate::pack::Flow;
-use crate::sendq::MAX_IOV;
-use crate::types::{HandleResult, SocketOperation};
+use crate::clock::now_ms;
+use crate::conn::{Conn, Handler};
+use crate::session::{Origin, Step};
+use crate::types::SocketOperation;
 use crate::udp::worker::{Datagram, PeerRef};
 
 const WAKE: Token = Token(usize::MAX - 1);
@@ -42,19 +44,12 @@ pub(crate) fn on_worker_thread() -> bool {
     CURRENT.with(|c| c.get() != 0)
 }
 
-pub(crate) enum AdoptKind {
-    /// Accepted by a server: fire `on_accept` and `on_handshake`, then register.
-    Accepted,
-    /// An asynchronous connect is in progress.
-    Connecting,
-    /// A synchronous connect completed and its events were fired by the caller.
-    Connected,
-}
-
 pub(crate) enum Cmd {
-    Adopt(Arc<Conn>, AdoptKind),
-    Listen(mio::net::TcpListener, Arc<dyn Owner>),
-    Unlisten(Arc<dyn Owner>),
+    /// Own this connection from now on.
+    Adopt(Arc<Conn>, Origin),
+    Listen(mio::net::TcpListener, Arc<dyn Handler>),
+    Unlisten(Arc<dyn Handler>),
+    /// Look at the connection's doorbell.
     Kick(Arc<Conn>),
     /// UDP: own this socket (a server has one per worker; a client one) and its peers.
     UdpOpen(Box<dyn Datagram>),
@@ -120,7 +115,6 @@ impl Pool {
                 timers: BinaryHeap::new(),
                 ready: Vec::new(),
                 buf: Vec::new(),
-                plain: Vec::new(),
                 udp: Vec::new(),
                 now: now_ms(),
             };
@@ -194,20 +188,12 @@ impl Pool {
     }
 }
 
-#[derive(PartialEq, Eq, Clone, Copy)]
-enum Step {
-    /// Keep reading.
-    Go,
-    /// The connection closed or paused: stop reading it.
-    Stop,
-}
-
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
 enum TimerKind {
-    Connect,
-    CloseFlush,
+    /// The session's deadline (connect, handshake, close flush).
+    Session,
+    /// Retry `accept` after a failure such as EMFILE.
     Accept,
-    Handshake,
     UdpDetect,
 }
 
@@ -221,16 +207,18 @@ struct Timer {
 
 struct ConnEntry {
     conn: Arc<Conn>,
+    /// The socket's connect is in flight (readiness means "connect finished").
     connecting: bool,
-    flush_timer: bool,
     /// The peer's EOF (or an error) was reported: a short read no longer proves the socket
     /// is drained, so reads go on until EOF.
     read_closed: bool,
+    /// The earliest session deadline a timer is armed for.
+    armed: u64,
 }
 
 enum Entry {
     Conn(ConnEntry),
-    Listener(mio::net::TcpListener, Arc<dyn Owner>),
+    Listener(mio::net::TcpListener, Arc<dyn Handler>),
     Udp(Box<dyn Datagram>),
 }
 
@@ -243,8 +231,6 @@ struct Worker {
     /// Connections that stopped reading at `MAX_READS` and still have data.
     ready: Vec<usize>,
     buf: Vec<u8>,
-    /// TLS: plaintext decrypted from one read.
-    plain: Vec<u8>,
     /// Slab keys of UDP sockets (few; commands find theirs here, not by scanning the slab).
     udp: Vec<usize>,
     now: u64,
@@ -254,8 +240,19 @@ fn errno(e: &io::Error) -> i32 {
     e.raw_os_error().unwrap_or(libc::EIO)
 }
 
-fn same_owner(a: &Arc<dyn Owner>, b: &Arc<dyn Owner>) -> bool {
+fn same_owner(a: &Arc<dyn Handler>, b: &Arc<dyn Handler>) -> bool {
     std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+/// Runs `$call` on a connection's session with the socket as its writer and the connection's
+/// handler as its event sink.
+macro_rules! drive {
+    ($conn:expr, |$w:ident, $sink:ident| $call:expr) => {{
+        let conn: &Arc<Conn> = $conn;
+        let mut $w: &mio::net::TcpStream = &conn.stream;
+        let mut $sink = |ev: crate::session::Event<'_>| conn.fire(ev);
+        $call
+    }};
 }
 
 impl Worker {
@@ -305,9 +302,9 @@ impl Worker {
         // component that was dropped while started) is closed without events.
         for e in self.slab.drain() {
             if let Entry::Conn(e) = e {
-                e.conn.tx.lock().closed = true;
+                e.conn.session.abandon();
                 let _ = e.conn.stream.shutdown(std::net::Shutdown::Both);
-                e.conn.owner.core().table.remove(e.conn.id);
+                e.conn.owner.closed(&e.conn);
             }
         }
         CURRENT.with(|c| c.set(0));
@@ -342,7 +339,7 @@ impl Worker {
         }
     }
 
-    /// Returns false while the connect is still in progress or when it failed.
+    /// Returns false while the connect is still in progress, or when the connection is gone.
     fn finish_connect(&mut self, token: usize) -> bool {
         let Some(Entry::Conn(e)) = self.slab.get(token) else {
             return false;
@@ -371,33 +368,51 @@ impl Worker {
         if let Some(Entry::Conn(e)) = self.slab.get_mut(token) {
             e.connecting = false;
         }
-        if conn.owner.fire_connect(&conn) == HandleResult::Error
-            || (!conn.secure && conn.owner.fire_handshake(conn.id) == HandleResult::Error)
-        {
-            self.close(token, SocketOperation::Connect, libc::ECANCELED);
-            return false;
-        }
-        if conn.secure && !self.start_tls(token, &conn) {
-            return false;
-        }
-        self.attend(token)
+        let step = drive!(&conn, |w, sink| conn
+            .session
+            .connected(self.now, &mut w, &mut sink));
+        self.apply(token, step)
     }
 
-    /// TLS: arms the handshake timeout and sends what the session has to say first (the
-    /// ClientHello on an outgoing connection). Returns false when the connection is gone.
-    fn start_tls(&mut self, token: usize, conn: &Arc<Conn>) -> bool {
-        self.timers.push(Reverse(Timer {
-            at: self.now + conn.settings.handshake_timeout_ms,
-            token,
-            id: conn.id.get(),
-            kind: TimerKind::Handshake,
-        }));
-        let r = conn.tx.lock().flush_tls(&conn.stream);
-        if let Err(e) = r {
-            self.close(token, SocketOperation::Handshake, errno(&e));
-            return false;
+    /// Carries out what a session call decided; true while the connection lives and may be
+    /// read. Re-arms its timer for the session's next deadline.
+    fn apply(&mut self, token: usize, step: Step) -> bool {
+        match step {
+            Step::Go => {
+                self.arm(token);
+                true
+            }
+            Step::Stop => {
+                self.arm(token);
+                false
+            }
+            Step::Close(op, err) => {
+                self.close(token, op, err);
+                false
+            }
+            Step::Refused => {
+                self.release(token);
+                false
+            }
         }
-        true
+    }
+
+    /// Keeps a timer armed for the session's earliest deadline.
+    fn arm(&mut self, token: usize) {
+        let Some(Entry::Conn(e)) = self.slab.get_mut(token) else {
+            return;
+        };
+        if let Some(at) = e.conn.session.poll_timeout() {
+            if at < e.armed {
+                e.armed = at;
+                self.timers.push(Reverse(Timer {
+                    at,
+                    token,
+                    id: e.conn.id.get(),
+                    kind: TimerKind::Session,
+                }));
+            }
+        }
     }
 
     fn conn(&self, token: usize) -> Option<Arc<Conn>> {
@@ -417,35 +432,18 @@ impl Worker {
             return;
         }
         let Some(conn) = self.conn(token) else { return };
-        let size = conn.settings.buffer_size;
+        let size = conn.buffer_size;
         if self.buf.len() < size {
             self.buf.resize(size, 0);
         }
-        let model = conn.settings.model;
+        let secure = conn.session.is_secure();
         for _ in 0..MAX_READS {
-            if conn.paused.load(Ordering::Acquire) {
+            let step = drive!(&conn, |w, sink| conn
+                .session
+                .before_read(self.now, &mut w, &mut sink));
+            if step != Step::Go {
+                self.apply(token, step);
                 return;
-            }
-            match model {
-                // Packets held back by a pause inside on_receive go out before new reads.
-                ModelKind::Pack if conn.framer.lock().buffered() > 0 => {
-                    match self.deliver(token, &conn, &[]) {
-                        Step::Go => {}
-                        Step::Stop => return,
-                    }
-                    if conn.paused.load(Ordering::Acquire) {
-                        return;
-                    }
-                }
-                ModelKind::Pull if conn.pull.lock().len() >= conn.settings.pull_limit => {
-                    // Full: stop reading until fetch makes room (it resumes us).
-                    conn.rx_full.store(true, Ordering::Release);
-                    if conn.pull.lock().len() >= conn.settings.pull_limit {
-                        return;
-                    }
-                    conn.rx_full.store(false, Ordering::Release);
-                }
-                _ => {}
             }
             match (&conn.stream).read(&mut self.buf[..size]) {
                 Ok(0) => {
@@ -453,16 +451,22 @@ impl Worker {
                     return;
                 }
                 Ok(n) => {
-                    conn.mark_received(self.now);
                     let buf = std::mem::take(&mut self.buf);
-                    let step = if conn.secure {
-                        self.receive_tls(token, &conn, &buf[..n])
-                    } else {
-                        self.deliver(token, &conn, &buf[..n])
-                    };
+                    let step = drive!(&conn, |w, sink| conn.session.handle_read(
+                        &buf[..n],
+                        self.now,
+                        &mut w,
+                        &mut sink
+                    ));
                     self.buf = buf;
-                    if step == Step::Stop {
-                        return;
+                    match step {
+                        // Only TLS moves deadlines on the read path (a handshake ends).
+                        Step::Go if !secure => {}
+                        _ => {
+                            if !self.apply(token, step) {
+                                return;
+                            }
+                        }
                     }
                     if n < size && !self.read_closed(token) {
                         // Short read: the socket is drained; the next arrival is a new edge.
@@ -487,256 +491,58 @@ impl Worker {
         self.ready.push(token);
     }
 
-    /// TLS: decrypts `data`, answers the handshake, fires `on_handshake` when it completes and
-    /// hands the plaintext to the receive model.
-    fn receive_tls(&mut self, token: usize, conn: &Arc<Conn>, data: &[u8]) -> Step {
-        let mut plain = std::mem::take(&mut self.plain);
-        plain.clear();
-        let (progress, handshaking, wrote) = {
-            let mut tx = conn.tx.lock();
-            let Some(tls) = tx.tls.as_mut() else {
-                return Step::Stop;
-            };
-            let handshaking = tls.session.is_handshaking();
-            let progress = tls.session.read_tls(data, &mut plain);
-            // Handshake replies, and on failure the alert that tells the peer why.
-            let wrote = tx.flush_tls(&conn.stream);
-            (progress, handshaking, wrote)
-        };
-        let progress = match progress {
-            Ok(p) => p,
-            Err(e) => {
-                let op = if handshaking {
-                    SocketOperation::Handshake
-                } else {
-                    SocketOperation::Receive
-                };
-                tracing::debug!("connection {}: TLS error: {e}", conn.id);
-                self.plain = plain;
-                self.close(token, op, crate::tls::errno_of(&e));
-                return Step::Stop;
-            }
-        };
-        if let Err(e) = wrote {
-            self.plain = plain;
-            self.close(token, SocketOperation::Send, errno(&e));
-            return Step::Stop;
-        }
-        if progress.handshake_done {
-            if conn.owner.fire_handshake(conn.id) == HandleResult::Error {
-                self.plain = plain;
-                self.close(token, SocketOperation::Handshake, libc::ECANCELED);
-                return Step::Stop;
-            }
-            // Plaintext sent before the handshake went out with its last flight; a graceful
-            // close that waited for it can go on.
-            self.fire_notes(conn);
-            let closing = conn.tx.lock().close.is_some();
-            if closing && !self.attend(token) {
-                self.plain = plain;
-                return Step::Stop;
-            }
-        }
-        let mut step = Step::Go;
-        if !plain.is_empty() {
-            step = self.deliver(token, conn, &plain);
-        }
-        self.plain = plain;
-        if step == Step::Go && progress.peer_closed {
-            self.close(token, SocketOperation::Close, 0);
-            return Step::Stop;
-        }
-        step
-    }
-
-    /// Hands received bytes to the application through the connection's receive model.
-    fn deliver(&mut self, token: usize, conn: &Arc<Conn>, data: &[u8]) -> Step {
-        let id = conn.id;
-        let failed = match conn.settings.model {
-            ModelKind::Push => (conn.owner.fire_receive(id, data) == HandleResult::Error)
-                .then_some(libc::ECANCELED),
-            ModelKind::Pull => {
-                let total = conn.pull.lock().append(data);
-                (conn.owner.fire_pull_receive(id, total) == HandleResult::Error)
-                    .then_some(libc::ECANCELED)
-            }
-            ModelKind::Pack => {
-                let mut input = data;
-                loop {
-                    let mut refused = false;
-                    let r = conn.framer.lock().push(input, |packet| {
-                        refused = conn.owner.fire_receive(id, packet) == HandleResult::Error;
-                        if refused
-                            || conn.paused.load(Ordering::Acquire)
-                            || conn.attention.load(Ordering::Acquire)
-                        {
-                            Flow::Hold
-                        } else {
-                            Flow::Continue
-                        }
-                    });
-                    match r {
-                        Err(e) => break Some(e.errno()),
-                        Ok(_) if refused => break Some(libc::ECANCELED),
-                        Ok(Flow::Continue) => break None,
-                        Ok(Flow::Hold) => {
-                            // Held for a request made inside the callback: carry it out, then
-                            // deliver the rest unless paused (no new edge would bring them).
-                            if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
-                                return Step::Stop;
-                            }
-                            if conn.paused.load(Ordering::Acquire) {
-                                return Step::Stop;
-                            }
-                            input = &[];
-                        }
-                    }
-                }
-            }
-        };
-        if let Some(err) = failed {
-            self.close(token, SocketOperation::Receive, err);
-            return Step::Stop;
-        }
-        if conn.attention.load(Ordering::Acquire) && !self.attend(token) {
-            return Step::Stop;
-        }
-        Step::Go
-    }
-
     fn on_writable(&mut self, token: usize) {
         let Some(conn) = self.conn(token) else { return };
-        let notify = conn.owner.wants_send_events();
-        let mut failed = None;
-        let graceful_done;
-        {
-            let mut tx = conn.tx.lock();
-            while !tx.q.is_empty() {
-                let mut iov = [IoSlice::new(&[]); MAX_IOV];
-                let k = tx.q.io_slices(&mut iov);
-                match (&conn.stream).write_vectored(&iov[..k]) {
-                    Ok(0) => {
-                        failed = Some(libc::EPIPE);
-                        break;
-                    }
-                    Ok(n) => tx.advance(n, notify),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        failed = Some(errno(&e));
-                        break;
-                    }
-                }
-            }
-            if tx.q.is_empty() {
-                tx.blocked = false;
-            }
-            graceful_done = tx.q.is_empty() && tx.close.is_some_and(|c| c.graceful);
-        }
-        self.fire_notes(&conn);
-        if let Some(err) = failed {
-            self.close(token, SocketOperation::Send, err);
-        } else if graceful_done {
-            self.attend(token);
-        }
-    }
-
-    /// Fires `on_send` for writes recorded on the connection, in write order, outside its
-    /// lock (so `on_send` never nests inside another callback of the connection).
-    fn fire_notes(&mut self, conn: &Arc<Conn>) {
-        loop {
-            let note = conn.tx.lock().take_note();
-            match note {
-                Some(n) => conn.owner.fire_send(conn.id, &n),
-                None => return,
-            }
+        let step = drive!(&conn, |w, sink| conn
+            .session
+            .handle_writable(self.now, &mut w, &mut sink));
+        if step != Step::Go {
+            self.apply(token, step);
         }
     }
 
     /// Carries out requests other threads left on the connection. Returns false when the
     /// connection is gone afterwards.
     fn attend(&mut self, token: usize) -> bool {
-        let Some(Entry::Conn(e)) = self.slab.get_mut(token) else {
+        let Some(Entry::Conn(e)) = self.slab.get(token) else {
             return false;
         };
         let conn = e.conn.clone();
-        conn.attention.store(false, Ordering::Release);
-        if !e.connecting {
-            self.fire_notes(&conn);
-        }
-        let Some(Entry::Conn(e)) = self.slab.get_mut(token) else {
-            return false;
-        };
-        let (req, queued) = {
-            let mut tx = conn.tx.lock();
-            let mut failed = None;
-            if let (Some(c), Some(tls)) = (tx.close, tx.tls.as_mut()) {
-                // A graceful TLS close says so with close_notify, flushed like queued data.
-                if c.graceful && !tls.close_sent && !tls.session.is_handshaking() {
-                    tls.close_sent = true;
-                    tls.session.close();
-                    failed = tx.flush_tls(&conn.stream).err();
-                }
-            }
-            if let Some(e) = failed {
-                tx.close = Some(CloseReq {
-                    op: SocketOperation::Send,
-                    err: errno(&e),
-                    graceful: false,
-                });
-            }
-            (tx.close, tx.pending())
-        };
-        if let Some(req) = req {
-            if !req.graceful || queued == 0 || e.connecting {
-                self.close(token, req.op, req.err);
-                return false;
-            }
-            if !e.flush_timer {
-                e.flush_timer = true;
-                self.timers.push(Reverse(Timer {
-                    at: self.now + conn.settings.close_flush_timeout_ms,
-                    token,
-                    id: conn.id.get(),
-                    kind: TimerKind::CloseFlush,
-                }));
-            }
-        }
-        true
+        let step = drive!(&conn, |w, sink| conn
+            .session
+            .attend(self.now, &mut w, &mut sink));
+        self.apply(token, step) || step == Step::Stop
     }
 
-    /// Closes the connection and fires `on_close` exactly once.
-    fn close(&mut self, token: usize, mut op: SocketOperation, mut err: i32) {
-        let Some(Entry::Conn(_)) = self.slab.get(token) else {
+    /// Closes the connection: releases the socket, then the session fires `on_close`
+    /// (exactly once).
+    fn close(&mut self, token: usize, op: SocketOperation, err: i32) {
+        let Some(conn) = self.unregister(token) else {
             return;
+        };
+        drive!(&conn, |_w, sink| conn.session.finish(op, err, &mut sink));
+        conn.owner.closed(&conn);
+    }
+
+    /// The listener refused the connection: release it with no close event.
+    fn release(&mut self, token: usize) {
+        if let Some(conn) = self.unregister(token) {
+            conn.session.abandon();
+            conn.owner.closed(&conn);
+        }
+    }
+
+    fn unregister(&mut self, token: usize) -> Option<Arc<Conn>> {
+        let Some(Entry::Conn(_)) = self.slab.get(token) else {
+            return None;
         };
         let Entry::Conn(e) = self.slab.remove(token) else {
             unreachable!()
         };
-        let conn = e.conn;
-        if !e.connecting {
-            // Writes that happened are reported before the close.
-            self.fire_notes(&conn);
-        }
-        let dropped = {
-            let mut tx = conn.tx.lock();
-            tx.closed = true;
-            tx.close = None;
-            tx.take_all_notes();
-            let unsent = tx.pending();
-            tx.q.clear();
-            unsent
-        };
-        if dropped > 0 && op == SocketOperation::Close && err == 0 {
-            // A forced close discarded accepted bytes: say so.
-            op = SocketOperation::Send;
-            err = libc::ECANCELED;
-        }
-        let fd = conn.stream.as_raw_fd();
+        let fd = e.conn.stream.as_raw_fd();
         let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-        let _ = conn.stream.shutdown(std::net::Shutdown::Both);
-        conn.owner.fire_close(conn.id, op, err);
-        conn.owner.closed(&conn);
+        let _ = e.conn.stream.shutdown(std::net::Shutdown::Both);
+        Some(e.conn)
     }
 
     fn udp_readable(&mut self, token: usize) {
@@ -876,34 +682,24 @@ impl Worker {
         }
     }
 
-    fn adopt(&mut self, conn: Arc<Conn>, kind: AdoptKind) {
+    fn adopt(&mut self, conn: Arc<Conn>, origin: Origin) {
         let owner = conn.owner.clone();
-        if let AdoptKind::Accepted = kind {
-            if !owner.core().is_accepting()
-                || owner.fire_accept(&conn) == HandleResult::Error
-                || (!conn.secure && owner.fire_handshake(conn.id) == HandleResult::Error)
-            {
-                // Refused: no close event, as in HP-Socket.
-                conn.tx.lock().closed = true;
-                owner.closed(&conn);
-                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
-                return;
-            }
+        if origin == Origin::Accepted && !owner.is_accepting() {
+            // Stopping: refused with no close event, as in HP-Socket.
+            conn.session.abandon();
+            let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+            owner.closed(&conn);
+            return;
         }
-        let connecting = matches!(kind, AdoptKind::Connecting);
-        if !owner.core().is_accepting() {
+        if origin != Origin::Accepted && !owner.is_accepting() {
             // Connected while the component stops: close it like the others.
-            conn.request_close(CloseReq {
-                op: SocketOperation::Close,
-                err: 0,
-                graceful: true,
-            });
+            conn.request_close(crate::session::CloseReq::GRACEFUL);
         }
         let token = self.slab.insert(Entry::Conn(ConnEntry {
             conn: conn.clone(),
-            connecting,
-            flush_timer: false,
+            connecting: origin == Origin::Connecting,
             read_closed: false,
+            armed: u64::MAX,
         }));
         conn.token.store(token, Ordering::Release);
         let fd = conn.stream.as_raw_fd();
@@ -912,25 +708,17 @@ impl Worker {
             Token(token),
             Interest::READABLE | Interest::WRITABLE,
         ) {
-            let op = if connecting {
-                SocketOperation::Connect
-            } else {
-                SocketOperation::Close
-            };
-            self.close(token, op, errno(&e));
+            match origin {
+                Origin::Accepted => self.release(token),
+                Origin::Connecting => self.close(token, SocketOperation::Connect, errno(&e)),
+                Origin::Connected => self.close(token, SocketOperation::Close, errno(&e)),
+            }
             return;
         }
-        if connecting {
-            self.timers.push(Reverse(Timer {
-                at: self.now + conn.settings.connect_timeout_ms,
-                token,
-                id: conn.id.get(),
-                kind: TimerKind::Connect,
-            }));
-        } else if conn.secure && !self.start_tls(token, &conn) {
-            return;
-        }
-        self.attend(token);
+        let step = drive!(&conn, |w, sink| conn
+            .session
+            .start(origin, self.now, &mut w, &mut sink));
+        self.apply(token, step);
     }
 
     /// Returns false on `Exit`.
@@ -938,7 +726,7 @@ impl Worker {
         self.shared.notified.swap(false, Ordering::AcqRel);
         while let Ok(cmd) = self.rx.try_recv() {
             match cmd {
-                Cmd::Adopt(conn, kind) => self.adopt(conn, kind),
+                Cmd::Adopt(conn, origin) => self.adopt(conn, origin),
                 Cmd::Listen(mut listener, owner) => {
                     let entry = self.slab.vacant_entry();
                     let token = entry.key();
@@ -972,11 +760,12 @@ impl Worker {
                 Cmd::Kick(conn) => {
                     let token = conn.token.load(Ordering::Acquire);
                     if matches!(self.slab.get(token), Some(Entry::Conn(e)) if Arc::ptr_eq(&e.conn, &conn))
-                        && self.attend(token)
-                        && conn.resume.swap(false, Ordering::AcqRel)
                     {
-                        // Bytes (and an EOF) that arrived while paused raised no new edge.
-                        self.on_readable(token);
+                        let (_, resume) = conn.session.take_doorbell();
+                        if self.attend(token) && resume {
+                            // Bytes (and an EOF) that arrived while paused raised no new edge.
+                            self.on_readable(token);
+                        }
                     }
                 }
                 c @ (Cmd::UdpOpen(..)
@@ -996,53 +785,34 @@ impl Worker {
                 break;
             }
             let Reverse(t) = self.timers.pop().expect("peeked timer");
-            if t.kind == TimerKind::Accept {
-                if matches!(self.slab.get(t.token), Some(Entry::Listener(..))) {
-                    self.accept(t.token);
-                }
-                continue;
-            }
-            if t.kind == TimerKind::UdpDetect {
-                if let Some(Entry::Udp(u)) = self.slab.get_mut(t.token) {
-                    if *u.armed() == t.at {
-                        *u.armed() = u64::MAX;
-                    }
-                    u.expire(now);
-                    self.udp_arm(t.token);
-                }
-                continue;
-            }
-            let (live, connecting) = match self.slab.get(t.token) {
-                Some(Entry::Conn(e)) if e.conn.id.get() == t.id => (true, e.connecting),
-                _ => (false, false),
-            };
-            if !live {
-                continue;
-            }
             match t.kind {
-                TimerKind::Connect if connecting => {
-                    self.close(t.token, SocketOperation::Connect, libc::ETIMEDOUT)
-                }
-                TimerKind::Connect => {}
-                TimerKind::CloseFlush => {
-                    self.close(t.token, SocketOperation::Send, libc::ETIMEDOUT)
-                }
-                TimerKind::Handshake => {
-                    let stalled = match self.slab.get(t.token) {
-                        Some(Entry::Conn(e)) => e
-                            .conn
-                            .tx
-                            .lock()
-                            .tls
-                            .as_ref()
-                            .is_some_and(|t| t.session.is_handshaking()),
-                        _ => false,
-                    };
-                    if stalled {
-                        self.close(t.token, SocketOperation::Handshake, libc::ETIMEDOUT)
+                TimerKind::Accept => {
+                    if matches!(self.slab.get(t.token), Some(Entry::Listener(..))) {
+                        self.accept(t.token);
                     }
                 }
-                TimerKind::Accept | TimerKind::UdpDetect => {}
+                TimerKind::UdpDetect => {
+                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t.token) {
+                        if *u.armed() == t.at {
+                            *u.armed() = u64::MAX;
+                        }
+                        u.expire(now);
+                        self.udp_arm(t.token);
+                    }
+                }
+                TimerKind::Session => {
+                    let conn = match self.slab.get_mut(t.token) {
+                        Some(Entry::Conn(e)) if e.conn.id.get() == t.id => {
+                            if e.armed == t.at {
+                                e.armed = u64::MAX;
+                            }
+                            e.conn.clone()
+                        }
+                        _ => continue,
+                    };
+                    let step = conn.session.handle_timeout(now);
+                    self.apply(t.token, step);
+                }
             }
         }
     }

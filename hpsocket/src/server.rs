@@ -10,17 +10,18 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::component::{
     apply_conn_options, apply_reuse, conn_ops, guard, must_not_block, parse_ip, state_ops,
-    tls_server_ops, Core, IdSource, Owner,
+    tls_server_ops, Core, IdSource, NewConn,
 };
 use crate::config::{
     common_properties, multi_properties, pack_properties, properties, pull_properties,
 };
-use crate::conn::Conn;
+use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
-use crate::reactor::{AdoptKind, Cmd, Pool};
-use crate::types::{ConnId, FetchResult, HandleResult, SocketOperation};
+use crate::reactor::{Cmd, Pool};
+use crate::session::{Event, Origin};
+use crate::types::{ConnId, FetchResult, HandleResult};
 
 /// A TCP server: listens on one address, accepts many connections and spreads them over its
 /// worker threads. `M` is the receive model. Cloning gives another handle to the same server.
@@ -131,7 +132,7 @@ impl<M: Model, T: Transport> Server<M, T> {
         *self.inner.listen_addr.lock() = Some(local);
         let pool = Pool::start(cfg.worker_thread_count as usize, "hps-server")
             .map_err(Error::WorkerThreadCreate)?;
-        let owner: Arc<dyn Owner> = Arc::new(self.clone());
+        let owner: Arc<dyn Handler> = Arc::new(self.clone());
         self.core().activate(pool.clone(), owner.clone());
         let listener = mio::net::TcpListener::from_std(std::net::TcpListener::from(sock));
         pool.first().post(Cmd::Listen(listener, owner));
@@ -192,51 +193,28 @@ impl<M: Model, T: Transport> Server<M, T> {
     }
 }
 
-impl<M: Model, T: Transport> Owner for Server<M, T> {
-    fn core(&self) -> &Core {
-        &self.inner.core
+impl<M: Model, T: Transport> Handler for Server<M, T> {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+        let (l, id) = (&self.inner.listener, conn.id);
+        match ev {
+            Event::Accept => guard(HandleResult::Error, || {
+                l.on_accept(self, id, SockRef::from(&conn.stream))
+            }),
+            Event::Connect => HandleResult::Ok,
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
+            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+        }
     }
 
-    fn wants_send_events(&self) -> bool {
-        self.inner.listener.wants_send_events()
+    fn closed(&self, conn: &Conn) {
+        self.core().table.remove(conn.id);
     }
 
-    fn fire_accept(&self, conn: &Conn) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner
-                .listener
-                .on_accept(self, conn.id, SockRef::from(&conn.stream))
-        })
-    }
-
-    fn fire_handshake(&self, id: ConnId) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_handshake(self, id)
-        })
-    }
-
-    fn fire_send(&self, id: ConnId, data: &[u8]) {
-        guard((), || {
-            self.inner.listener.on_send(self, id, data);
-        })
-    }
-
-    fn fire_receive(&self, id: ConnId, data: &[u8]) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_receive(self, id, data)
-        })
-    }
-
-    fn fire_pull_receive(&self, id: ConnId, len: usize) -> HandleResult {
-        guard(HandleResult::Error, || {
-            self.inner.listener.on_pull_receive(self, id, len)
-        })
-    }
-
-    fn fire_close(&self, id: ConnId, op: SocketOperation, err: i32) {
-        guard((), || {
-            self.inner.listener.on_close(self, id, op, err);
-        })
+    fn is_accepting(&self) -> bool {
+        self.core().is_accepting()
     }
 
     fn accepted(&self, stream: mio::net::TcpStream, addr: SocketAddr) {
@@ -258,19 +236,20 @@ impl<M: Model, T: Transport> Owner for Server<M, T> {
         };
         apply_conn_options(SockRef::from(&stream), &core.config.read());
         let worker = pool.pick();
-        let conn = Conn::new(
-            core.next_id(),
+        let conn = core.new_conn(NewConn {
+            id: core.next_id(),
             stream,
             owner,
-            worker.clone(),
-            addr,
-            None,
-            0,
-            core.settings(),
+            worker: worker.clone(),
+            remote: addr,
+            host: None,
+            extra: 0,
+            origin: Origin::Accepted,
             tls,
-        );
+            notes: self.inner.listener.wants_send_events(),
+        });
         core.table.insert(conn.clone());
-        worker.post(Cmd::Adopt(conn, AdoptKind::Accepted));
+        worker.post(Cmd::Adopt(conn, Origin::Accepted));
     }
 }
 

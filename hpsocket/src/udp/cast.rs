@@ -144,7 +144,7 @@ impl UdpCast {
             let pool = Pool::shared().map_err(Error::WorkerThreadCreate)?;
             self.core().activate_pool(pool.clone());
             let worker = pool.pick();
-            let now = crate::conn::now_ms();
+            let now = crate::clock::now_ms();
             let peer = Arc::new(PeerRef {
                 id,
                 addr: SocketAddr::new(group.into(), port),

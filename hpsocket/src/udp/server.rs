@@ -8,9 +8,9 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
+use crate::clock::now_ms;
 use crate::component::{apply_reuse, guard, must_not_block, parse_ip, state_ops, Core, IdSource};
 use crate::config::{multi_properties, properties, udp_properties};
-use crate::conn::now_ms;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::ModelKind;

@@ -1,0 +1,629 @@
+//! One connection's protocol stack, sans-IO: bytes read and the time go in; events for the
+//! listener, bytes to write and the next deadline come out.
+//!
+//! The stack is a transport (plain or TLS, in [`link`]) under a receive model (PUSH, PULL,
+//! PACK, in [`receiver`]); its life cycle is one [`Phase`]. The session owns no socket, no
+//! thread and no clock:
+//! - bytes come in through [`Session::handle_read`] and leave through the `&mut dyn Write`
+//!   each call is given (rustls' `read_tls` / `write_tls` shape: the socket in production, a
+//!   byte pipe in the test harness);
+//! - events go out through a sink, `&mut dyn FnMut(Event) -> HandleResult`, whose answer steers
+//!   the session (PACK's zero-copy delivery straight from the read buffer needs the answer
+//!   before the next packet, which an event queue could only give with a copy);
+//! - time comes in as milliseconds: [`Session::poll_timeout`] says when the session next
+//!   needs [`Session::handle_timeout`].
+//!
+//! Any thread may [`send`](Session::send), [`request_close`](Session::request_close),
+//! [`pause`](Session::pause) or [`fetch`](Session::fetch); the worker that owns the
+//! connection makes every other call. Whatever another thread asks of the worker rings the
+//! doorbell ([`Session::take_doorbell`]); the connection layer then wakes the worker, which
+//! calls [`Session::attend`].
+
+pub(crate) mod link;
+pub(crate) mod phase;
+pub(crate) mod receiver;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::model::ModelKind;
+use crate::pack::header;
+use crate::pull::PullBuffer;
+use crate::tls::TlsSession;
+use crate::types::{FetchResult, HandleResult, SocketOperation};
+
+pub(crate) use link::SendRefused;
+use link::{Link, TlsTx};
+use phase::Expired;
+pub(crate) use phase::{CloseReq, Phase};
+use receiver::Receiver;
+
+/// An event for the listener, in the order the contract gives: accept or connect,
+/// handshake, then receive and send, then close exactly once.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Event<'a> {
+    /// A server accepted the connection (it has its ID, nothing was read yet).
+    Accept,
+    /// An outgoing connect completed.
+    Connect,
+    /// The transport is ready for data.
+    Handshake,
+    /// PUSH: bytes read; PACK: one whole packet body.
+    Receive(&'a [u8]),
+    /// PULL: bytes arrived; this many are buffered in total.
+    PullReceive(usize),
+    /// These bytes were written.
+    Send(&'a [u8]),
+    /// The connection closed: the operation that failed and the OS error (0 for none).
+    Close(SocketOperation, i32),
+}
+
+/// The listener, as the session sees it.
+pub(crate) type Sink<'s> = dyn FnMut(Event<'_>) -> HandleResult + 's;
+
+/// What the caller (the reactor) does next with the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Keep going (keep reading).
+    Go,
+    /// Stop reading for now (paused, PULL buffer full, or a callback asked for something).
+    Stop,
+    /// Close it: release the socket, then call [`Session::finish`] with these.
+    Close(SocketOperation, i32),
+    /// The listener refused an accepted connection: release the socket with no close event.
+    Refused,
+}
+
+/// How a connection came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Accepted by a server.
+    Accepted,
+    /// An asynchronous connect was started.
+    Connecting,
+    /// A synchronous connect completed; its connect and (plain) handshake events were fired
+    /// by the caller.
+    Connected,
+}
+
+/// What a session needs from the component's configuration (copied at creation, so the hot
+/// path never reads the component).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub model: ModelKind,
+    pub pack_flag: u16,
+    pub pack_max: u32,
+    pub pull_limit: usize,
+    pub max_pending: usize,
+    pub mark_silence: bool,
+    pub close_flush_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub handshake_timeout_ms: u64,
+    /// Keep copies of written bytes for `on_send`.
+    pub notes: bool,
+}
+
+// Doorbell bits: requests other threads leave for the worker.
+const ATTEND: u8 = 1;
+const RESUME: u8 = 2;
+// Why reading stopped.
+const PAUSED: u8 = 1;
+const FULL: u8 = 2;
+
+pub(crate) struct Session {
+    link: Mutex<Link>,
+    /// Worker only (a lock keeps the session `Sync`; never contended).
+    rx: Mutex<Receiver>,
+    /// PULL: bytes waiting for `fetch`, which any thread may call.
+    pull: Mutex<PullBuffer>,
+    doorbell: AtomicU8,
+    stopped: AtomicU8,
+    last_recv: AtomicU64,
+    opened_at: u64,
+    secure: bool,
+    settings: Settings,
+}
+
+impl Session {
+    pub fn new(settings: Settings, origin: Origin, tls: Option<TlsSession>, now: u64) -> Session {
+        let phase = match origin {
+            Origin::Connecting => Phase::Connecting {
+                until: now + settings.connect_timeout_ms,
+            },
+            // Accepted / Connected: the handshake deadline starts when the worker adopts it.
+            _ => Phase::Connecting { until: u64::MAX },
+        };
+        Session {
+            secure: tls.is_some(),
+            link: Mutex::new(Link::new(phase, tls)),
+            rx: Mutex::new(Receiver::new(&settings)),
+            pull: Mutex::new(PullBuffer::default()),
+            doorbell: AtomicU8::new(0),
+            stopped: AtomicU8::new(0),
+            last_recv: AtomicU64::new(now),
+            opened_at: now,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    // ---- any thread ----
+
+    /// Frames (PACK), encrypts (TLS) and writes or queues `bufs` as one ordered unit. Never
+    /// blocks. `Ok(true)`: the worker has `on_send` notes to fire (ring it).
+    pub fn send(&self, bufs: &[&[u8]], w: &mut dyn Write) -> Result<bool, SendError> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        let s = &self.settings;
+        let mut link = self.link.lock();
+        let r = if s.model == ModelKind::Pack {
+            let max = s.pack_max as usize;
+            if total == 0 || total > max {
+                return Err(SendError::Size { size: total, max });
+            }
+            let h = header(s.pack_flag, total as u32);
+            let mut framed: Vec<&[u8]> = Vec::with_capacity(bufs.len() + 1);
+            framed.push(&h);
+            framed.extend_from_slice(bufs);
+            link.send(&framed, total + h.len(), s.max_pending, s.notes, w)
+        } else {
+            if total == 0 {
+                return Ok(false);
+            }
+            link.send(bufs, total, s.max_pending, s.notes, w)
+        };
+        match r {
+            Ok(()) => Ok(link.has_notes()),
+            Err(SendRefused::Failed(e)) => {
+                let err = e.raw_os_error().unwrap_or(libc::EIO);
+                link.phase
+                    .request_close(CloseReq::forced(SocketOperation::Send, err), 0, 0);
+                drop(link);
+                self.ring(ATTEND);
+                Err(SendError::Refused(SendRefused::Failed(e)))
+            }
+            Err(e) => Err(SendError::Refused(e)),
+        }
+    }
+
+    /// Asks for a close (the worker carries it out). False when already closed.
+    pub fn request_close(&self, req: CloseReq, now: u64) -> bool {
+        let ok = self
+            .link
+            .lock()
+            .phase
+            .request_close(req, now, self.settings.close_flush_ms);
+        if ok {
+            self.ring(ATTEND);
+        }
+        ok
+    }
+
+    /// Stops (`true`) or resumes reading. True when the worker must be rung (a resume).
+    pub fn pause(&self, pause: bool) -> bool {
+        let was = if pause {
+            self.stopped.fetch_or(PAUSED, Ordering::AcqRel)
+        } else {
+            self.stopped.fetch_and(!PAUSED, Ordering::AcqRel)
+        };
+        if was & PAUSED != 0 && !pause {
+            self.ring(ATTEND | RESUME);
+            return true;
+        }
+        false
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.stopped.load(Ordering::Acquire) & PAUSED != 0
+    }
+
+    /// PULL fetch / peek. The second value: the worker must be rung (reading resumes
+    /// because the buffer fell below its limit).
+    pub fn fetch(&self, out: &mut [u8], consume: bool) -> (FetchResult, bool) {
+        if self.is_closed() {
+            return (FetchResult::DataNotFound, false);
+        }
+        let (r, left) = {
+            let mut p = self.pull.lock();
+            let r = if consume { p.fetch(out) } else { p.peek(out) };
+            (r, p.len())
+        };
+        if r == FetchResult::Ok
+            && left < self.settings.pull_limit
+            && self.stopped.fetch_and(!FULL, Ordering::AcqRel) & FULL != 0
+        {
+            self.ring(ATTEND | RESUME);
+            return (r, true);
+        }
+        (r, false)
+    }
+
+    pub fn pending(&self) -> usize {
+        self.link.lock().pending()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.link.lock().phase.is_closed()
+    }
+
+    #[allow(dead_code)] // read by the test harness
+    pub fn phase(&self) -> Phase {
+        self.link.lock().phase
+    }
+
+    /// When the connection opened and last received (milliseconds on the session's clock).
+    pub fn opened_at(&self) -> u64 {
+        self.opened_at
+    }
+
+    pub fn last_received(&self) -> u64 {
+        self.last_recv.load(Ordering::Relaxed)
+    }
+
+    /// TLS: what the session negotiated.
+    pub fn tls_info(&self) -> Option<crate::tls::TlsInfo> {
+        self.link.lock().tls.as_ref().map(|t| t.session.info())
+    }
+
+    fn ring(&self, bits: u8) {
+        self.doorbell.fetch_or(bits, Ordering::AcqRel);
+    }
+
+    /// Whether a request waits for the worker (checked after each callback).
+    pub fn rung(&self) -> bool {
+        self.doorbell.load(Ordering::Acquire) & ATTEND != 0
+    }
+
+    /// Takes the doorbell: (attend, resume reading).
+    pub fn take_doorbell(&self) -> (bool, bool) {
+        let b = self.doorbell.swap(0, Ordering::AcqRel);
+        (b & ATTEND != 0, b & RESUME != 0)
+    }
+
+    // ---- the worker ----
+
+    /// The worker adopted the connection: fires what its origin calls for and starts the
+    /// transport (the TLS client's first flight).
+    pub fn start(&self, origin: Origin, now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        match origin {
+            Origin::Connecting => return self.attend(now, w, sink),
+            Origin::Accepted => {
+                if sink(Event::Accept) == HandleResult::Error
+                    || (!self.secure && sink(Event::Handshake) == HandleResult::Error)
+                {
+                    self.link.lock().close();
+                    return Step::Refused;
+                }
+            }
+            Origin::Connected => {}
+        }
+        if let Step::Close(op, e) = self.open_transport(now, w) {
+            return Step::Close(op, e);
+        }
+        self.attend(now, w, sink)
+    }
+
+    /// An asynchronous connect completed.
+    pub fn connected(&self, now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        if sink(Event::Connect) == HandleResult::Error
+            || (!self.secure && sink(Event::Handshake) == HandleResult::Error)
+        {
+            return Step::Close(SocketOperation::Connect, libc::ECANCELED);
+        }
+        if let Step::Close(op, e) = self.open_transport(now, w) {
+            return Step::Close(op, e);
+        }
+        self.attend(now, w, sink)
+    }
+
+    /// Leaves Connecting: plain is open; TLS arms its handshake deadline and says what it
+    /// has to say first.
+    fn open_transport(&self, now: u64, w: &mut dyn Write) -> Step {
+        let mut link = self.link.lock();
+        let hs = self.secure.then_some(self.settings.handshake_timeout_ms);
+        if let Phase::Closing {
+            handshake_until, ..
+        } = &mut link.phase
+        {
+            *handshake_until = hs.map(|t| now + t);
+        }
+        link.phase.connected(now, hs);
+        if self.secure {
+            if let Err(e) = link.flush_tls(w) {
+                return Step::Close(SocketOperation::Handshake, errno(&e));
+            }
+        }
+        Step::Go
+    }
+
+    /// Whether the worker may read now; delivers PACK packets a pause held back first.
+    pub fn before_read(&self, now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        if self.is_paused() {
+            return Step::Stop;
+        }
+        match self.settings.model {
+            ModelKind::Pack if self.rx.lock().buffered() > 0 => {
+                let step = self.deliver(&[], now, w, sink);
+                if step != Step::Go || self.is_paused() {
+                    return if step == Step::Go { Step::Stop } else { step };
+                }
+            }
+            ModelKind::Pull if self.pull.lock().len() >= self.settings.pull_limit => {
+                // Full: stop reading until fetch makes room (it rings us).
+                self.stopped.fetch_or(FULL, Ordering::AcqRel);
+                if self.pull.lock().len() >= self.settings.pull_limit {
+                    return Step::Stop;
+                }
+                self.stopped.fetch_and(!FULL, Ordering::AcqRel);
+            }
+            _ => {}
+        }
+        Step::Go
+    }
+
+    /// Bytes read from the peer.
+    pub fn handle_read(
+        &self,
+        data: &[u8],
+        now: u64,
+        w: &mut dyn Write,
+        sink: &mut Sink<'_>,
+    ) -> Step {
+        if self.settings.mark_silence {
+            self.last_recv.store(now, Ordering::Relaxed);
+        }
+        if !self.secure {
+            return self.deliver(data, now, w, sink);
+        }
+        let mut plain = std::mem::take(&mut self.rx.lock().plain);
+        plain.clear();
+        let step = self.receive_tls(data, &mut plain, now, w, sink);
+        self.rx.lock().plain = plain;
+        step
+    }
+
+    /// TLS: decrypts, answers the handshake, fires `on_handshake` when it completes and hands
+    /// the plaintext to the receive model.
+    fn receive_tls(
+        &self,
+        data: &[u8],
+        plain: &mut Vec<u8>,
+        now: u64,
+        w: &mut dyn Write,
+        sink: &mut Sink<'_>,
+    ) -> Step {
+        let (progress, handshaking, wrote) = {
+            let mut link = self.link.lock();
+            let link = &mut *link;
+            let Some(tls) = link.tls.as_mut() else {
+                return Step::Stop;
+            };
+            let handshaking = tls.session.is_handshaking();
+            let progress = tls.session.read_tls(data, plain);
+            // Handshake replies, and on failure the alert that tells the peer why.
+            let wrote = link.flush_tls(w);
+            if progress.as_ref().is_ok_and(|p| p.handshake_done) {
+                link.phase.handshake_done();
+            }
+            (progress, handshaking, wrote)
+        };
+        let progress = match progress {
+            Ok(p) => p,
+            Err(e) => {
+                let op = if handshaking {
+                    SocketOperation::Handshake
+                } else {
+                    SocketOperation::Receive
+                };
+                tracing::debug!("TLS error: {e}");
+                return Step::Close(op, crate::tls::errno_of(&e));
+            }
+        };
+        if let Err(e) = wrote {
+            return Step::Close(SocketOperation::Send, errno(&e));
+        }
+        if progress.handshake_done {
+            if sink(Event::Handshake) == HandleResult::Error {
+                return Step::Close(SocketOperation::Handshake, libc::ECANCELED);
+            }
+            // Plaintext sent before the handshake went out with its last flight; a graceful
+            // close that waited for it can go on.
+            self.fire_notes(sink);
+            if self.link.lock().phase.close_req().is_some() {
+                let step = self.attend(now, w, sink);
+                if step != Step::Go {
+                    return step;
+                }
+            }
+        }
+        let mut step = Step::Go;
+        if !plain.is_empty() {
+            step = self.deliver(plain, now, w, sink);
+        }
+        if step == Step::Go && progress.peer_closed {
+            return Step::Close(SocketOperation::Close, 0);
+        }
+        step
+    }
+
+    /// Hands received plaintext to the application through the receive model.
+    fn deliver(&self, data: &[u8], now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        let failed = match self.settings.model {
+            ModelKind::Push => {
+                (sink(Event::Receive(data)) == HandleResult::Error).then_some(libc::ECANCELED)
+            }
+            ModelKind::Pull => {
+                let total = self.pull.lock().append(data);
+                (sink(Event::PullReceive(total)) == HandleResult::Error).then_some(libc::ECANCELED)
+            }
+            ModelKind::Pack => {
+                let mut input = data;
+                loop {
+                    let mut refused = false;
+                    let r = self.rx.lock().push_packets(input, &mut |packet| {
+                        refused = sink(Event::Receive(packet)) == HandleResult::Error;
+                        // Hold the rest when the callback paused or asked for something.
+                        refused || self.is_paused() || self.rung()
+                    });
+                    match r {
+                        Err(e) => break Some(e),
+                        Ok(_) if refused => break Some(libc::ECANCELED),
+                        Ok(false) => break None,
+                        Ok(true) => {
+                            // Held for a request made inside the callback: carry it out, then
+                            // deliver the rest unless paused (no new edge would bring them).
+                            if self.rung() {
+                                let step = self.attend(now, w, sink);
+                                if step != Step::Go {
+                                    return step;
+                                }
+                            }
+                            if self.is_paused() {
+                                return Step::Stop;
+                            }
+                            input = &[];
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(err) = failed {
+            return Step::Close(SocketOperation::Receive, err);
+        }
+        if self.rung() {
+            return self.attend(now, w, sink);
+        }
+        Step::Go
+    }
+
+    /// The writer can take more: drains the queue.
+    pub fn handle_writable(&self, now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        let (r, graceful_done) = {
+            let mut link = self.link.lock();
+            if link.phase.is_connecting() || link.phase.is_closed() {
+                return Step::Go;
+            }
+            let r = link.flush(self.settings.notes, w);
+            let done = link.pending() == 0 && link.phase.close_req().is_some_and(|c| c.graceful);
+            (r, done)
+        };
+        self.fire_notes(sink);
+        if let Err(e) = r {
+            return Step::Close(SocketOperation::Send, errno(&e));
+        }
+        if graceful_done {
+            return self.attend(now, w, sink);
+        }
+        Step::Go
+    }
+
+    /// Carries out what other threads asked for: fires `on_send` notes, sends TLS
+    /// close_notify, and says whether the connection must close now.
+    pub fn attend(&self, _now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        self.doorbell.fetch_and(!ATTEND, Ordering::AcqRel);
+        let connecting = self.link.lock().phase.is_connecting();
+        if !connecting {
+            self.fire_notes(sink);
+        }
+        let mut link = self.link.lock();
+        if let Err(e) = link.notify_close(w) {
+            link.phase
+                .request_close(CloseReq::forced(SocketOperation::Send, errno(&e)), 0, 0);
+        }
+        match link.phase.close_req() {
+            Some(req) if !req.graceful || link.pending() == 0 || connecting => {
+                Step::Close(req.op, req.err)
+            }
+            _ => Step::Go,
+        }
+    }
+
+    /// The next time [`handle_timeout`](Self::handle_timeout) is needed.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.link.lock().phase.deadline()
+    }
+
+    /// A deadline may have passed.
+    pub fn handle_timeout(&self, now: u64) -> Step {
+        let link = self.link.lock();
+        match link.phase.expired(now) {
+            Some(Expired::Connect) => Step::Close(SocketOperation::Connect, libc::ETIMEDOUT),
+            Some(Expired::Handshake) if link.is_handshaking() => {
+                Step::Close(SocketOperation::Handshake, libc::ETIMEDOUT)
+            }
+            Some(Expired::Flush) => Step::Close(SocketOperation::Send, libc::ETIMEDOUT),
+            _ => Step::Go,
+        }
+    }
+
+    /// Closes the session for good and fires `on_close` (exactly once: later calls do
+    /// nothing). Writes that happened are reported first; a forced close that dropped
+    /// accepted bytes says so (`Send`, `ECANCELED`).
+    pub fn finish(&self, mut op: SocketOperation, mut err: i32, sink: &mut Sink<'_>) {
+        let connecting = {
+            let link = self.link.lock();
+            if link.phase.is_closed() {
+                return;
+            }
+            link.phase.is_connecting()
+        };
+        if !connecting {
+            self.fire_notes(sink);
+        }
+        let dropped = self.link.lock().close();
+        if dropped > 0 && op == SocketOperation::Close && err == 0 {
+            op = SocketOperation::Send;
+            err = libc::ECANCELED;
+        }
+        sink(Event::Close(op, err));
+    }
+
+    /// Closes without events (the component was dropped while started).
+    pub fn abandon(&self) {
+        self.link.lock().close();
+    }
+
+    /// Fires `on_send` for recorded writes, in write order, outside the link's lock (so
+    /// `on_send` never nests inside another callback of the connection).
+    fn fire_notes(&self, sink: &mut Sink<'_>) {
+        loop {
+            let note = self.link.lock().take_note();
+            match note {
+                Some(n) => {
+                    sink(Event::Send(&n));
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// Why [`Session::send`] refused.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// PACK: empty or over the maximum packet size.
+    Size {
+        size: usize,
+        max: usize,
+    },
+    Refused(SendRefused),
+}
+
+fn errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+#[allow(dead_code)]
+fn _assert_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Session>();
+    is::<TlsTx>();
+}

@@ -1,0 +1,51 @@
+//! The upper half of a session: the receive model's state on the worker's side.
+//!
+//! PUSH keeps nothing; PACK keeps its framer (the packet being assembled and packets a pause
+//! held back); PULL's buffer lives in the session itself because `fetch` may come from any
+//! thread. TLS plaintext of one read is decrypted into `plain`, reused from read to read.
+
+use crate::model::ModelKind;
+use crate::pack::{Flow, Framer};
+use crate::session::Settings;
+
+pub(crate) struct Receiver {
+    framer: Option<Framer>,
+    pub plain: Vec<u8>,
+}
+
+impl Receiver {
+    pub fn new(s: &Settings) -> Receiver {
+        Receiver {
+            framer: (s.model == ModelKind::Pack).then(|| Framer::new(s.pack_max, s.pack_flag)),
+            plain: Vec::new(),
+        }
+    }
+
+    /// PACK: bytes held back (a partial packet, or whole packets a pause kept).
+    pub fn buffered(&self) -> usize {
+        self.framer.as_ref().map_or(0, |f| f.buffered())
+    }
+
+    /// PACK: feeds bytes to the framer; `packet` is called for each whole packet and returns
+    /// true to hold the rest. `Ok(true)`: held; `Err`: the framing error's errno.
+    pub fn push_packets(
+        &mut self,
+        input: &[u8],
+        packet: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Result<bool, i32> {
+        let Some(f) = self.framer.as_mut() else {
+            return Ok(false);
+        };
+        match f.push(input, |p| {
+            if packet(p) {
+                Flow::Hold
+            } else {
+                Flow::Continue
+            }
+        }) {
+            Ok(Flow::Hold) => Ok(true),
+            Ok(Flow::Continue) => Ok(false),
+            Err(e) => Err(e.errno()),
+        }
+    }
+}
