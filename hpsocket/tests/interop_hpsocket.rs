@@ -22,15 +22,15 @@
 //! Every wait is bounded, and the peer processes are killed when their guard drops.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, OnceLock};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hpsocket::*;
+use testkit::original::ORIGINAL_LIB;
+use testkit::{output_within, Cc, Proc};
 
 /// Bound of every wait.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -49,133 +49,42 @@ fn pattern(k: usize, n: usize) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Getting the original library and building the C peer (once per test process).
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => root().join(d),
-        None => root().join("target"),
-    }
-}
-
 /// The compiled peer, `None` when skipped by `HPSOCKET_SKIP_INTEROP=1`; panics with the reason
 /// when the library or the peer cannot be had.
 fn peer() -> Option<&'static Path> {
-    static PEER: OnceLock<std::result::Result<Option<PathBuf>, String>> = OnceLock::new();
-    match PEER.get_or_init(build_peer) {
-        Ok(Some(p)) => Some(p.as_path()),
-        Ok(None) => {
-            // Straight to stderr, past the test harness's output capture, so it is seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: HPSOCKET_SKIP_INTEROP=1: interop test against the original HP-Socket skipped"
-            );
-            None
-        }
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn build_peer() -> std::result::Result<Option<PathBuf>, String> {
-    if std::env::var("HPSOCKET_SKIP_INTEROP").as_deref() == Ok("1") {
-        return Ok(None);
-    }
-    let hint = "(set HPSOCKET_SKIP_INTEROP=1 to skip the interop tests on purpose)";
-    let orig = match std::env::var_os("HPSOCKET_ORIG_DIR") {
-        Some(d) => root().join(d),
-        None => target_dir().join("hpsocket-orig"),
-    };
-    let lib_dir = orig.join("x").join("HPSocket");
-    let lib = lib_dir.join("libhpsocket4c_amd64_64.so");
-    if !lib.is_file() || !lib_dir.join("libhpsocket4c.so").exists() {
-        let out = Command::new("bash")
-            .arg(root().join("scripts/fetch-hpsocket.sh"))
-            .env("HPSOCKET_ORIG_DIR", &orig)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run scripts/fetch-hpsocket.sh: {e} {hint}"))?;
-        if !out.status.success() || !lib.is_file() {
-            return Err(format!(
-                "could not obtain the original HP-Socket library (PyPI hpsocket==0.9.3, \
-                 libhpsocket4c_amd64_64.so) with scripts/fetch-hpsocket.sh: {}\n{}{} {hint}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            ));
-        }
-    }
-
-    let out_dir = target_dir().join("interop");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let exe = out_dir.join("hp_pack_peer");
-    // Built under a private name and renamed, so concurrent test processes never run a
-    // half-written file.
-    let tmp = out_dir.join(format!("hp_pack_peer.{}.tmp", std::process::id()));
-    let out = Command::new("cc")
-        .args(["-O2", "-pthread"])
-        .arg(root().join("interop/hp_pack_peer.c"))
-        .arg(format!("-L{}", lib_dir.display()))
-        .arg("-l:libhpsocket4c_amd64_64.so")
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
-        .arg("-o")
-        .arg(&tmp)
-        .output()
-        .map_err(|e| format!("cannot run cc: {e} {hint}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "compiling interop/hp_pack_peer.c failed: {}\n{} {hint}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    std::fs::rename(&tmp, &exe).map_err(|e| format!("{}: {e}", exe.display()))?;
-    Ok(Some(exe))
+    static PEER: OnceLock<PathBuf> = OnceLock::new();
+    let pkg = testkit::original_package()?;
+    let exe = PEER.get_or_init(|| {
+        let out_dir = testkit::target_dir().join("interop");
+        std::fs::create_dir_all(&out_dir).unwrap_or_else(|e| panic!("{}: {e}", out_dir.display()));
+        let exe = out_dir.join("hp_pack_peer");
+        Cc::new()
+            .flags(["-O2", "-pthread"])
+            .source(testkit::workspace_root().join("interop/hp_pack_peer.c"))
+            .link(&pkg, &format!(":{ORIGINAL_LIB}"))
+            .build(&exe)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "compiling interop/hp_pack_peer.c: {e} \
+                     (set HPSOCKET_SKIP_INTEROP=1 to skip the interop tests on purpose)"
+                )
+            });
+        exe
+    });
+    Some(exe.as_path())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Peer processes.
 
-/// A running peer process; killed and reaped on drop.
-struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stdin.take(); // EOF: a server peer exits on its own
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the original PACK echo server (1 worker thread); returns it and its port.
+/// Starts the original PACK echo server (1 worker thread); returns it (killed on drop; its
+/// stdin closing also stops it) and its port.
 fn original_server(peer: &Path, flag: u16, max: u32) -> (Proc, u16) {
-    let mut child = Command::new(peer)
-        .args(["server", &flag.to_string(), &max.to_string(), "0", "1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn hp_pack_peer server");
-    let stdin = child.stdin.take();
-    let stdout = child.stdout.take().expect("stdout");
-    let proc = Proc { child, stdin };
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut r = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = r.read_line(&mut line);
-        let _ = tx.send(line);
-        let _ = std::io::copy(&mut r, &mut std::io::sink());
-    });
-    let line = rx
-        .recv_timeout(LIMIT)
+    let mut cmd = Command::new(peer);
+    cmd.args(["server", &flag.to_string(), &max.to_string(), "0", "1"]);
+    let mut proc = Proc::spawn(cmd);
+    let line = proc
+        .line(LIMIT)
         .expect("the original server printed no READY line in time");
     let port = line
         .trim()
@@ -194,34 +103,15 @@ fn original_client(peer: &Path, port: u16, flag: u16, max: u32, sizes: &[usize])
         max.to_string(),
     ];
     args.extend(sizes.iter().map(|n| n.to_string()));
-    let mut child = Command::new(peer)
-        .args(&args)
-        .env("HP_PEER_TIMEOUT", "20")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn hp_pack_peer client");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut proc = Proc { child, stdin: None };
-    let reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(st) = proc.child.try_wait().expect("try_wait") {
-            break st;
-        }
-        if Instant::now() >= deadline {
-            drop(proc);
-            panic!("the original client ran longer than {LIMIT:?}; killed");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let out = reader.join().expect("reader");
-    (status.success(), out.trim().to_string())
+    let mut cmd = Command::new(peer);
+    cmd.args(&args).env("HP_PEER_TIMEOUT", "20");
+    let out = output_within(cmd, LIMIT);
+    // Its diagnostics, shown with the test's output if it fails.
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,20 +2,10 @@
 
 mod util;
 
-use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 
 use hpsocket::*;
 use util::*;
-
-fn closed_port() -> u16 {
-    // Bind then drop: nothing listens there afterwards.
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[test]
 fn agent_echoes_over_many_connections() {
@@ -80,7 +70,9 @@ fn async_connect_refused_reports_connect_close() {
     let rec = Recorder::new();
     let agent = TcpAgent::new(L(rec.clone()));
     agent.start(Some("127.0.0.1"), true).unwrap();
-    let id = agent.connect("127.0.0.1", closed_port()).unwrap();
+    let id = agent
+        .connect("127.0.0.1", testkit::free_tcp_port())
+        .unwrap();
     assert!(rec.wait_count(1, |e| matches!(e, Ev::Close(..))));
     assert_eq!(rec.closes(), vec![(id, SocketOperation::Connect, 111)]);
     assert_eq!(rec.events()[0], Ev::PrepareConnect(id));
@@ -93,7 +85,7 @@ fn sync_connect_refused_fails_without_events() {
     let rec = Recorder::new();
     let agent = TcpAgent::new(L(rec.clone()));
     agent.start(None, false).unwrap();
-    match agent.connect("127.0.0.1", closed_port()) {
+    match agent.connect("127.0.0.1", testkit::free_tcp_port()) {
         Err(e @ Error::ConnectServer(_)) => {
             assert_eq!(e.errno(), 111);
             assert_eq!(e.socket_error(), SocketError::ConnectServer);

@@ -41,11 +41,7 @@ fn async_client_echo_and_states() {
 
 #[test]
 fn connect_to_closed_port_reports_connect_and_os_error() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::free_tcp_port();
     let rec = Recorder::new();
     let client = TcpClient::new(L(rec.clone()));
     client.start("127.0.0.1", port, true).unwrap();

@@ -7,14 +7,14 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
-use hpsocket::tls::{Pem, TlsClientSetup, TlsServerSetup, VerifyMode};
+use hpsocket::tls::{TlsClientSetup, TlsServerSetup, VerifyMode};
 use hpsocket::*;
+use testkit::{Proc, TempDir};
 use util::*;
 
 fn openssl_available() -> bool {
@@ -32,95 +32,19 @@ fn openssl_available() -> bool {
     ok
 }
 
-/// A temporary directory holding the PEM files OpenSSL reads.
-struct Files {
-    dir: PathBuf,
-}
-
-impl Files {
-    fn new(tag: &str) -> Files {
-        let dir = std::env::temp_dir().join(format!("hps-openssl-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Files { dir }
-    }
-
-    fn write(&self, name: &str, pem: &Pem) -> PathBuf {
-        let Pem::Memory(text) = pem else {
-            panic!("test PEMs are in memory")
-        };
-        let p = self.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A child process killed when dropped, with its stdout lines delivered on a channel.
-struct Proc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new("openssl")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run openssl");
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc { child, lines }
-    }
-
-    /// The next stdout line that satisfies `f`, within the test limit.
-    fn line_where(&self, f: impl Fn(&str) -> bool) -> Option<String> {
-        let deadline = std::time::Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) if f(&l) => return Some(l),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-    }
-
-    fn send_line(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.write_all(b"\n").unwrap();
-        stdin.flush().unwrap();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// An `openssl` command (stderr discarded), killed when dropped.
+fn openssl(args: &[&str]) -> Proc {
+    let mut cmd = Command::new("openssl");
+    cmd.args(args).stderr(Stdio::null());
+    Proc::spawn(cmd)
 }
 
 /// `openssl s_server -rev` (answers each line reversed) on an ephemeral loopback port.
-fn s_server(files: &Files, pki: &Pki, extra: &[&str]) -> (Proc, u16) {
-    let (cert, key) = pki.leaf(&["localhost", "127.0.0.1"]);
-    let cert = files.write("server.pem", &cert);
-    let key = files.write("server.key", &key);
+fn s_server(files: &TempDir, pki: &Pki, extra: &[&str]) -> (Proc, u16) {
+    let (cert, key) = pki
+        .0
+        .leaf(&["localhost", "127.0.0.1"])
+        .write(files.path(), "server");
     let mut args = vec![
         "s_server",
         "-accept",
@@ -132,9 +56,9 @@ fn s_server(files: &Files, pki: &Pki, extra: &[&str]) -> (Proc, u16) {
         key.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let p = Proc::spawn(&args);
+    let mut p = openssl(&args);
     let line = p
-        .line_where(|l| l.starts_with("ACCEPT"))
+        .line_where(LIMIT, |l| l.starts_with("ACCEPT"))
         .expect("s_server did not start");
     let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
     (p, port)
@@ -163,7 +87,7 @@ fn our_client_and_agent_against_openssl_s_server() {
     }
     let pki = Pki::new();
     for version in ["-tls1_3", "-tls1_2"] {
-        let files = Files::new(&format!("srv{version}"));
+        let files = TempDir::new(&format!("hps-openssl-srv{version}"));
         let (_server, port) = s_server(&files, &pki, &[version]);
 
         let rec = keeping();
@@ -189,8 +113,8 @@ fn our_client_and_agent_against_openssl_s_server() {
     }
 
     // An agent, verifying by IP address, over a server that insists on client certificates.
-    let files = Files::new("mtls");
-    let ca = files.write("ca.pem", &pki.ca_pem());
+    let files = TempDir::new("hps-openssl-mtls");
+    let ca = pki.0.write_ca(&files.join("ca.pem"));
     let (_server, port) = s_server(
         &files,
         &pki,
@@ -233,11 +157,11 @@ fn s_client_echo(port: u16, ca: &Path, extra: &[&str]) -> std::result::Result<()
         "-quiet",
     ];
     args.extend_from_slice(extra);
-    let mut p = Proc::spawn(&args);
+    let mut p = openssl(&args);
     for i in 0..3 {
         let line = format!("line {i} through openssl s_client");
-        p.send_line(&line);
-        if p.line_where(|l| l == line).is_none() {
+        p.send_line(&line).unwrap();
+        if p.line_where(LIMIT, |l| l == line).is_none() {
             return Err(format!("no echo of {line:?}"));
         }
     }
@@ -250,8 +174,8 @@ fn openssl_s_client_against_our_server() {
         return;
     }
     let pki = Pki::new();
-    let files = Files::new("cli");
-    let ca = files.write("ca.pem", &pki.ca_pem());
+    let files = TempDir::new("hps-openssl-cli");
+    let ca = pki.0.write_ca(&files.join("ca.pem"));
 
     let rec = Recorder::echoing();
     let server = SslServer::new(G(rec.clone()));
@@ -272,9 +196,10 @@ fn openssl_s_client_against_our_server() {
     server.setup_ssl_context(&setup).unwrap();
     server.start("127.0.0.1", 0).unwrap();
     let port = server.listen_address().unwrap().port();
-    let (c, k) = pki.leaf(&["openssl-client"]);
-    let cert = files.write("client.pem", &c);
-    let key = files.write("client.key", &k);
+    let (cert, key) = pki
+        .0
+        .leaf(&["openssl-client"])
+        .write(files.path(), "client");
     s_client_echo(
         port,
         &ca,

@@ -36,17 +36,9 @@ fn member() -> (UdpCast, Arc<Recorder>, Got) {
     (UdpCast::new(M(rec.clone(), got.clone())), rec, got)
 }
 
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn multicast_members_on_loopback_hear_each_other() {
-    let port = free_port();
+    let port = testkit::free_udp_port();
     let group = "239.255.71.93";
     let members: Vec<_> = (0..3)
         .map(|_| {
@@ -81,7 +73,7 @@ fn multicast_members_on_loopback_hear_each_other() {
 
 #[test]
 fn broadcast_reaches_the_port() {
-    let port = free_port();
+    let port = testkit::free_udp_port();
     let (rx, rrec, got) = member();
     rx.set_cast_mode(CastMode::Broadcast).unwrap();
     rx.start("127.255.255.255", port, None).unwrap();
@@ -100,13 +92,13 @@ fn bad_cast_calls() {
     let (c, _rec, _) = member();
     assert!(matches!(c.send(b"x"), Err(Error::IllegalState(_))));
     assert!(matches!(
-        c.start("127.0.0.1", free_port(), None),
+        c.start("127.0.0.1", testkit::free_udp_port(), None),
         Err(Error::InvalidParam(_))
     ));
     assert!(c.start("not an address", 1, None).is_err());
     assert_eq!(c.state(), ServiceState::Stopped);
     c.set_multicast_loop(true).unwrap();
-    c.start("239.255.71.94", free_port(), Some("127.0.0.1"))
+    c.start("239.255.71.94", testkit::free_udp_port(), Some("127.0.0.1"))
         .unwrap();
     assert!(c.set_multicast_ttl(3).is_err(), "fixed while started");
     assert!(matches!(c.send(&[]), Err(Error::MessageSize { .. })));

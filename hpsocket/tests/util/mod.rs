@@ -67,15 +67,8 @@ pub struct Recorder {
 /// Polls `f` until it holds or the test bound passes. For state that settles just after an
 /// event: a connection is still in its component's table during its `on_close` (as in
 /// HP-Socket, so the callback can read its extra data) and leaves it right after.
-pub fn eventually(f: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + LIMIT;
-    while !f() {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    true
+pub fn eventually(f: impl FnMut() -> bool) -> bool {
+    testkit::eventually(LIMIT, f)
 }
 
 pub fn hr(v: u8) -> HandleResult {
@@ -628,70 +621,32 @@ where
     }
 }
 
-/// A throw-away PKI for TLS tests: one CA and leaf certificates signed by it.
-pub struct Pki {
-    pub ca: String,
-    ca_params: rcgen::CertificateParams,
-    ca_key: rcgen::KeyPair,
+/// A throw-away PKI for TLS tests (testkit's), its PEMs handed out as `tls::Pem` and in the
+/// set-ups the tests start from.
+pub struct Pki(pub testkit::Pki);
+
+/// A certificate and key as `tls::Pem`s.
+fn pems(leaf: testkit::Leaf) -> (tls::Pem, tls::Pem) {
+    (tls::Pem::Memory(leaf.cert), tls::Pem::Memory(leaf.key))
 }
 
 impl Pki {
     pub fn new() -> Pki {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        // Distinct subject names: OpenSSL takes a leaf whose subject equals its issuer for a
-        // self-signed certificate.
-        ca_params.distinguished_name = rcgen::DistinguishedName::new();
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "hpsocket test CA");
-        let ca = ca_params.self_signed(&ca_key).unwrap().pem();
-        Pki {
-            ca,
-            ca_params,
-            ca_key,
-        }
+        Pki(testkit::Pki::new())
     }
 
     /// (certificate PEM, key PEM) for these names (DNS names or IP addresses).
     pub fn leaf(&self, names: &[&str]) -> (tls::Pem, tls::Pem) {
-        self.leaf_with(names, |_| {})
+        pems(self.0.leaf(names))
     }
 
     /// A leaf whose validity ended in 2001.
     pub fn expired(&self, names: &[&str]) -> (tls::Pem, tls::Pem) {
-        self.leaf_with(names, |p| {
-            p.not_before = rcgen::date_time_ymd(2000, 1, 1);
-            p.not_after = rcgen::date_time_ymd(2001, 1, 1);
-        })
-    }
-
-    fn leaf_with(
-        &self,
-        names: &[&str],
-        tweak: impl FnOnce(&mut rcgen::CertificateParams),
-    ) -> (tls::Pem, tls::Pem) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params =
-            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(
-            rcgen::DnType::CommonName,
-            names.first().copied().unwrap_or("hpsocket test leaf"),
-        );
-        tweak(&mut params);
-        let issuer = rcgen::Issuer::from_params(&self.ca_params, &self.ca_key);
-        let cert = params.signed_by(&key, &issuer).unwrap();
-        (
-            tls::Pem::Memory(cert.pem()),
-            tls::Pem::Memory(key.serialize_pem()),
-        )
+        pems(self.0.expired(names))
     }
 
     pub fn ca_pem(&self) -> tls::Pem {
-        tls::Pem::Memory(self.ca.clone())
+        tls::Pem::Memory(self.0.ca.clone())
     }
 
     /// Server setup: a certificate for localhost and 127.0.0.1, no client verification.
