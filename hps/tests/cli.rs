@@ -1,9 +1,13 @@
 //! The `hps` binary end to end: demos start, echo and exit; pfm verifies every byte; bad
 //! arguments fail clearly.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use testkit::{output_within, Proc, TempDir};
+
+/// Bound of every command and every wait for a line of output.
+const LIMIT: Duration = Duration::from_secs(60);
 
 fn hps() -> Command {
     Command::new(env!("CARGO_BIN_EXE_hps"))
@@ -11,22 +15,7 @@ fn hps() -> Command {
 
 /// Runs a command to completion within a bound.
 fn run(cmd: &mut Command) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("command did not finish: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    output_within(cmd, LIMIT)
 }
 
 /// Asserts that a command succeeded (naming `what` and showing its output if not) and returns
@@ -41,14 +30,8 @@ fn succeeded(out: &Output, what: &str) -> String {
     text
 }
 
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A server process (killed on drop) and its port.
+struct Server(Proc, u16);
 
 fn server(model: &str, seconds: &str) -> Server {
     server_with(model, seconds, &[]).0
@@ -57,35 +40,32 @@ fn server(model: &str, seconds: &str) -> Server {
 /// A server with extra arguments; also returns the second line it printed, if any (with
 /// `--tls`, the one naming the generated CA file).
 fn server_with(model: &str, seconds: &str, extra: &[&str]) -> (Server, String) {
-    let mut child = hps()
-        .args([
-            "server",
-            "--model",
-            model,
-            "--port",
-            "0",
-            "--seconds",
-            seconds,
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
+    let mut cmd = hps();
+    cmd.args([
+        "server",
+        "--model",
+        model,
+        "--port",
+        "0",
+        "--seconds",
+        seconds,
+    ])
+    .args(extra)
+    .stderr(Stdio::null());
+    let mut proc = Proc::spawn(cmd);
+    let line = proc.line(LIMIT).expect("the server printed nothing");
     let port = line
         .trim()
         .rsplit(':')
         .next()
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    let mut second = String::new();
-    if !extra.is_empty() {
-        out.read_line(&mut second).unwrap();
-    }
-    (Server(child, port), second)
+    let second = if extra.is_empty() {
+        String::new()
+    } else {
+        proc.line(LIMIT).expect("no second line from the server")
+    };
+    (Server(proc, port), second)
 }
 
 #[test]
@@ -163,14 +143,14 @@ fn demos_echo_for_every_model_and_exit_cleanly() {
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("100 messages"));
         // The server ends by itself when its time is up; here we stop it early.
-        let _ = srv.0.kill();
-        assert!(srv.0.wait().is_ok());
+        let _ = srv.0.child.kill();
+        assert!(srv.0.child.wait().is_ok());
     }
     // A server with a short run stops on its own with status 0.
     let mut srv = server("push", "0.5");
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
-        if let Some(s) = srv.0.try_wait().unwrap() {
+        if let Some(s) = srv.0.child.try_wait().unwrap() {
             break s;
         }
         assert!(Instant::now() < deadline, "server did not stop");
@@ -181,12 +161,7 @@ fn demos_echo_for_every_model_and_exit_cleanly() {
 
 #[test]
 fn client_against_a_closed_port_fails() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = testkit::free_tcp_port().to_string();
     let out = run(hps().args(["client", "--port", &port, "--timeout", "5"]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
@@ -194,8 +169,7 @@ fn client_against_a_closed_port_fails() {
 
 #[test]
 fn bench_runs_a_short_scenario_and_writes_the_report() {
-    let dir = std::env::temp_dir().join(format!("hps-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("hps-bench");
     let md = dir.join("B.md");
     let svg = dir.join("b.svg");
     let out = run(hps()
@@ -252,7 +226,6 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         assert_eq!(cols[10], "0", "{row}");
     }
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -270,7 +243,7 @@ fn pfm_over_tls_verifies_every_byte() {
 #[test]
 fn tls_demos_verify_the_server_with_the_printed_ca() {
     for model in ["push", "pull", "pack"] {
-        let (mut srv, second) = server_with(model, "20", &["--tls"]);
+        let (srv, second) = server_with(model, "20", &["--tls"]);
         let port = srv.1.to_string();
         let ca = second
             .split_whitespace()
@@ -327,9 +300,8 @@ fn tls_demos_verify_the_server_with_the_printed_ca() {
             "{model}: plain client against TLS server"
         );
         // A CA that did not sign the server's certificate fails the handshake.
-        let other =
-            std::env::temp_dir().join(format!("hps-cli-other-ca-{}.pem", std::process::id()));
-        std::fs::write(&other, OTHER_CA).unwrap();
+        let dir = TempDir::new("hps-cli-other-ca");
+        let other = testkit::Pki::new().write_ca(&dir.join("ca.pem"));
         let out = run(hps()
             .args([
                 "client",
@@ -343,31 +315,21 @@ fn tls_demos_verify_the_server_with_the_printed_ca() {
             ])
             .arg("--ca")
             .arg(&other));
-        let _ = std::fs::remove_file(&other);
         assert!(!out.status.success(), "{model}: client with the wrong CA");
-        let _ = srv.0.kill();
-        let _ = srv.0.wait();
+        drop(srv);
         let _ = std::fs::remove_file(&ca);
     }
 }
 
-/// A CA certificate that signed nothing the tests use (P-256, self-signed).
-const OTHER_CA: &str = include_str!("other-ca.pem");
-
 #[test]
 fn udp_demos_echo_and_cast() {
-    let mut child = hps()
-        .args(["udp-server", "--port", "0", "--seconds", "20"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut cmd = hps();
+    cmd.args(["udp-server", "--port", "0", "--seconds", "20"])
+        .stderr(Stdio::null());
+    let mut proc = Proc::spawn(cmd);
+    let line = proc.line(LIMIT).expect("the UDP server printed nothing");
     let port = line.trim().rsplit(':').next().unwrap().to_string();
-    let srv = Server(child, port.parse().unwrap());
+    let srv = Server(proc, port.parse().unwrap());
     let out = run(hps().args([
         "udp-client",
         "--port",
