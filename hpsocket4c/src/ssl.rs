@@ -114,48 +114,31 @@ struct ServerSetup {
 }
 
 impl ServerSetup {
-    /// The setup to apply to server `h`. An SNI callback is always installed, so that the
-    /// bound names follow HP-Socket's lookup rules rather than `hpsocket`'s.
+    /// The setup to apply to server `h`: the application's SNI callback when it gave one,
+    /// otherwise the library's own lookup of the bound names.
     fn build(&self, h: usize) -> TlsServerSetup {
         let mut s = self.base.clone();
-        let pick: SniCallback = match self.callback {
-            Some(f) => Arc::new(move |name: &str| match CString::new(name) {
+        s.sni_callback = self.callback.map(|f| -> SniCallback {
+            Arc::new(move |name: &str| match CString::new(name) {
                 // SAFETY: `f` is the application's callback, of this C type; `n` outlives the
                 // call, and `h` is the opaque context the callback passes back to us.
                 Ok(n) => unsafe { f(n.as_ptr(), h as *mut c_void) },
                 Err(_) => -1,
-            }),
-            None => {
-                let names = self.base.names.clone();
-                Arc::new(move |name: &str| lookup(&names, name))
-            }
-        };
-        s.sni_callback = Some(pick);
+            })
+        });
         s
     }
 }
 
-/// HP-Socket's default SNI lookup: the host name itself, then each parent domain that still
-/// contains a dot (`a.b.example.com`, `b.example.com`, `example.com`); 0 (the default
-/// certificate) when none is bound. A later binding of a name replaces an earlier one.
-fn lookup(names: &[(String, usize)], host: &str) -> c_int {
-    let host = host.to_ascii_lowercase();
-    let find = |n: &str| {
-        names
-            .iter()
-            .rev()
-            .find(|(k, _)| k == n)
-            .map(|&(_, i)| i as c_int)
-    };
-    let mut candidate = host.as_str();
-    loop {
-        if let Some(i) = find(candidate) {
-            return i;
-        }
-        match candidate.split_once('.') {
-            Some((_, parent)) if parent.contains('.') => candidate = parent,
-            _ => return 0,
-        }
+/// Binds `name` (from [`bindable_name`]) to context `index` with HP-Socket's meaning: the
+/// name and, when it has a dot, every subdomain (`example.com` covers `a.b.example.com`; a
+/// dotless `localhost` covers only itself). The matching itself is the library's
+/// ([`TlsServerSetup::select_context`]): a `.domain` binding covers the subdomains, the
+/// nearest bound parent wins, and a later binding of a name replaces an earlier one.
+fn bind(setup: &mut TlsServerSetup, name: &str, index: usize) {
+    setup.bind_server_name(name, index);
+    if name.contains('.') {
+        setup.bind_server_name(&format!(".{name}"), index);
     }
 }
 
@@ -197,26 +180,13 @@ fn pair(cert: Option<Pem>, key: Option<Pem>) -> Result<Option<(Pem, Pem)>, c_int
 }
 
 /// rustls reads only unencrypted keys, and the key password HP-Socket takes cannot help: an
-/// encrypted key (PKCS#8 or the traditional `Proc-Type: 4,ENCRYPTED` form, which would
-/// otherwise surface as an obscure parse error) fails with EOPNOTSUPP.
+/// encrypted key (either form, as [`Pem::holds_encrypted_key`] recognises them) fails with
+/// EOPNOTSUPP here, where the library's error would map to EINVAL.
 fn refuse_encrypted(key: &Pem) -> Result<(), c_int> {
-    let text = match key {
-        Pem::Memory(s) => s.as_bytes().to_vec(),
-        Pem::File(p) => match std::fs::read(p) {
-            Ok(b) => b,
-            // Building the context reports the read error with its own errno.
-            Err(_) => return Ok(()),
-        },
-    };
-    let encrypted = String::from_utf8_lossy(&text).lines().any(|l| {
-        let l = l.trim();
-        l.starts_with("-----BEGIN ENCRYPTED")
-            || (l.starts_with("Proc-Type:") && l.contains("ENCRYPTED"))
-    });
-    if encrypted {
-        Err(libc::EOPNOTSUPP)
-    } else {
-        Ok(())
+    match key.holds_encrypted_key() {
+        Ok(true) => Err(libc::EOPNOTSUPP),
+        // A read error is reported by building the context, with its own errno.
+        Ok(false) | Err(_) => Ok(()),
     }
 }
 
@@ -578,7 +548,7 @@ pub unsafe extern "C" fn HP_SSLServer_BindSSLServerName(
                     return Err(libc::ENOANO);
                 }
                 let mut next = current.clone();
-                next.base.bind_server_name(&name, index);
+                bind(&mut next.base, &name, index);
                 Ok((next, ()))
             }
         )))
@@ -670,13 +640,12 @@ pub unsafe extern "C" fn HP_SSL_DefaultServerNameCallback(
             Srv::SslPack(x) => &x.state,
             _ => return 0,
         };
-        let names = st
+        let index = st
             .server
             .lock()
             .as_ref()
-            .map(|s| s.base.names.clone())
-            .unwrap_or_default();
-        lookup(&names, name)
+            .map_or(0, |s| s.base.select_context(name));
+        c_int::try_from(index).unwrap_or(0)
     })
 }
 
@@ -688,26 +657,36 @@ pub extern "C" fn HP_SSL_RemoveThreadLocalState(_thread: c_ulong) {}
 mod tests {
     use super::*;
 
-    fn names(v: &[(&str, usize)]) -> Vec<(String, usize)> {
-        v.iter().map(|&(n, i)| (n.to_string(), i)).collect()
+    /// A setup with these names bound as BindSSLServerName binds them.
+    fn bound(v: &[(&str, usize)]) -> TlsServerSetup {
+        let mut s = TlsServerSetup::new(Pem::Memory(String::new()), Pem::Memory(String::new()));
+        for &(n, i) in v {
+            bind(&mut s, &bindable_name(n).unwrap(), i);
+        }
+        s
     }
 
     #[test]
-    fn lookup_walks_parent_domains_that_keep_a_dot() {
-        let n = names(&[("example.com", 1), ("b.example.com", 2), ("localhost", 3)]);
-        assert_eq!(lookup(&n, "example.com"), 1);
-        assert_eq!(lookup(&n, "WWW.Example.com"), 1);
-        assert_eq!(lookup(&n, "a.b.example.com"), 2);
-        assert_eq!(lookup(&n, "localhost"), 3);
+    fn bound_names_cover_parent_domains_that_keep_a_dot() {
+        let n = bound(&[("example.com", 1), ("b.example.com", 2), ("localhost", 3)]);
+        assert_eq!(n.select_context("example.com"), 1);
+        assert_eq!(n.select_context("WWW.Example.com"), 1);
+        assert_eq!(n.select_context("a.b.example.com"), 2);
+        assert_eq!(n.select_context("localhost"), 3);
         assert_eq!(
-            lookup(&n, "x.localhost"),
+            n.select_context("x.localhost"),
             0,
             "a dotless parent is never tried"
         );
-        assert_eq!(lookup(&n, "com"), 0);
-        assert_eq!(lookup(&n, "example.org"), 0);
-        let again = names(&[("example.com", 1), ("example.com", 2)]);
-        assert_eq!(lookup(&again, "example.com"), 2, "the later binding wins");
+        assert_eq!(n.select_context("com"), 0);
+        assert_eq!(n.select_context("example.org"), 0);
+        let again = bound(&[("example.com", 1), ("*.example.com", 2)]);
+        assert_eq!(
+            again.select_context("example.com"),
+            2,
+            "the later binding wins"
+        );
+        assert_eq!(again.select_context("a.b.example.com"), 2);
     }
 
     #[test]

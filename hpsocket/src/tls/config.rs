@@ -48,7 +48,7 @@ pub enum TlsConfigError {
     /// A file could not be read.
     Io(std::io::Error),
     /// PEM data held no certificate / key, or could not be parsed.
-    Pem(String),
+    Pem(PemError),
     /// rustls refused the configuration.
     Rustls(rustls::Error),
     /// Something rustls does not support (for example an encrypted private key).
@@ -66,7 +66,51 @@ impl std::fmt::Display for TlsConfigError {
     }
 }
 
-impl std::error::Error for TlsConfigError {}
+impl std::error::Error for TlsConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsConfigError::Io(e) => Some(e),
+            TlsConfigError::Pem(e) => Some(e),
+            TlsConfigError::Rustls(e) => Some(e),
+            TlsConfigError::Unsupported(_) => None,
+        }
+    }
+}
+
+/// What was wrong with PEM input ([`TlsConfigError::Pem`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PemError {
+    /// The PEM text could not be parsed (or held no private key).
+    Parse(rustls::pki_types::pem::Error),
+    /// The certificate input held no certificate.
+    NoCertificate,
+    /// The CA input (file, text or directory) held no certificate.
+    NoCaCertificate,
+    /// The CA certificates could not make a client verifier (no usable trust anchor).
+    ClientVerifier(rustls::server::VerifierBuilderError),
+}
+
+impl std::fmt::Display for PemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PemError::Parse(e) => write!(f, "{e}"),
+            PemError::NoCertificate => write!(f, "no certificate found"),
+            PemError::NoCaCertificate => write!(f, "no CA certificate found"),
+            PemError::ClientVerifier(e) => write!(f, "client verifier: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PemError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PemError::Parse(e) => Some(e),
+            PemError::ClientVerifier(e) => Some(e),
+            PemError::NoCertificate | PemError::NoCaCertificate => None,
+        }
+    }
+}
 
 impl From<rustls::Error> for TlsConfigError {
     fn from(e: rustls::Error) -> Self {
@@ -84,7 +128,26 @@ pub enum Pem {
     Memory(String),
 }
 
+/// Whether PEM text holds an encrypted private key, in either form OpenSSL writes: PKCS#8
+/// (`-----BEGIN ENCRYPTED PRIVATE KEY-----`) or the traditional one (a `-----BEGIN RSA/EC
+/// PRIVATE KEY-----` block with a `Proc-Type: 4,ENCRYPTED` header). rustls reads only
+/// unencrypted keys, so such a key is refused with [`TlsConfigError::Unsupported`] rather than
+/// an obscure parse error.
+pub fn is_encrypted_key(pem: &[u8]) -> bool {
+    String::from_utf8_lossy(pem).lines().any(|l| {
+        let l = l.trim();
+        l.starts_with("-----BEGIN ENCRYPTED")
+            || (l.starts_with("Proc-Type:") && l.contains("ENCRYPTED"))
+    })
+}
+
 impl Pem {
+    /// Whether this input holds an encrypted private key (see [`is_encrypted_key`]); a file
+    /// that cannot be read is an [`TlsConfigError::Io`] error.
+    pub fn holds_encrypted_key(&self) -> Result<bool, TlsConfigError> {
+        Ok(is_encrypted_key(&self.bytes()?))
+    }
+
     fn bytes(&self) -> Result<Vec<u8>, TlsConfigError> {
         match self {
             Pem::File(p) => std::fs::read(p).map_err(TlsConfigError::Io),
@@ -96,21 +159,21 @@ impl Pem {
         let b = self.bytes()?;
         let certs: Vec<_> = CertificateDer::pem_slice_iter(&b)
             .collect::<Result<_, _>>()
-            .map_err(|e| TlsConfigError::Pem(e.to_string()))?;
+            .map_err(|e| TlsConfigError::Pem(PemError::Parse(e)))?;
         if certs.is_empty() {
-            return Err(TlsConfigError::Pem("no certificate found".into()));
+            return Err(TlsConfigError::Pem(PemError::NoCertificate));
         }
         Ok(certs)
     }
 
     fn key(&self) -> Result<PrivateKeyDer<'static>, TlsConfigError> {
         let b = self.bytes()?;
-        if String::from_utf8_lossy(&b).contains("ENCRYPTED PRIVATE KEY") {
+        if is_encrypted_key(&b) {
             return Err(TlsConfigError::Unsupported(
                 "encrypted private keys (decrypt the key first; rustls reads plain PKCS#8/PKCS#1/SEC1)",
             ));
         }
-        PrivateKeyDer::from_pem_slice(&b).map_err(|e| TlsConfigError::Pem(e.to_string()))
+        PrivateKeyDer::from_pem_slice(&b).map_err(|e| TlsConfigError::Pem(PemError::Parse(e)))
     }
 }
 
@@ -138,7 +201,7 @@ fn roots(ca: &Pem) -> Result<RootCertStore, TlsConfigError> {
         other => add(other)?,
     }
     if store.is_empty() {
-        return Err(TlsConfigError::Pem("no CA certificate found".into()));
+        return Err(TlsConfigError::Pem(PemError::NoCaCertificate));
     }
     Ok(store)
 }
@@ -176,17 +239,31 @@ impl std::fmt::Debug for SniResolver {
     }
 }
 
+/// The SNI matching rule, the one place it lives (the server's own lookup, the C ABI's
+/// `HP_SSL_DefaultServerNameCallback`): the index `bound` gives for the host name itself
+/// (case-insensitive), else for `*.` and the host's parent domain (a wildcard covers exactly
+/// one label), else for `.` and the nearest parent domain that has one bound (`.domain`
+/// covers every subdomain, at any depth), else 0, the default context.
+fn select_context(server_name: &str, bound: impl Fn(&str) -> Option<usize>) -> usize {
+    let host = server_name.to_ascii_lowercase();
+    if let Some(i) = bound(&host) {
+        return i;
+    }
+    if let Some(i) = host
+        .split_once('.')
+        .and_then(|(_, parent)| bound(&format!("*.{parent}")))
+    {
+        return i;
+    }
+    host.match_indices('.')
+        .find_map(|(at, _)| bound(&host[at..]))
+        .unwrap_or(0)
+}
+
 impl SniResolver {
-    /// Index of the context bound to `name`: an exact match first, then a `*.domain` wildcard
-    /// covering one label.
+    /// Index of the context bound to `name` ([`select_context`]).
     fn lookup(&self, name: &str) -> usize {
-        let name = name.to_ascii_lowercase();
-        if let Some(&i) = self.names.get(&name) {
-            return i;
-        }
-        name.split_once('.')
-            .and_then(|(_, rest)| self.names.get(&format!("*.{rest}")).copied())
-            .unwrap_or(0)
+        select_context(name, |n| self.names.get(n).copied())
     }
 }
 
@@ -236,8 +313,12 @@ pub struct TlsServerSetup {
     /// Extra (certificate chain, key) pairs for SNI (HP-Socket's `AddSSLContext`); the
     /// `n`-th has index `n` (1-based, 0 is the default certificate).
     pub contexts: Vec<(Pem, Pem)>,
-    /// Host names bound to context indexes (HP-Socket's `BindSSLServerName`); `*.domain`
-    /// covers one label. Used when there is no `sni_callback`.
+    /// Host names bound to context indexes (HP-Socket's `BindSSLServerName`), lower-case; a
+    /// later binding of a name replaces an earlier one. `name` matches itself, `*.domain`
+    /// one more label (`a.domain`, not `a.b.domain`), `.domain` every subdomain at any depth;
+    /// an exact match wins over a wildcard, a wildcard over `.domain`, and the nearest
+    /// `.domain` over farther ones (see [`TlsServerSetup::select_context`]). Used when there
+    /// is no `sni_callback`.
     pub names: Vec<(String, usize)>,
     /// Chooses the context by host name instead of `names`.
     pub sni_callback: Option<SniCallback>,
@@ -280,9 +361,24 @@ impl TlsServerSetup {
         self.contexts.len()
     }
 
-    /// Serves context `index` to clients asking for `name` (HP-Socket's `BindSSLServerName`).
+    /// Serves context `index` to clients asking for `name` (HP-Socket's `BindSSLServerName`);
+    /// `name` may be `*.domain` or `.domain`, see [`names`](TlsServerSetup::names).
     pub fn bind_server_name(&mut self, name: &str, index: usize) {
         self.names.push((name.to_ascii_lowercase(), index));
+    }
+
+    /// The context index the bound [`names`](TlsServerSetup::names) select for the host name
+    /// a client asked for: the exact name, else a `*.domain` wildcard one label up, else the
+    /// nearest `.domain`, else 0 (the default certificate). This is the rule the server
+    /// applies when there is no `sni_callback`.
+    pub fn select_context(&self, server_name: &str) -> usize {
+        select_context(server_name, |n| {
+            self.names
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|&(_, i)| i)
+        })
     }
 
     /// Builds the rustls configuration.
@@ -303,7 +399,7 @@ impl TlsServerSetup {
             };
             builder.with_client_cert_verifier(
                 v.build()
-                    .map_err(|e| TlsConfigError::Pem(format!("client verifier: {e}")))?,
+                    .map_err(|e| TlsConfigError::Pem(PemError::ClientVerifier(e)))?,
             )
         } else {
             builder.with_no_client_auth()
@@ -541,5 +637,135 @@ mod tests {
             ..server_setup(&pki)
         };
         assert!(matches!(missing.build(), Err(TlsConfigError::Io(_))));
+    }
+
+    fn setup_with_names(names: &[(&str, usize)]) -> TlsServerSetup {
+        let mut s = TlsServerSetup::new(Pem::Memory(String::new()), Pem::Memory(String::new()));
+        for &(n, i) in names {
+            s.bind_server_name(n, i);
+        }
+        s
+    }
+
+    #[test]
+    fn sni_exact_then_wildcard_then_default() {
+        let s = setup_with_names(&[
+            ("www.example.com", 1),
+            ("*.example.com", 2),
+            ("Other.Example", 3),
+        ]);
+        assert_eq!(
+            s.select_context("www.example.com"),
+            1,
+            "exact beats wildcard"
+        );
+        assert_eq!(s.select_context("WWW.EXAMPLE.COM"), 1, "case-insensitive");
+        assert_eq!(s.select_context("api.example.com"), 2);
+        assert_eq!(s.select_context("other.example"), 3);
+        assert_eq!(
+            s.select_context("example.com"),
+            0,
+            "a wildcard needs a label"
+        );
+        assert_eq!(s.select_context("unknown.org"), 0);
+        assert_eq!(s.select_context(""), 0);
+        // The resolver the server uses applies the same rule.
+        let r = SniResolver {
+            contexts: Vec::new(),
+            names: s.names.iter().cloned().collect(),
+            callback: None,
+        };
+        for host in [
+            "www.example.com",
+            "api.example.com",
+            "a.b.example.com",
+            "x.org",
+        ] {
+            assert_eq!(r.lookup(host), s.select_context(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn sni_wildcard_does_not_match_across_dots() {
+        let s = setup_with_names(&[("*.example.com", 1)]);
+        assert_eq!(s.select_context("a.example.com"), 1);
+        assert_eq!(s.select_context("a.b.example.com"), 0);
+        assert_eq!(s.select_context("a.bexample.com"), 0);
+    }
+
+    #[test]
+    fn sni_dot_domain_covers_subdomains_nearest_first() {
+        let s = setup_with_names(&[
+            (".example.com", 1),
+            (".b.example.com", 2),
+            ("*.b.example.com", 3),
+        ]);
+        assert_eq!(s.select_context("a.example.com"), 1);
+        assert_eq!(s.select_context("x.a.example.com"), 1);
+        assert_eq!(
+            s.select_context("a.c.b.example.com"),
+            2,
+            "the nearest parent wins"
+        );
+        assert_eq!(
+            s.select_context("a.b.example.com"),
+            3,
+            "a wildcard beats .domain"
+        );
+        assert_eq!(
+            s.select_context("example.com"),
+            0,
+            ".domain is not the domain itself"
+        );
+        // A later binding of the same name replaces the earlier one.
+        let s = setup_with_names(&[("a.example", 1), ("A.example", 2)]);
+        assert_eq!(s.select_context("a.example"), 2);
+    }
+
+    #[test]
+    fn encrypted_keys_are_recognised_in_both_forms() {
+        let pkcs8 =
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let traditional = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+                           DEK-Info: AES-128-CBC,00\n\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+        let plain = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+        for k in [pkcs8, traditional] {
+            assert!(is_encrypted_key(k.as_bytes()), "{k}");
+            let pem = Pem::Memory(k.into());
+            assert!(pem.holds_encrypted_key().unwrap());
+            assert!(matches!(pem.key(), Err(TlsConfigError::Unsupported(_))));
+        }
+        assert!(!is_encrypted_key(plain.as_bytes()));
+        assert!(!Pem::Memory(plain.into()).holds_encrypted_key().unwrap());
+        let missing = Pem::File("/nonexistent/key.pem".into());
+        assert!(matches!(
+            missing.holds_encrypted_key(),
+            Err(TlsConfigError::Io(_))
+        ));
+    }
+
+    #[test]
+    fn pem_errors_stay_typed() {
+        use std::error::Error as _;
+        let e = Pem::Memory("not pem".into()).certs().unwrap_err();
+        assert!(matches!(e, TlsConfigError::Pem(PemError::NoCertificate)));
+        assert_eq!(e.to_string(), "bad PEM data: no certificate found");
+        let e = Pem::Memory("-----BEGIN CERTIFICATE-----\n!!\n".into())
+            .certs()
+            .unwrap_err();
+        assert!(matches!(e, TlsConfigError::Pem(PemError::Parse(_))));
+        assert!(e.source().is_some());
+        // A CA directory without certificates.
+        let dir = std::env::temp_dir().join(format!("hpsocket-empty-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = roots(&Pem::File(dir.clone())).unwrap_err();
+        let _ = std::fs::remove_dir(&dir);
+        assert!(matches!(e, TlsConfigError::Pem(PemError::NoCaCertificate)));
+        assert_eq!(e.to_string(), "bad PEM data: no CA certificate found");
+        let e = Pem::File("/nonexistent/cert.pem".into())
+            .certs()
+            .unwrap_err();
+        let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
     }
 }

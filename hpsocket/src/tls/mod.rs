@@ -41,7 +41,10 @@ mod session;
 mod testutil;
 
 pub(crate) use config::TlsContext;
-pub use config::{Pem, SniCallback, TlsClientSetup, TlsConfigError, TlsServerSetup, VerifyMode};
+pub use config::{
+    is_encrypted_key, Pem, PemError, SniCallback, TlsClientSetup, TlsConfigError, TlsServerSetup,
+    VerifyMode,
+};
 pub use session::TlsInfo;
 pub(crate) use session::{drive_pair, errno_of, TlsSession};
 // Kept at its old path (`crate::tls::TlsProgress`) for code inside the crate.

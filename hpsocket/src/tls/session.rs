@@ -23,6 +23,33 @@ pub(crate) fn errno_of(e: &rustls::Error) -> i32 {
     }
 }
 
+/// Keeps an error that is not rustls' own (an I/O error between rustls and our buffers, an
+/// invalid server name) typed inside the `rustls::Error` a session reports: the caller can
+/// downcast it through [`std::error::Error::source`]. `errno_of` maps it to EPROTO, as any
+/// error it does not name.
+fn other(e: impl std::error::Error + Send + Sync + 'static) -> rustls::Error {
+    rustls::Error::Other(rustls::OtherError(Arc::new(e)))
+}
+
+/// A host name that is neither a DNS name nor an IP address, given for SNI.
+#[derive(Debug)]
+struct InvalidServerName {
+    name: String,
+    source: rustls::pki_types::InvalidDnsNameError,
+}
+
+impl std::fmt::Display for InvalidServerName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid server name {:?}", self.name)
+    }
+}
+
+impl std::error::Error for InvalidServerName {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// What one call of [`TlsSession::read_tls`] produced besides plaintext.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct TlsProgress {
@@ -55,8 +82,12 @@ impl TlsSession {
 
     /// `sni`: the host name to ask for and verify (an IP address is sent as-is).
     pub fn client(cfg: Arc<ClientConfig>, sni: &str) -> Result<TlsSession, rustls::Error> {
-        let name = ServerName::try_from(sni.to_string())
-            .map_err(|_| rustls::Error::General(format!("invalid server name {sni:?}")))?;
+        let name = ServerName::try_from(sni.to_string()).map_err(|source| {
+            other(InvalidServerName {
+                name: sni.to_string(),
+                source,
+            })
+        })?;
         Ok(TlsSession::new(
             rustls::ClientConnection::new(cfg, name)?.into(),
         ))
@@ -74,10 +105,7 @@ impl TlsSession {
     ) -> Result<TlsProgress, rustls::Error> {
         let mut progress = TlsProgress::default();
         while !data.is_empty() {
-            let n = self
-                .conn
-                .read_tls(&mut data)
-                .map_err(|e| rustls::Error::General(e.to_string()))?;
+            let n = self.conn.read_tls(&mut data).map_err(other)?;
             if n == 0 {
                 break;
             }
@@ -94,7 +122,7 @@ impl TlsSession {
                     .conn
                     .reader()
                     .read(&mut plain[start..])
-                    .map_err(|e| rustls::Error::General(e.to_string()))?;
+                    .map_err(other)?;
                 plain.truncate(start + got);
             }
             if state.peer_has_closed() {
@@ -106,10 +134,7 @@ impl TlsSession {
 
     /// Encrypts `data` (buffered by rustls until the handshake completes).
     pub fn write_plain(&mut self, data: &[u8]) -> Result<(), rustls::Error> {
-        self.conn
-            .writer()
-            .write_all(data)
-            .map_err(|e| rustls::Error::General(e.to_string()))
+        self.conn.writer().write_all(data).map_err(other)
     }
 
     /// Moves pending ciphertext (handshake, records, alerts) into `out`.
@@ -329,5 +354,22 @@ mod tests {
             prop_assert!(c2s.starts_with(&s));
             prop_assert!(s2c.starts_with(&c));
         }
+    }
+
+    #[test]
+    fn an_invalid_server_name_stays_typed() {
+        let (_, client) = pair_configs();
+        let Err(e) = TlsSession::client(client, "bad name!") else {
+            panic!("accepted an invalid server name");
+        };
+        assert_eq!(errno_of(&e), libc::EPROTO);
+        assert!(
+            e.to_string().contains("invalid server name \"bad name!\""),
+            "{e}"
+        );
+        let rustls::Error::Other(o) = &e else {
+            panic!("{e:?}");
+        };
+        assert!(o.0.downcast_ref::<InvalidServerName>().is_some());
     }
 }
