@@ -23,6 +23,11 @@ pub(crate) mod link;
 pub(crate) mod phase;
 pub(crate) mod receiver;
 
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;
+
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
