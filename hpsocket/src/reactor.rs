@@ -9,11 +9,12 @@
 //! lock. Other threads reach a worker only through its command channel (plus a wake-up), for
 //! adopting new connections, closes, resumes and send notifications.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
@@ -29,7 +30,6 @@ use crate::clock::now_ms;
 use crate::conn::{Conn, Handler};
 use crate::session::{Origin, Step};
 use crate::types::SocketOperation;
-use crate::udp::worker::{Datagram, PeerRef};
 
 const WAKE: Token = Token(usize::MAX - 1);
 /// Reads per readiness event before the connection yields to the others on its worker.
@@ -51,14 +51,43 @@ pub(crate) enum Cmd {
     Unlisten(Arc<dyn Handler>),
     /// Look at the connection's doorbell.
     Kick(Arc<Conn>),
-    /// UDP: own this socket (a server has one per worker; a client one) and its peers.
-    UdpOpen(Box<dyn Datagram>),
-    /// UDP stop: tell and close every peer of the component with this key, drop its sockets.
-    UdpStop(usize),
-    UdpDisconnect(Arc<PeerRef>),
-    /// A datagram another thread sent, for `on_send`.
-    UdpSent(Arc<PeerRef>, Vec<u8>),
+    /// Own this source (a UDP socket and its peers) from now on.
+    Open(Box<dyn Source>),
+    /// The component with this key stops: close every source it owns on this worker.
+    CloseOwner(usize),
+    /// A message for the source with this key (see [`Source::command`]).
+    Message(usize, Box<dyn Any + Send>),
     Exit,
+}
+
+/// A socket that is not a TCP connection — a UDP socket with its virtual connections — as a
+/// worker drives it. The worker calls these on readiness, timers and commands; the source
+/// does its own protocol and fires its component's events, so the reactor needs to know
+/// nothing of it.
+pub(crate) trait Source: Send {
+    /// The descriptor to poll (readable interest).
+    fn fd(&self) -> RawFd;
+    /// Identifies this source for [`Cmd::Message`].
+    fn key(&self) -> usize;
+    /// Identifies the component (for [`Cmd::CloseOwner`]).
+    fn owner_key(&self) -> usize;
+    /// Registered with the worker's poll.
+    fn opened(&mut self, _now: u64) {}
+    /// Reads and dispatches; true when the socket may still hold more.
+    fn readable(&mut self, now: u64) -> bool;
+    /// When [`expire`](Self::expire) is next needed.
+    fn next_due(&self) -> Option<u64>;
+    fn expire(&mut self, now: u64);
+    /// The component stops: close everything.
+    fn close_all(&mut self);
+    /// A message another thread posted for this source.
+    fn command(&mut self, msg: Box<dyn Any + Send>);
+    /// The deadline the worker's timer is armed for.
+    fn armed(&mut self) -> &mut u64;
+    /// The worker may drop the source (a closed client).
+    fn is_done(&self) -> bool {
+        false
+    }
 }
 
 /// The part of a worker other threads hold: its command channel and waker.
@@ -115,7 +144,7 @@ impl Pool {
                 timers: BinaryHeap::new(),
                 ready: Vec::new(),
                 buf: Vec::new(),
-                udp: Vec::new(),
+                sources: Vec::new(),
                 now: now_ms(),
             };
             let spawned = std::thread::Builder::new()
@@ -194,7 +223,8 @@ enum TimerKind {
     Session,
     /// Retry `accept` after a failure such as EMFILE.
     Accept,
-    UdpDetect,
+    /// A source's deadline (UDP detect ticks).
+    Source,
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -219,7 +249,7 @@ struct ConnEntry {
 enum Entry {
     Conn(ConnEntry),
     Listener(mio::net::TcpListener, Arc<dyn Handler>),
-    Udp(Box<dyn Datagram>),
+    Source(Box<dyn Source>),
 }
 
 struct Worker {
@@ -231,8 +261,8 @@ struct Worker {
     /// Connections that stopped reading at `MAX_READS` and still have data.
     ready: Vec<usize>,
     buf: Vec<u8>,
-    /// Slab keys of UDP sockets (few; commands find theirs here, not by scanning the slab).
-    udp: Vec<usize>,
+    /// Slab keys of sources (few; commands find theirs here, not by scanning the slab).
+    sources: Vec<usize>,
     now: u64,
 }
 
@@ -316,8 +346,8 @@ impl Worker {
                 self.accept(token);
                 return;
             }
-            Some(Entry::Udp(_)) => {
-                self.udp_readable(token);
+            Some(Entry::Source(_)) => {
+                self.source_readable(token);
                 return;
             }
             Some(Entry::Conn(e)) => e.connecting,
@@ -427,8 +457,8 @@ impl Worker {
     }
 
     fn on_readable(&mut self, token: usize) {
-        if matches!(self.slab.get(token), Some(Entry::Udp(_))) {
-            self.udp_readable(token);
+        if matches!(self.slab.get(token), Some(Entry::Source(_))) {
+            self.source_readable(token);
             return;
         }
         let Some(conn) = self.conn(token) else { return };
@@ -545,34 +575,34 @@ impl Worker {
         Some(e.conn)
     }
 
-    fn udp_readable(&mut self, token: usize) {
+    fn source_readable(&mut self, token: usize) {
         let now = self.now;
         let more = match self.slab.get_mut(token) {
-            Some(Entry::Udp(u)) => u.readable(now),
+            Some(Entry::Source(u)) => u.readable(now),
             _ => return,
         };
         if more {
             self.ready.push(token);
         }
-        self.udp_arm(token);
+        self.source_arm(token);
     }
 
     /// Drops a socket whose component is done with it (a closed client).
-    fn udp_reap(&mut self, token: usize) {
-        if matches!(self.slab.get(token), Some(Entry::Udp(u)) if u.is_done()) {
-            if let Some(Entry::Udp(u)) = self.slab.get(token) {
-                let fd = u.socket().as_raw_fd();
+    fn source_reap(&mut self, token: usize) {
+        if matches!(self.slab.get(token), Some(Entry::Source(u)) if u.is_done()) {
+            if let Some(Entry::Source(u)) = self.slab.get(token) {
+                let fd = u.fd();
                 let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
             }
             self.slab.remove(token);
-            self.udp.retain(|&x| x != token);
+            self.sources.retain(|&x| x != token);
         }
     }
 
     /// Keeps one timer armed for the socket's earliest detect tick.
-    fn udp_arm(&mut self, token: usize) {
-        self.udp_reap(token);
-        let Some(Entry::Udp(u)) = self.slab.get_mut(token) else {
+    fn source_arm(&mut self, token: usize) {
+        self.source_reap(token);
+        let Some(Entry::Source(u)) = self.slab.get_mut(token) else {
             return;
         };
         if let Some(due) = u.next_due() {
@@ -582,35 +612,35 @@ impl Worker {
                     at: due,
                     token,
                     id: 0,
-                    kind: TimerKind::UdpDetect,
+                    kind: TimerKind::Source,
                 }));
             }
         }
     }
 
-    fn udp_token(&self, pred: impl Fn(&dyn Datagram) -> bool) -> Option<usize> {
-        self.udp
+    fn source_token(&self, key: usize) -> Option<usize> {
+        self.sources
             .iter()
             .copied()
-            .find(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if pred(&**u)))
+            .find(|&t| matches!(self.slab.get(t), Some(Entry::Source(u)) if u.key() == key))
     }
 
-    fn udp_command(&mut self, cmd: Cmd) {
+    fn source_command(&mut self, cmd: Cmd) {
         match cmd {
-            Cmd::UdpOpen(entry) => {
-                let fd = entry.socket().as_raw_fd();
-                let token = self.slab.insert(Entry::Udp(entry));
+            Cmd::Open(entry) => {
+                let fd = entry.fd();
+                let token = self.slab.insert(Entry::Source(entry));
                 match self.poll.registry().register(
                     &mut SourceFd(&fd),
                     Token(token),
                     Interest::READABLE,
                 ) {
                     Ok(()) => {
-                        self.udp.push(token);
-                        if let Some(Entry::Udp(u)) = self.slab.get_mut(token) {
+                        self.sources.push(token);
+                        if let Some(Entry::Source(u)) = self.slab.get_mut(token) {
                             u.opened(self.now);
                         }
-                        self.udp_readable(token);
+                        self.source_readable(token);
                     }
                     Err(e) => {
                         tracing::error!("cannot register UDP socket: {e}");
@@ -618,36 +648,29 @@ impl Worker {
                     }
                 }
             }
-            Cmd::UdpStop(owner) => {
+            Cmd::CloseOwner(owner) => {
                 let tokens: Vec<usize> = self
-                    .udp
+                    .sources
                     .iter()
                     .copied()
-                    .filter(|&t| matches!(self.slab.get(t), Some(Entry::Udp(u)) if u.owner_key() == owner))
+                    .filter(|&t| matches!(self.slab.get(t), Some(Entry::Source(u)) if u.owner_key() == owner))
                     .collect();
                 for t in tokens {
-                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
+                    if let Some(Entry::Source(u)) = self.slab.get_mut(t) {
                         u.close_all();
-                        let fd = u.socket().as_raw_fd();
+                        let fd = u.fd();
                         let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
                     }
                     self.slab.remove(t);
-                    self.udp.retain(|&x| x != t);
+                    self.sources.retain(|&x| x != t);
                 }
             }
-            Cmd::UdpDisconnect(peer) => {
-                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(u.socket(), &peer.socket)) {
-                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t) {
-                        u.disconnect(peer.id);
+            Cmd::Message(key, msg) => {
+                if let Some(t) = self.source_token(key) {
+                    if let Some(Entry::Source(u)) = self.slab.get_mut(t) {
+                        u.command(msg);
                     }
-                    self.udp_reap(t);
-                }
-            }
-            Cmd::UdpSent(peer, data) => {
-                if let Some(t) = self.udp_token(|u| Arc::ptr_eq(u.socket(), &peer.socket)) {
-                    if let Some(Entry::Udp(u)) = self.slab.get(t) {
-                        u.fire_sent(peer.id, &data);
-                    }
+                    self.source_reap(t);
                 }
             }
             _ => {}
@@ -768,10 +791,9 @@ impl Worker {
                         }
                     }
                 }
-                c @ (Cmd::UdpOpen(..)
-                | Cmd::UdpStop(_)
-                | Cmd::UdpDisconnect(_)
-                | Cmd::UdpSent(..)) => self.udp_command(c),
+                c @ (Cmd::Open(..) | Cmd::CloseOwner(_) | Cmd::Message(..)) => {
+                    self.source_command(c)
+                }
                 Cmd::Exit => return false,
             }
         }
@@ -791,13 +813,13 @@ impl Worker {
                         self.accept(t.token);
                     }
                 }
-                TimerKind::UdpDetect => {
-                    if let Some(Entry::Udp(u)) = self.slab.get_mut(t.token) {
+                TimerKind::Source => {
+                    if let Some(Entry::Source(u)) = self.slab.get_mut(t.token) {
                         if *u.armed() == t.at {
                             *u.armed() = u64::MAX;
                         }
                         u.expire(now);
-                        self.udp_arm(t.token);
+                        self.source_arm(t.token);
                     }
                 }
                 TimerKind::Session => {

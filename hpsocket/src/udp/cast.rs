@@ -14,7 +14,7 @@ use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
 use crate::types::{CastMode, ConnId, HandleResult, ServiceState, SocketOperation};
-use crate::udp::worker::{owner_key, Datagram, PeerRef};
+use crate::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 
 /// A UDP cast endpoint (HP-Socket's `UdpCast`): joins a multicast group (or uses broadcast),
 /// sends every datagram to the group (or broadcast address) and receives what is cast to its
@@ -160,7 +160,7 @@ impl UdpCast {
                 .max_datagram
                 .store(cfg.max_datagram_size as usize, Ordering::Release);
             self.core().set_state(ServiceState::Started);
-            worker.post(Cmd::UdpOpen(Box::new(CastEntry {
+            worker.post(Cmd::Open(Box::new(CastEntry {
                 cast: self.clone(),
                 peer,
                 buf: Vec::new(),
@@ -182,7 +182,7 @@ impl UdpCast {
         let peer = self.inner.peer.lock().clone();
         match peer {
             Some(p) if !p.closed.load(Ordering::Acquire) => {
-                p.worker.post(Cmd::UdpDisconnect(p.clone()));
+                p.post(UdpMsg::Disconnect(p.id));
                 if !must_not_block() {
                     core.wait(None);
                 }
@@ -225,7 +225,7 @@ impl UdpCast {
             Err(e) => return Err(Error::Io(e)),
         }
         if self.inner.listener.wants_send_events() {
-            peer.worker.post(Cmd::UdpSent(peer.clone(), data.to_vec()));
+            peer.post(UdpMsg::Sent(peer.id, data.to_vec()));
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool, WorkerShared};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
-use crate::udp::worker::{owner_key, Datagram, PeerRef};
+use crate::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 use crate::udp::{classify, Kind, CLOSE_NOTIFY};
 
 /// A UDP client: a connected UDP socket with the event model of [`TcpClient`](crate::TcpClient)
@@ -172,7 +172,7 @@ impl UdpClient {
                 done: false,
             };
             self.core().set_state(ServiceState::Started);
-            worker.post(Cmd::UdpOpen(Box::new(entry)));
+            worker.post(Cmd::Open(Box::new(entry)));
             Ok(())
         })();
         r.map_err(|e| {
@@ -189,7 +189,7 @@ impl UdpClient {
         let peer = self.inner.peer.lock().clone();
         match peer {
             Some(p) if !p.closed.load(Ordering::Acquire) => {
-                p.worker.post(Cmd::UdpDisconnect(p.clone()));
+                p.post(UdpMsg::Disconnect(p.id));
                 if !must_not_block() {
                     core.wait(None);
                 }
@@ -232,7 +232,7 @@ impl UdpClient {
             Err(e) => return Err(Error::Io(e)),
         }
         if self.inner.listener.wants_send_events() {
-            peer.worker.post(Cmd::UdpSent(peer.clone(), data.to_vec()));
+            peer.post(UdpMsg::Sent(peer.id, data.to_vec()));
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 use crate::udp::peers::Detect;
-use crate::udp::worker::{owner_key, PeerRef, UdpEntry, UdpOwner};
+use crate::udp::worker::{owner_key, PeerRef, UdpEntry, UdpMsg, UdpOwner};
 
 /// A UDP server: each remote address that sends to it becomes a virtual connection with its
 /// own [`ConnId`], reported through the same [`ServerListener`] events as TCP — `on_accept`
@@ -159,7 +159,7 @@ impl UdpServer {
         self.core().activate_pool(pool.clone());
         for (w, s) in pool.workers().iter().zip(sockets) {
             let entry = UdpEntry::new(s, owner.clone(), w.clone());
-            w.post(Cmd::UdpOpen(Box::new(entry)));
+            w.post(Cmd::Open(Box::new(entry)));
         }
         Ok(())
     }
@@ -171,7 +171,7 @@ impl UdpServer {
         self.core().begin_stop(false)?;
         if let (Some(pool), Some(owner)) = (self.core().pool(), self.inner.owner.lock().clone()) {
             for w in pool.workers() {
-                w.post(Cmd::UdpStop(owner_key(&owner)));
+                w.post(Cmd::CloseOwner(owner_key(&owner)));
             }
         }
         let me = self.clone();
@@ -257,7 +257,7 @@ impl UdpServer {
         }
         if self.inner.listener.wants_send_events() {
             // Reported by the peer's worker between callbacks, never nested in this one.
-            peer.worker.post(Cmd::UdpSent(peer.clone(), data.to_vec()));
+            peer.post(UdpMsg::Sent(peer.id, data.to_vec()));
         }
         Ok(())
     }
@@ -270,7 +270,7 @@ impl UdpServer {
         if peer.closed.load(Ordering::Acquire) {
             return Err(Error::ConnectionNotFound(id));
         }
-        peer.worker.post(Cmd::UdpDisconnect(peer.clone()));
+        peer.post(UdpMsg::Disconnect(peer.id));
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::reactor::WorkerShared;
+use crate::reactor::{Cmd, Source, WorkerShared};
 use crate::types::{ConnId, HandleResult, SocketOperation};
 use crate::udp::peers::{Detect, PeerTable};
 use crate::udp::{classify, Kind, CLOSE_NOTIFY};
@@ -70,6 +70,69 @@ pub(crate) trait Datagram: Send {
     /// The worker may drop the socket (a closed client).
     fn is_done(&self) -> bool {
         false
+    }
+}
+
+/// What other threads ask of a UDP socket's worker (through [`Cmd::Message`]).
+pub(crate) enum UdpMsg {
+    /// Close this virtual connection (the peer is told).
+    Disconnect(ConnId),
+    /// A datagram another thread sent, for `on_send`.
+    Sent(ConnId, Vec<u8>),
+}
+
+impl PeerRef {
+    /// Asks this peer's worker to do `msg` on its socket.
+    pub fn post(&self, msg: UdpMsg) {
+        self.worker
+            .post(Cmd::Message(socket_key(&self.socket), Box::new(msg)));
+    }
+}
+
+/// The key a UDP socket's source answers to.
+pub(crate) fn socket_key(s: &Arc<mio::net::UdpSocket>) -> usize {
+    Arc::as_ptr(s) as usize
+}
+
+/// Every UDP socket is a reactor [`Source`]: messages are [`UdpMsg`].
+impl<D: Datagram> Source for D {
+    fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.socket().as_raw_fd()
+    }
+    fn key(&self) -> usize {
+        socket_key(self.socket())
+    }
+    fn owner_key(&self) -> usize {
+        Datagram::owner_key(self)
+    }
+    fn opened(&mut self, now: u64) {
+        Datagram::opened(self, now)
+    }
+    fn readable(&mut self, now: u64) -> bool {
+        Datagram::readable(self, now)
+    }
+    fn next_due(&self) -> Option<u64> {
+        Datagram::next_due(self)
+    }
+    fn expire(&mut self, now: u64) {
+        Datagram::expire(self, now)
+    }
+    fn close_all(&mut self) {
+        Datagram::close_all(self)
+    }
+    fn command(&mut self, msg: Box<dyn std::any::Any + Send>) {
+        match msg.downcast::<UdpMsg>().map(|m| *m) {
+            Ok(UdpMsg::Disconnect(id)) => self.disconnect(id),
+            Ok(UdpMsg::Sent(id, data)) => self.fire_sent(id, &data),
+            Err(_) => {}
+        }
+    }
+    fn armed(&mut self) -> &mut u64 {
+        Datagram::armed(self)
+    }
+    fn is_done(&self) -> bool {
+        Datagram::is_done(self)
     }
 }
 
