@@ -87,7 +87,7 @@ impl Default for Config {
             max_pending_bytes: 16 * 1024 * 1024,
             connect_timeout: 10_000,
             close_flush_timeout: 10_000,
-            max_pack_size: crate::pack::DEFAULT_MAX_PACK_SIZE,
+            max_pack_size: crate::cores::pack::DEFAULT_MAX_PACK_SIZE,
             pack_header_flag: 0,
             pull_buffer_limit: 4 * 1024 * 1024,
             handshake_timeout: 10_000,
@@ -219,10 +219,10 @@ macro_rules! pack_properties {
         $crate::config::properties! {
             /// Largest packet body accepted or sent (`MaxPackSize`, default 262144,
             /// 1 ..= 4194303).
-            max_pack_size, set_max_pack_size: u32, |v| (1..=$crate::pack::MAX_PACK_SIZE_LIMIT).contains(&v), "max_pack_size must be 1 ..= 4194303";
+            max_pack_size, set_max_pack_size: u32, |v| (1..=$crate::cores::pack::MAX_PACK_SIZE_LIMIT).contains(&v), "max_pack_size must be 1 ..= 4194303";
             /// Header flag written on every packet and required on every received one
             /// (`PackHeaderFlag`, default 0 = not checked, 0 ..= 1023).
-            pack_header_flag, set_pack_header_flag: u16, |v| v <= $crate::pack::MAX_PACK_HEADER_FLAG, "pack_header_flag must be 0 ..= 1023";
+            pack_header_flag, set_pack_header_flag: u16, |v| v <= $crate::cores::pack::MAX_PACK_HEADER_FLAG, "pack_header_flag must be 0 ..= 1023";
         }
     };
 }

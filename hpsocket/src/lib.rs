@@ -35,53 +35,47 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod agent;
-mod client;
 mod clock;
 mod component;
 pub mod config;
-mod conn;
+mod cores;
 mod error;
 mod listener;
 mod model;
-mod pack;
-mod pull;
 mod reactor;
-mod sendq;
-mod server;
+mod roles;
 mod session;
 pub mod tls;
 mod types;
-mod udp;
 
-pub use agent::{
-    Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
-    TcpPullAgent,
-};
-pub use client::{
-    Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
-};
+pub use cores::pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
 pub use model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
-pub use pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
-pub use server::{
+pub use roles::agent::{
+    Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
+    TcpPullAgent,
+};
+pub use roles::client::{
+    Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
+};
+pub use roles::server::{
     Server, SslPackServer, SslPullServer, SslServer, TcpPackServer, TcpPullServer, TcpServer,
 };
+pub use roles::udp::cast::UdpCast;
+pub use roles::udp::client::UdpClient;
+pub use roles::udp::server::UdpServer;
 pub use socket2::SockRef;
 pub use types::{
     CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
     ServiceState, SocketError, SocketOperation,
 };
-pub use udp::cast::UdpCast;
-pub use udp::client::UdpClient;
-pub use udp::server::UdpServer;
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.
 #[doc(hidden)]
 pub mod fuzzing {
-    use crate::pack::{Flow, Framer};
-    use crate::pull::PullBuffer;
+    use crate::cores::pack::{Flow, Framer};
+    use crate::cores::pull::PullBuffer;
     use crate::tls::rustls;
     use crate::FetchResult;
 

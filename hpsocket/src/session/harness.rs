@@ -271,7 +271,7 @@ pub(crate) fn settings(model: ModelKind) -> Settings {
     Settings {
         model,
         pack_flag: 0,
-        pack_max: crate::pack::DEFAULT_MAX_PACK_SIZE,
+        pack_max: crate::cores::pack::DEFAULT_MAX_PACK_SIZE,
         pull_limit: 4 << 20,
         max_pending: 16 << 20,
         mark_silence: true,

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
 
-use crate::sendq::{SendQueue, MAX_IOV};
+use crate::cores::sendq::{SendQueue, MAX_IOV};
 use crate::session::phase::Phase;
 use crate::tls::TlsSession;
 

@@ -33,9 +33,9 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::cores::pack::header;
+use crate::cores::pull::PullBuffer;
 use crate::model::ModelKind;
-use crate::pack::header;
-use crate::pull::PullBuffer;
 use crate::tls::TlsSession;
 use crate::types::{FetchResult, HandleResult, SocketOperation};
 

@@ -4,8 +4,8 @@
 //! held back); PULL's buffer lives in the session itself because `fetch` may come from any
 //! thread. TLS plaintext of one read is decrypted into `plain`, reused from read to read.
 
+use crate::cores::pack::{Flow, Framer};
 use crate::model::ModelKind;
-use crate::pack::{Flow, Framer};
 use crate::session::Settings;
 
 pub(crate) struct Receiver {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::harness::{check_contract, settings, Ev, Pair, TlsPair};
+use crate::cores::pack::header;
 use crate::model::ModelKind;
-use crate::pack::header;
 use crate::session::Phase;
 use crate::types::{HandleResult, SocketOperation};
 
@@ -252,10 +252,10 @@ fn pack_packets_whole_whatever_the_chunking_and_bad_headers_close() {
     assert_eq!(got, packets);
     // Sizes outside 1..=max are refused at send.
     assert!(!p.client.ctl(p.now).send(b""));
-    assert!(!p
-        .client
-        .ctl(p.now)
-        .send(&vec![0; crate::pack::DEFAULT_MAX_PACK_SIZE as usize + 1]));
+    assert!(!p.client.ctl(p.now).send(&vec![
+        0;
+        crate::cores::pack::DEFAULT_MAX_PACK_SIZE as usize + 1
+    ]));
 
     // (A flag of 0 is not checked, as in HP-Socket: use one that is.)
     let mut s = settings(ModelKind::Pack);
@@ -264,7 +264,7 @@ fn pack_packets_whole_whatever_the_chunking_and_bad_headers_close() {
         (header(0x124, 4), libc::EBADMSG),
         (header(0x123, 0), libc::EMSGSIZE),
         (
-            header(0x123, crate::pack::DEFAULT_MAX_PACK_SIZE + 1),
+            header(0x123, crate::cores::pack::DEFAULT_MAX_PACK_SIZE + 1),
             libc::EMSGSIZE,
         ),
     ] {

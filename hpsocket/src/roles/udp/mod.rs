@@ -3,7 +3,6 @@
 
 pub(crate) mod cast;
 pub(crate) mod client;
-pub(crate) mod peers;
 pub(crate) mod server;
 pub(crate) mod worker;
 

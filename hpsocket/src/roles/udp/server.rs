@@ -9,15 +9,15 @@ use parking_lot::{Mutex, RwLock};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::clock::now_ms;
-use crate::component::{apply_reuse, guard, must_not_block, parse_ip, state_ops, Core, IdSource};
+use crate::component::{apply_reuse, finish_stop, guard, parse_ip, state_ops, Core, IdSource};
 use crate::config::{multi_properties, properties, udp_properties};
+use crate::cores::udp_peers::Detect;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
+use crate::roles::udp::worker::{owner_key, PeerRef, UdpEntry, UdpMsg, UdpOwner};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
-use crate::udp::peers::Detect;
-use crate::udp::worker::{owner_key, PeerRef, UdpEntry, UdpMsg, UdpOwner};
 
 /// A UDP server: each remote address that sends to it becomes a virtual connection with its
 /// own [`ConnId`], reported through the same [`ServerListener`] events as TCP — `on_accept`
@@ -182,15 +182,7 @@ impl UdpServer {
             *me.inner.owner.lock() = None;
             me.inner.peers.write().clear();
         };
-        if must_not_block() {
-            std::thread::Builder::new()
-                .name("hps-stop".into())
-                .spawn(finish)
-                .map_err(Error::WorkerThreadCreate)?;
-        } else {
-            finish();
-        }
-        Ok(())
+        finish_stop(finish)
     }
 
     /// The bound address (with the real port when started with port 0).

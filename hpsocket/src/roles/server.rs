@@ -9,17 +9,17 @@ use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::component::{
-    apply_conn_options, apply_reuse, conn_ops, guard, must_not_block, parse_ip, state_ops,
+    apply_conn_options, apply_reuse, conn_ops, finish_stop, guard, parse_ip, state_ops,
     tls_server_ops, Core, IdSource, NewConn,
 };
 use crate::config::{
     common_properties, multi_properties, pack_properties, properties, pull_properties,
 };
-use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::{Cmd, Pool};
+use crate::reactor::{Conn, Handler};
 use crate::session::{Event, Origin};
 use crate::types::{ConnId, FetchResult, HandleResult};
 
@@ -158,15 +158,7 @@ impl<M: Model, T: Transport> Server<M, T> {
                 guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
-        if must_not_block() {
-            std::thread::Builder::new()
-                .name("hps-stop".into())
-                .spawn(finish)
-                .map_err(Error::WorkerThreadCreate)?;
-        } else {
-            finish();
-        }
-        Ok(())
+        finish_stop(finish)
     }
 
     /// The address the server listens on (with the real port when started with port 0).

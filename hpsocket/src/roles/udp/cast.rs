@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
+use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 use crate::types::{CastMode, ConnId, HandleResult, ServiceState, SocketOperation};
-use crate::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 
 /// A UDP cast endpoint (HP-Socket's `UdpCast`): joins a multicast group (or uses broadcast),
 /// sends every datagram to the group (or broadcast address) and receives what is cast to its

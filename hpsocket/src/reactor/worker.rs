@@ -1,238 +1,59 @@
-//! Worker threads, each running one `mio` event loop over the connections it owns.
+//! One worker: a thread running a `mio` event loop over the connections and sources it owns.
 //!
-//! The reactor only moves bytes: readiness → read into the connection's session → write what
-//! the session hands back → timers at the session's deadline. It does not know which receive
-//! model or transport a connection uses; the session does ([`crate::session`]).
-//!
-//! A connection belongs to one worker for its whole life; the worker alone reads it, fires its
-//! events and closes it, so its callbacks never run concurrently and the receive path takes no
-//! lock. Other threads reach a worker only through its command channel (plus a wake-up), for
-//! adopting new connections, closes, resumes and send notifications.
+//! Readiness → the connection's session → what it hands back (close, refuse, stop reading) →
+//! its next deadline in the timer heap. Commands from other threads arrive on the channel.
 
-use std::any::Any;
-use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
-use parking_lot::Mutex;
 use slab::Slab;
 
+use super::conn::{Conn, Handler};
+use super::timers::{Timer, TimerKind};
+use super::{Cmd, Source, WorkerShared, CURRENT, WAKE};
 use crate::clock::now_ms;
-use crate::conn::{Conn, Handler};
 use crate::session::{Origin, Step};
 use crate::types::SocketOperation;
 
-const WAKE: Token = Token(usize::MAX - 1);
 /// Reads per readiness event before the connection yields to the others on its worker.
 const MAX_READS: usize = 16;
 
-thread_local! {
-    static CURRENT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// True on any worker thread of any pool: blocking waits there could deadlock.
-pub(crate) fn on_worker_thread() -> bool {
-    CURRENT.with(|c| c.get() != 0)
-}
-
-pub(crate) enum Cmd {
-    /// Own this connection from now on.
-    Adopt(Arc<Conn>, Origin),
-    Listen(mio::net::TcpListener, Arc<dyn Handler>),
-    Unlisten(Arc<dyn Handler>),
-    /// Look at the connection's doorbell.
-    Kick(Arc<Conn>),
-    /// Own this source (a UDP socket and its peers) from now on.
-    Open(Box<dyn Source>),
-    /// The component with this key stops: close every source it owns on this worker.
-    CloseOwner(usize),
-    /// A message for the source with this key (see [`Source::command`]).
-    Message(usize, Box<dyn Any + Send>),
-    Exit,
-}
-
-/// A socket that is not a TCP connection — a UDP socket with its virtual connections — as a
-/// worker drives it. The worker calls these on readiness, timers and commands; the source
-/// does its own protocol and fires its component's events, so the reactor needs to know
-/// nothing of it.
-pub(crate) trait Source: Send {
-    /// The descriptor to poll (readable interest).
-    fn fd(&self) -> RawFd;
-    /// Identifies this source for [`Cmd::Message`].
-    fn key(&self) -> usize;
-    /// Identifies the component (for [`Cmd::CloseOwner`]).
-    fn owner_key(&self) -> usize;
-    /// Registered with the worker's poll.
-    fn opened(&mut self, _now: u64) {}
-    /// Reads and dispatches; true when the socket may still hold more.
-    fn readable(&mut self, now: u64) -> bool;
-    /// When [`expire`](Self::expire) is next needed.
-    fn next_due(&self) -> Option<u64>;
-    fn expire(&mut self, now: u64);
-    /// The component stops: close everything.
-    fn close_all(&mut self);
-    /// A message another thread posted for this source.
-    fn command(&mut self, msg: Box<dyn Any + Send>);
-    /// The deadline the worker's timer is armed for.
-    fn armed(&mut self) -> &mut u64;
-    /// The worker may drop the source (a closed client).
-    fn is_done(&self) -> bool {
-        false
-    }
-}
-
-/// The part of a worker other threads hold: its command channel and waker.
-pub(crate) struct WorkerShared {
-    tx: Sender<Cmd>,
-    waker: Waker,
-    uid: usize,
-    notified: AtomicBool,
-}
-
-impl WorkerShared {
-    pub fn is_current(&self) -> bool {
-        CURRENT.with(|c| c.get() == self.uid)
-    }
-
-    pub fn post(&self, cmd: Cmd) {
-        if self.tx.send(cmd).is_err() {
-            return;
-        }
-        // One wake-up covers every command posted before the worker drains its channel.
-        if !self.is_current() && !self.notified.swap(true, Ordering::AcqRel) {
-            let _ = self.waker.wake();
-        }
-    }
-}
-
-/// A set of worker threads.
-pub(crate) struct Pool {
-    workers: Vec<Arc<WorkerShared>>,
-    threads: Mutex<Vec<JoinHandle<()>>>,
-    next: AtomicUsize,
-}
-
-impl Pool {
-    pub fn start(n: usize, name: &str) -> io::Result<Arc<Pool>> {
-        static UIDS: AtomicUsize = AtomicUsize::new(1);
-        let mut workers: Vec<Arc<WorkerShared>> = Vec::with_capacity(n);
-        let mut threads = Vec::with_capacity(n);
-        for i in 0..n {
-            let poll = Poll::new()?;
-            let waker = Waker::new(poll.registry(), WAKE)?;
-            let (tx, rx) = crossbeam_channel::unbounded();
-            let shared = Arc::new(WorkerShared {
-                tx,
-                waker,
-                uid: UIDS.fetch_add(1, Ordering::Relaxed),
-                notified: AtomicBool::new(false),
-            });
-            let worker = Worker {
-                poll,
-                rx,
-                shared: shared.clone(),
-                slab: Slab::new(),
-                timers: BinaryHeap::new(),
-                ready: Vec::new(),
-                buf: Vec::new(),
-                sources: Vec::new(),
-                now: now_ms(),
-            };
-            let spawned = std::thread::Builder::new()
-                .name(format!("{name}-{i}"))
-                .spawn(move || worker.run());
-            match spawned {
-                Ok(h) => threads.push(h),
-                Err(e) => {
-                    for w in &workers {
-                        w.post(Cmd::Exit);
-                    }
-                    for h in threads {
-                        let _ = h.join();
-                    }
-                    return Err(e);
-                }
-            }
-            workers.push(shared);
-        }
-        Ok(Arc::new(Pool {
-            workers,
-            threads: Mutex::new(threads),
-            next: AtomicUsize::new(0),
-        }))
-    }
-
-    /// The process-wide pool that clients share (one worker per CPU), started on first use.
-    pub fn shared() -> io::Result<Arc<Pool>> {
-        static SHARED: OnceLock<Arc<Pool>> = OnceLock::new();
-        static INIT: Mutex<()> = Mutex::new(());
-        if let Some(p) = SHARED.get() {
-            return Ok(p.clone());
-        }
-        let _g = INIT.lock();
-        if let Some(p) = SHARED.get() {
-            return Ok(p.clone());
-        }
-        let p = Pool::start(crate::config::default_workers() as usize, "hps-client")?;
-        let _ = SHARED.set(p.clone());
-        Ok(p)
-    }
-
-    /// Round-robin choice of the worker for a new connection.
-    pub fn pick(&self) -> Arc<WorkerShared> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
-        self.workers[i].clone()
-    }
-
-    pub fn first(&self) -> &Arc<WorkerShared> {
-        &self.workers[0]
-    }
-
-    pub fn workers(&self) -> &[Arc<WorkerShared>] {
-        &self.workers
-    }
-
-    /// Ends every worker and joins them (except the calling thread, if it is one of them: it
-    /// ends when its current callback returns).
-    pub fn shutdown(&self) {
-        for w in &self.workers {
-            w.post(Cmd::Exit);
-        }
-        let threads = std::mem::take(&mut *self.threads.lock());
-        let me = std::thread::current().id();
-        for h in threads {
-            if h.thread().id() != me {
-                let _ = h.join();
-            }
-        }
-    }
-}
-
-#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
-enum TimerKind {
-    /// The session's deadline (connect, handshake, close flush).
-    Session,
-    /// Retry `accept` after a failure such as EMFILE.
-    Accept,
-    /// A source's deadline (UDP detect ticks).
-    Source,
-}
-
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    at: u64,
-    token: usize,
-    id: usize,
-    kind: TimerKind,
+/// Starts a worker thread named `name`; returns what other threads hold of it.
+pub(super) fn spawn(name: &str) -> io::Result<(Arc<WorkerShared>, JoinHandle<()>)> {
+    static UIDS: AtomicUsize = AtomicUsize::new(1);
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKE)?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let shared = Arc::new(WorkerShared {
+        tx,
+        waker,
+        uid: UIDS.fetch_add(1, Ordering::Relaxed),
+        notified: AtomicBool::new(false),
+    });
+    let worker = Worker {
+        poll,
+        rx,
+        shared: shared.clone(),
+        slab: Slab::new(),
+        timers: BinaryHeap::new(),
+        ready: Vec::new(),
+        buf: Vec::new(),
+        sources: Vec::new(),
+        now: now_ms(),
+    };
+    let h = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || worker.run())?;
+    Ok((shared, h))
 }
 
 struct ConnEntry {

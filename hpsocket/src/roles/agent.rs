@@ -8,17 +8,17 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    conn_ops, guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops,
+    conn_ops, finish_stop, guard, open_connection, parse_ip, state_ops, tls_client_ops,
     ConnectSpec, Core, IdSource,
 };
 use crate::config::{
     common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
 };
-use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::AgentListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
+use crate::reactor::{Conn, Handler};
 use crate::session::Event;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 
@@ -185,15 +185,7 @@ impl<M: Model, T: Transport> Agent<M, T> {
                 guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
-        if must_not_block() {
-            std::thread::Builder::new()
-                .name("hps-stop".into())
-                .spawn(finish)
-                .map_err(Error::WorkerThreadCreate)?;
-        } else {
-            finish();
-        }
-        Ok(())
+        finish_stop(finish)
     }
 
     /// The host and port that connection `id` was asked to connect to.

@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::cores::udp_peers::{Detect, PeerTable};
 use crate::reactor::{Cmd, Source, WorkerShared};
+use crate::roles::udp::{classify, Kind, CLOSE_NOTIFY};
 use crate::types::{ConnId, HandleResult, SocketOperation};
-use crate::udp::peers::{Detect, PeerTable};
-use crate::udp::{classify, Kind, CLOSE_NOTIFY};
 
 /// Datagrams read per readiness event before the socket yields to the worker's others.
 const MAX_READS: usize = 64;

@@ -14,11 +14,11 @@ use crate::component::{
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
 };
-use crate::conn::{Conn, Handler};
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
+use crate::reactor::{Conn, Handler};
 use crate::session::Event;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 

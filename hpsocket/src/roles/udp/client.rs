@@ -14,9 +14,9 @@ use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool, WorkerShared};
+use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
+use crate::roles::udp::{classify, Kind, CLOSE_NOTIFY};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
-use crate::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
-use crate::udp::{classify, Kind, CLOSE_NOTIFY};
 
 /// A UDP client: a connected UDP socket with the event model of [`TcpClient`](crate::TcpClient)
 /// — `on_connect` and `on_handshake` once started, `on_receive` per datagram, `on_close`
