@@ -1,48 +1,29 @@
 //! `HP_Agent_*`, `HP_TcpAgent_*`, `HP_TcpPullAgent_*`, `HP_TcpPackAgent_*` and the agent
 //! Create / Destroy functions, plain and SSL (the SSL agents' own functions are in
 //! [`crate::ssl`]).
+//!
+//! Layer 3 (families): imports only [`crate::marshal`], [`crate::ops`] and [`crate::roles`].
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::LazyLock;
 
 use hpsocket::*;
 
-use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
-use crate::ssl::Ssl;
-use crate::{
-    b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, put_host, set_errno, Registry,
-    BOOL, FALSE, TRUE,
+use crate::marshal::{
+    b, bytes, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, put_host, set_errno,
+    wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
-
-/// An agent of any receive model, plain or SSL.
-pub enum Agt {
-    /// PUSH.
-    Push(TcpAgent),
-    /// PULL.
-    Pull(TcpPullAgent),
-    /// PACK.
-    Pack(TcpPackAgent),
-    /// SSL PUSH.
-    SslPush(Ssl<SslAgent>),
-    /// SSL PULL.
-    SslPull(Ssl<SslPullAgent>),
-    /// SSL PACK.
-    SslPack(Ssl<SslPackAgent>),
-}
-
-pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
-
-crate::component_enum!(Agt, []);
+use crate::ops::{conn_exports, prop_exports, state_exports};
+use crate::roles::{lifecycle_exports, with_any, Agt, AGENTS};
 
 macro_rules! with_agt {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(AGENTS, Agt, [], $h, $fail, |$c| $body)
+        with_any!(AGENTS, Agt, [], $h, $fail, |$c| $body)
     };
 }
 
 type H = *mut c_void;
 
-crate::lifecycle_exports!(AGENTS, Agt;
+lifecycle_exports!(AGENTS, Agt;
     Create_HP_TcpAgent / Destroy_HP_TcpAgent => Push(TcpAgent);
     Create_HP_TcpPullAgent / Destroy_HP_TcpPullAgent => Pull(TcpPullAgent);
     Create_HP_TcpPackAgent / Destroy_HP_TcpPackAgent => Pack(TcpPackAgent);

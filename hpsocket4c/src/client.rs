@@ -1,61 +1,37 @@
 //! `HP_Client_*`, `HP_TcpClient_*`, `HP_TcpPullClient_*`, `HP_TcpPackClient_*` and the
 //! client Create / Destroy functions, plain and SSL (the SSL clients' own functions are in
 //! [`crate::ssl`]).
+//!
+//! Layer 3 (families): imports only [`crate::marshal`], [`crate::ops`] and [`crate::roles`].
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::LazyLock;
 
 use hpsocket::*;
 
-use crate::ops::{bytes, prop_exports, state_exports, wsabufs, WSABUF};
-use crate::ssl::Ssl;
-use crate::udp::Udp;
-use crate::{
-    b, code, cstr, error_desc, fail, ffi, put, put_addr, put_host, set_errno, Registry, BOOL,
-    FALSE, TRUE,
+use crate::marshal::{
+    b, bytes, code, cstr, error_desc, fail, ffi, pull_take, put, put_addr, put_host, set_errno,
+    with_small_file, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
-
-/// A client of any receive model, plain or SSL.
-pub enum Cli {
-    /// PUSH.
-    Push(TcpClient),
-    /// PULL.
-    Pull(TcpPullClient),
-    /// PACK.
-    Pack(TcpPackClient),
-    /// SSL PUSH.
-    SslPush(Ssl<SslClient>),
-    /// SSL PULL.
-    SslPull(Ssl<SslPullClient>),
-    /// SSL PACK.
-    SslPack(Ssl<SslPackClient>),
-    /// UDP client (driven by the same `HP_Client_*` functions).
-    Udp(Udp<UdpClient>),
-    /// UDP cast (driven by the same `HP_Client_*` functions).
-    Cast(Udp<UdpCast>),
-}
-
-pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
-
-crate::component_enum!(Cli, [Udp, Cast]);
+use crate::ops::{prop_exports, state_exports};
+use crate::roles::{lifecycle_exports, with_any, Cli, CLIENTS};
 
 /// Runs `$body` with `$c` bound to the client behind handle `$h`: TCP, UDP or cast.
 macro_rules! with_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(CLIENTS, Cli, [Udp, Cast], $h, $fail, |$c| $body)
+        with_any!(CLIENTS, Cli, [Udp, Cast], $h, $fail, |$c| $body)
     };
 }
 
 /// Runs `$body` with `$c` bound to the TCP client behind handle `$h` (UDP: EINVAL).
 macro_rules! with_tcp_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(CLIENTS, Cli, [], $h, $fail, |$c| $body)
+        with_any!(CLIENTS, Cli, [], $h, $fail, |$c| $body)
     };
 }
 
 type H = *mut c_void;
 
-crate::lifecycle_exports!(CLIENTS, Cli;
+lifecycle_exports!(CLIENTS, Cli;
     Create_HP_TcpClient / Destroy_HP_TcpClient => Push(TcpClient);
     Create_HP_TcpPullClient / Destroy_HP_TcpPullClient => Pull(TcpPullClient);
     Create_HP_TcpPackClient / Destroy_HP_TcpPackClient => Pack(TcpPackClient);
@@ -280,7 +256,7 @@ pub unsafe extern "C" fn HP_TcpClient_SendSmallFile(
     tail: *const WSABUF,
 ) -> BOOL {
     ffi!(FALSE, {
-        crate::sys::with_small_file(file, head, tail, |parts| {
+        with_small_file(file, head, tail, |parts| {
             with_tcp_cli!(h, FALSE, |c| b(c.send_packets(parts)))
         })
     })
@@ -308,7 +284,7 @@ prop_exports!(with_pack, H;
 /// PULL: moves exactly `len` buffered bytes into `p`.
 #[no_mangle]
 pub extern "C" fn HP_TcpPullClient_Fetch(h: H, p: *mut u8, len: c_int) -> c_int {
-    crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
+    pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
         Some(Cli::Pull(s)) => Some(s.fetch(out)),
         Some(Cli::SslPull(s)) => Some(s.fetch(out)),
         _ => None,
@@ -318,7 +294,7 @@ pub extern "C" fn HP_TcpPullClient_Fetch(h: H, p: *mut u8, len: c_int) -> c_int 
 /// PULL: copies exactly `len` buffered bytes into `p` without consuming them.
 #[no_mangle]
 pub extern "C" fn HP_TcpPullClient_Peek(h: H, p: *mut u8, len: c_int) -> c_int {
-    crate::pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
+    pull_take(p, len, |out| match CLIENTS.get(h).as_deref() {
         Some(Cli::Pull(s)) => Some(s.peek(out)),
         Some(Cli::SslPull(s)) => Some(s.peek(out)),
         _ => None,

@@ -1,37 +1,11 @@
-//! Export generators shared by the server and agent families (same operations by
-//! connection ID), and by all roles (properties).
+//! Layer 2 (beside [`crate::roles`]): export generators shared by the server and agent
+//! families (same operations by connection ID), and by all roles (properties, state). The
+//! macros expand inside the families, which import what the expansions name from
+//! [`crate::marshal`]; this module imports nothing else.
 
-use std::ffi::c_int;
-
-/// `WSABUF`: length first, then the pointer.
-#[repr(C)]
-pub struct WSABUF {
-    /// Bytes at `buf`.
-    pub len: u32,
-    /// The first byte.
-    pub buf: *const u8,
-}
-
-/// Borrows a C buffer; NULL with a non-zero length, or a negative length, is an error.
-pub(crate) unsafe fn bytes<'a>(p: *const u8, len: c_int) -> Option<&'a [u8]> {
-    if len < 0 || (p.is_null() && len > 0) {
-        crate::set_errno(libc::EINVAL);
-        return None;
-    }
-    if len == 0 {
-        return Some(&[]);
-    }
-    Some(std::slice::from_raw_parts(p, len as usize))
-}
-
-pub(crate) unsafe fn wsabufs<'a>(p: *const WSABUF, count: c_int) -> Option<Vec<&'a [u8]>> {
-    if p.is_null() || count <= 0 {
-        crate::set_errno(libc::EINVAL);
-        return None;
-    }
-    let v = std::slice::from_raw_parts(p, count as usize);
-    v.iter().map(|w| bytes(w.buf, w.len as c_int)).collect()
-}
+/// `WSABUF`, at the path it has always had (it is defined with the other C types in
+/// [`crate::marshal`]).
+pub use crate::marshal::WSABUF;
 
 /// Exports of the operations by connection ID, for one role (`$with` dispatches a handle to
 /// its component).
@@ -272,78 +246,6 @@ macro_rules! conn_exports {
 }
 pub(crate) use conn_exports;
 
-/// Conversions between property values and their C types.
-pub(crate) trait CVal<C> {
-    fn to_c(self) -> C;
-    fn from_c(c: C) -> Self;
-}
-
-impl CVal<u32> for u32 {
-    fn to_c(self) -> u32 {
-        self
-    }
-    fn from_c(c: u32) -> u32 {
-        c
-    }
-}
-
-impl CVal<u16> for u16 {
-    fn to_c(self) -> u16 {
-        self
-    }
-    fn from_c(c: u16) -> u16 {
-        c
-    }
-}
-
-impl CVal<c_int> for bool {
-    fn to_c(self) -> c_int {
-        self as c_int
-    }
-    fn from_c(c: c_int) -> bool {
-        c != 0
-    }
-}
-
-impl CVal<c_int> for hpsocket::SendPolicy {
-    fn to_c(self) -> c_int {
-        self as c_int
-    }
-    fn from_c(c: c_int) -> Self {
-        match c {
-            1 => hpsocket::SendPolicy::Safe,
-            2 => hpsocket::SendPolicy::Direct,
-            _ => hpsocket::SendPolicy::Pack,
-        }
-    }
-}
-
-impl CVal<c_int> for hpsocket::OnSendSyncPolicy {
-    fn to_c(self) -> c_int {
-        self as c_int
-    }
-    fn from_c(c: c_int) -> Self {
-        match c {
-            1 => hpsocket::OnSendSyncPolicy::Close,
-            2 => hpsocket::OnSendSyncPolicy::Receive,
-            _ => hpsocket::OnSendSyncPolicy::None,
-        }
-    }
-}
-
-impl CVal<c_int> for hpsocket::ReuseAddressPolicy {
-    fn to_c(self) -> c_int {
-        self as c_int
-    }
-    fn from_c(c: c_int) -> Self {
-        match c {
-            0 => hpsocket::ReuseAddressPolicy::None,
-            2 => hpsocket::ReuseAddressPolicy::AddrAndPort,
-            _ => hpsocket::ReuseAddressPolicy::AddrOnly,
-        }
-    }
-}
-
 /// Exports of getter / setter pairs. Setters return nothing, as in HP-Socket: a value that is
 /// out of range, or set while started, is ignored and errno says why.
 macro_rules! prop_exports {
@@ -352,7 +254,7 @@ macro_rules! prop_exports {
         #[no_mangle]
         pub extern "C" fn $get(o: $obj) -> $ty {
             ffi!(Default::default(), {
-                $with!(o, Default::default(), |c| $crate::ops::CVal::<$ty>::to_c(c.$getter()))
+                $with!(o, Default::default(), |c| $crate::marshal::CVal::<$ty>::to_c(c.$getter()))
             })
         }
         /// Sets a property (ignored, with errno set, while started or out of range).
@@ -360,7 +262,7 @@ macro_rules! prop_exports {
         pub extern "C" fn $set(o: $obj, v: $ty) {
             ffi!((), {
                 $with!(o, (), |c| {
-                    if let Err(e) = c.$setter($crate::ops::CVal::<$ty>::from_c(v)) {
+                    if let Err(e) = c.$setter($crate::marshal::CVal::<$ty>::from_c(v)) {
                         set_errno(e.errno());
                     }
                 })
@@ -457,7 +359,7 @@ macro_rules! id_model_exports {
         ) -> BOOL {
             ffi!(FALSE, {
                 let Some(id) = need_id(id) else { return FALSE };
-                crate::sys::with_small_file(file, head, tail, |parts| {
+                $crate::marshal::with_small_file(file, head, tail, |parts| {
                     $with!(h, FALSE, |c| b(c.send_packets(id, parts)))
                 })
             })
@@ -466,7 +368,7 @@ macro_rules! id_model_exports {
         /// PULL: moves exactly `len` buffered bytes into `p` (`En_HP_FetchResult`).
         #[no_mangle]
         pub extern "C" fn $fetch(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
-            crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
+            $crate::marshal::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
                 (Some($e::Pull(s)), Some(id)) => Some(s.fetch(id, out)),
                 (Some($e::SslPull(s)), Some(id)) => Some(s.fetch(id, out)),
                 _ => None,
@@ -476,7 +378,7 @@ macro_rules! id_model_exports {
         /// PULL: copies exactly `len` buffered bytes into `p` without consuming them.
         #[no_mangle]
         pub extern "C" fn $peek(h: H, id: usize, p: *mut u8, len: c_int) -> c_int {
-            crate::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
+            $crate::marshal::pull_take(p, len, |out| match ($reg.get(h).as_deref(), need_id(id)) {
                 (Some($e::Pull(s)), Some(id)) => Some(s.peek(id, out)),
                 (Some($e::SslPull(s)), Some(id)) => Some(s.peek(id, out)),
                 _ => None,

@@ -6,10 +6,12 @@
 //! of the original and fails cleanly: FALSE or NULL, with errno `ENOSYS`. No object of those
 //! families can be created here, so a real call could not have succeeded anyway. They are
 //! deliberately not declared in `include/HPSocket4C.h`.
+//!
+//! Layer 3 (families): imports only [`crate::marshal`].
 
 use std::ffi::{c_char, c_void};
 
-use crate::set_errno;
+use crate::marshal::set_errno;
 
 /// `LPCSTR HP_HttpClient_GetContentType(HP_HttpClient)`: not available yet (NULL, errno
 /// `ENOSYS`).
@@ -38,7 +40,7 @@ pub extern "C" fn HP_HttpClient_GetTransferEncoding(_client: *mut c_void) -> *co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::errno;
+    use crate::marshal::errno;
 
     #[test]
     fn placeholders_fail_with_enosys() {
@@ -47,7 +49,7 @@ mod tests {
             HP_HttpClient_GetContentEncoding,
             HP_HttpClient_GetTransferEncoding,
         ] {
-            crate::set_errno(0);
+            set_errno(0);
             assert!(f(std::ptr::null_mut()).is_null());
             assert_eq!(errno(), libc::ENOSYS);
         }

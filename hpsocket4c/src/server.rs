@@ -1,60 +1,38 @@
 //! `HP_Server_*`, `HP_TcpServer_*`, `HP_TcpPullServer_*`, `HP_TcpPackServer_*` and the
 //! server Create / Destroy functions, plain and SSL (the SSL servers' own functions are in
 //! [`crate::ssl`]).
+//!
+//! Layer 3 (families): imports only [`crate::marshal`], [`crate::ops`] and [`crate::roles`].
 
 use std::ffi::{c_char, c_int, c_void};
-use std::sync::LazyLock;
 
 use hpsocket::*;
 
-use crate::ops::{bytes, conn_exports, prop_exports, state_exports, wsabufs, WSABUF};
-use crate::ssl::Ssl;
-use crate::udp::Udp;
-use crate::{
-    b, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, set_errno, Registry, BOOL, FALSE,
-    TRUE,
+use crate::marshal::{
+    b, bytes, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, set_errno, wsabufs, BOOL,
+    FALSE, TRUE, WSABUF,
 };
-
-/// A server of any receive model, plain or SSL.
-pub enum Srv {
-    /// PUSH.
-    Push(TcpServer),
-    /// PULL.
-    Pull(TcpPullServer),
-    /// PACK.
-    Pack(TcpPackServer),
-    /// SSL PUSH.
-    SslPush(Ssl<SslServer>),
-    /// SSL PULL.
-    SslPull(Ssl<SslPullServer>),
-    /// SSL PACK.
-    SslPack(Ssl<SslPackServer>),
-    /// UDP (driven by the same `HP_Server_*` functions).
-    Udp(Udp<UdpServer>),
-}
-
-pub(crate) static SERVERS: LazyLock<Registry<Srv>> = LazyLock::new(Registry::default);
-
-crate::component_enum!(Srv, [Udp]);
+use crate::ops::{conn_exports, prop_exports, state_exports};
+use crate::roles::{lifecycle_exports, with_any, Srv, SERVERS};
 
 /// Runs `$body` with `$c` bound to the server behind handle `$h`, whatever its model, TCP
 /// or UDP.
 macro_rules! with_srv {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(SERVERS, Srv, [Udp], $h, $fail, |$c| $body)
+        with_any!(SERVERS, Srv, [Udp], $h, $fail, |$c| $body)
     };
 }
 
 /// Runs `$body` with `$c` bound to the TCP server behind handle `$h` (UDP: EINVAL).
 macro_rules! with_tcp_srv {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        crate::with_any!(SERVERS, Srv, [], $h, $fail, |$c| $body)
+        with_any!(SERVERS, Srv, [], $h, $fail, |$c| $body)
     };
 }
 
 type H = *mut c_void;
 
-crate::lifecycle_exports!(SERVERS, Srv;
+lifecycle_exports!(SERVERS, Srv;
     Create_HP_TcpServer / Destroy_HP_TcpServer => Push(TcpServer);
     Create_HP_TcpPullServer / Destroy_HP_TcpPullServer => Pull(TcpPullServer);
     Create_HP_TcpPackServer / Destroy_HP_TcpPackServer => Pack(TcpPackServer);

@@ -1,4 +1,6 @@
 //! The `SYS_*` helpers: socket options, addresses, byte order and errno.
+//!
+//! Layer 3 (families): imports only [`crate::marshal`].
 
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::net::{IpAddr, ToSocketAddrs};
@@ -6,65 +8,7 @@ use std::os::fd::BorrowedFd;
 
 use socket2::SockRef;
 
-use crate::ops::WSABUF;
-use crate::{cstr, errno, ffi, set_errno, write_str, BOOL, FALSE, TRUE};
-
-/// Files up to this size go through `SendSmallFile` (HP-Socket's limit).
-const MAX_SMALL_FILE: u64 = 0x3F_FFFF;
-
-/// Reads a small file and the optional head / tail buffers for `SendSmallFile`.
-unsafe fn small_file<'a>(
-    file: *const c_char,
-    head: *const WSABUF,
-    tail: *const WSABUF,
-) -> Option<(Vec<u8>, &'a [u8], &'a [u8])> {
-    let Some(path) = cstr(file) else {
-        set_errno(libc::EINVAL);
-        return None;
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            set_errno(e.raw_os_error().unwrap_or(libc::ENOENT));
-            return None;
-        }
-    };
-    if meta.len() == 0 || meta.len() > MAX_SMALL_FILE {
-        set_errno(libc::EMSGSIZE);
-        return None;
-    }
-    let content = match std::fs::read(path) {
-        Ok(c) => c,
-        Err(e) => {
-            set_errno(e.raw_os_error().unwrap_or(libc::EIO));
-            return None;
-        }
-    };
-    let part = |w: *const WSABUF| -> Option<&'a [u8]> {
-        if w.is_null() {
-            return Some(&[]);
-        }
-        crate::ops::bytes((*w).buf, (*w).len as c_int)
-    };
-    Some((content, part(head)?, part(tail)?))
-}
-
-/// Runs `send` with head, the small file's bytes and tail as the parts of one send.
-pub(crate) unsafe fn with_small_file(
-    file: *const c_char,
-    head: *const WSABUF,
-    tail: *const WSABUF,
-    send: impl FnOnce(&[&[u8]]) -> BOOL,
-) -> BOOL {
-    let Some((content, hd, tl)) = small_file(file, head, tail) else {
-        return FALSE;
-    };
-    let parts: Vec<&[u8]> = [hd, &content[..], tl]
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect();
-    send(&parts)
-}
+use crate::marshal::{cstr, errno, ffi, set_errno, write_addr, write_str, BOOL, FALSE, TRUE};
 
 /// The calling thread's errno.
 #[no_mangle]
@@ -263,7 +207,7 @@ unsafe fn sock_addr(
         k.local_addr()
     };
     match a.ok().and_then(|a| a.as_socket()) {
-        Some(a) => crate::write_addr(a, buf, len, port),
+        Some(a) => write_addr(a, buf, len, port),
         None => {
             set_errno(libc::ENOTCONN);
             FALSE
