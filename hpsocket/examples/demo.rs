@@ -6,6 +6,7 @@
 //! ```
 //! Defaults: 100 connections (half clients, half agent connections), 64 bytes, 3 seconds.
 
+use hpsocket::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

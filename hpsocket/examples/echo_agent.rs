@@ -6,6 +6,7 @@
 //! ```
 //! Defaults: 127.0.0.1, 5555, 100 connections, 4096 bytes each.
 
+use hpsocket::prelude::*;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

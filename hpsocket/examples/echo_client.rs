@@ -6,6 +6,7 @@
 //! ```
 //! Defaults: 127.0.0.1, 5555, 1000 messages of 64 bytes.
 
+use hpsocket::prelude::*;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 

@@ -5,6 +5,7 @@
 //! ```
 //! Defaults: 127.0.0.1, 5555, run until killed (SECONDS = 0).
 
+use hpsocket::prelude::*;
 use std::time::Duration;
 
 use hpsocket::{ConnId, HandleResult, ServerListener, SockRef, SocketOperation, TcpServer};

@@ -6,6 +6,7 @@
 //! cargo run --example tls_echo -- [MESSAGES] [SIZE]
 //! ```
 
+use hpsocket::prelude::*;
 use std::sync::mpsc;
 use std::time::Duration;
 

@@ -6,6 +6,7 @@
 //! cargo run --example udp_echo -- [CLIENTS] [DATAGRAMS] [SIZE]
 //! ```
 
+use hpsocket::prelude::*;
 use std::sync::mpsc;
 use std::time::Duration;
 

@@ -19,6 +19,7 @@
 //! may be called from any thread, including inside callbacks; `send` never blocks.
 //!
 //! ```no_run
+//! use hpsocket::prelude::*;
 //! use hpsocket::{ConnId, HandleResult, ServerListener, TcpServer};
 //!
 //! struct Echo;
@@ -56,6 +57,7 @@ pub use roles::agent::{
     Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
     TcpPullAgent,
 };
+pub use roles::api::{Component, Connections};
 pub use roles::client::{
     Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
 };
@@ -70,6 +72,19 @@ pub use types::{
     CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
     ServiceState, SocketError, SocketOperation,
 };
+
+/// Everything a program using hpsocket usually needs in scope: the listener traits, the
+/// operation traits ([`Component`], [`Connections`]) and the types their methods take.
+///
+/// ```
+/// use hpsocket::prelude::*;
+/// ```
+pub mod prelude {
+    pub use crate::{
+        AgentListener, ClientListener, Component, ConnId, Connections, FetchResult, HandleResult,
+        ServerListener, ServiceState, SocketOperation,
+    };
+}
 
 /// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.
 #[doc(hidden)]

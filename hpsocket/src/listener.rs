@@ -9,6 +9,7 @@
 //! The first argument is the component itself (`S`), so a callback can reply:
 //!
 //! ```
+//! use hpsocket::prelude::*;
 //! use hpsocket::{ConnId, HandleResult, ServerListener, TcpServer};
 //!
 //! struct Echo;

@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::Ordering;
 
 use hpsocket::tls::{Pem, TlsClientSetup, TlsServerSetup, VerifyMode};
-use hpsocket::ServiceState;
+use hpsocket::{Component, ServiceState};
 
 use crate::marshal::{cstr, fail, ffi, need_id, set_errno, BOOL, FALSE, TRUE};
 use crate::roles::ssl::{ServerSetup, SslState};

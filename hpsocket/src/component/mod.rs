@@ -13,7 +13,7 @@ mod table;
 
 pub(crate) use self::core::{Core, IdSource, NewConn};
 pub(crate) use connect::{open_connection, ConnectSpec};
-pub(crate) use ops::{conn_ops, state_ops, tls_client_ops, tls_server_ops};
+pub(crate) use ops::{tls_client_ops, tls_server_ops};
 pub(crate) use sockopt::{apply_conn_options, apply_reuse, parse_ip};
 
 use crate::error::{Error, Result};

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    conn_ops, finish_stop, guard, open_connection, parse_ip, state_ops, tls_client_ops,
-    ConnectSpec, Core, IdSource,
+    finish_stop, guard, open_connection, parse_ip, tls_client_ops, ConnectSpec, Core, IdSource,
 };
 use crate::config::{
     common_properties, connect_properties, multi_properties, pack_properties, pull_properties,
@@ -19,6 +18,7 @@ use crate::listener::AgentListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
 use crate::reactor::{Conn, Handler};
+use crate::roles::api::{Role, TableRole};
 use crate::session::Event;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 
@@ -37,6 +37,7 @@ pub struct ConnectOptions {
 /// its connection ID, on the agent's worker threads. `M` is the receive model.
 ///
 /// ```no_run
+/// use hpsocket::prelude::*;
 /// use hpsocket::{AgentListener, ConnId, HandleResult, TcpAgent};
 ///
 /// struct Print;
@@ -98,10 +99,6 @@ impl<M: Model, T: Transport> Agent<M, T> {
                 _model: PhantomData,
             }),
         }
-    }
-
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
     }
 
     /// Starts the workers. `bind_address`: local address for every connection (`None`: let
@@ -174,10 +171,8 @@ impl<M: Model, T: Transport> Agent<M, T> {
         Ok(id)
     }
 
-    /// Closes every connection gracefully, fires `on_close` for each, then `on_shutdown`, and
-    /// ends the workers. Inside a callback it starts the stop and returns at once (see
-    /// [`Server::stop`](crate::Server::stop)).
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         self.core().begin_stop(false)?;
         let me = self.clone();
         let finish = move || {
@@ -200,8 +195,6 @@ impl<M: Model, T: Transport> Agent<M, T> {
         })
     }
 
-    conn_ops!();
-    state_ops!();
     common_properties!();
     multi_properties!();
     connect_properties!();
@@ -258,3 +251,15 @@ impl<M: Model> Agent<M, Tls> {
         self.core().tls_info(id)
     }
 }
+
+impl<M: Model, T: Transport> Role for Agent<M, T> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
+    }
+}
+
+impl<M: Model, T: Transport> TableRole for Agent<M, T> {}

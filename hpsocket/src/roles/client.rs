@@ -8,8 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::component::{
-    guard, must_not_block, open_connection, parse_ip, state_ops, tls_client_ops, ConnectSpec, Core,
-    IdSource,
+    guard, must_not_block, open_connection, parse_ip, tls_client_ops, ConnectSpec, Core, IdSource,
 };
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
@@ -19,6 +18,7 @@ use crate::listener::ClientListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::Pool;
 use crate::reactor::{Conn, Handler};
+use crate::roles::api::{Component, Role};
 use crate::session::Event;
 use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 
@@ -30,6 +30,7 @@ use crate::types::{ConnId, FetchResult, HandleResult, ServiceState};
 /// again.
 ///
 /// ```no_run
+/// use hpsocket::prelude::*;
 /// use hpsocket::{ClientListener, ConnId, HandleResult, TcpClient};
 ///
 /// struct Print;
@@ -97,10 +98,6 @@ impl<M: Model, T: Transport> Client<M, T> {
         }
     }
 
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
-    }
-
     /// Connects to `host:port`. With `async_connect` (HP-Socket's default) it returns once the
     /// connect is under way, in state `Starting`; `on_connect` (state `Started`) or `on_close`
     /// with `SocketOperation::Connect` follows. Otherwise it blocks up to `connect_timeout`
@@ -149,10 +146,8 @@ impl<M: Model, T: Transport> Client<M, T> {
         r.map_err(|e| self.core().start_failed(e))
     }
 
-    /// Closes the connection gracefully (queued bytes are flushed first) and fires
-    /// `on_close`. Outside callbacks it returns when the client is stopped; inside a callback
-    /// it starts the close and returns at once.
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         let core = self.core();
         core.begin_stop(true)?;
         if core.table.len() == 0 {
@@ -250,7 +245,6 @@ impl<M: Model, T: Transport> Client<M, T> {
         self.inner.extra.load(Ordering::Acquire)
     }
 
-    state_ops!();
     common_properties!();
     connect_properties!();
     properties! {
@@ -330,5 +324,15 @@ impl<M: Model> Client<M, Tls> {
     /// certificates).
     pub fn ssl_session_info(&self) -> Result<crate::tls::TlsInfo> {
         self.core().tls_info(self.id()?)
+    }
+}
+
+impl<M: Model, T: Transport> Role for Client<M, T> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
     }
 }

@@ -7,6 +7,7 @@
 //! offers HP-Socket's operations.
 
 pub(crate) mod agent;
+pub(crate) mod api;
 pub(crate) mod client;
 pub(crate) mod server;
 pub(crate) mod udp;

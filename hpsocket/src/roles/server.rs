@@ -9,8 +9,8 @@ use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::component::{
-    apply_conn_options, apply_reuse, conn_ops, finish_stop, guard, parse_ip, state_ops,
-    tls_server_ops, Core, IdSource, NewConn,
+    apply_conn_options, apply_reuse, finish_stop, guard, parse_ip, tls_server_ops, Core, IdSource,
+    NewConn,
 };
 use crate::config::{
     common_properties, multi_properties, pack_properties, properties, pull_properties,
@@ -20,6 +20,7 @@ use crate::listener::ServerListener;
 use crate::model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
 use crate::reactor::{Cmd, Pool};
 use crate::reactor::{Conn, Handler};
+use crate::roles::api::{Component, Role, TableRole};
 use crate::session::{Event, Origin};
 use crate::types::{ConnId, FetchResult, HandleResult};
 
@@ -27,6 +28,7 @@ use crate::types::{ConnId, FetchResult, HandleResult};
 /// worker threads. `M` is the receive model. Cloning gives another handle to the same server.
 ///
 /// ```no_run
+/// use hpsocket::prelude::*;
 /// use hpsocket::{ConnId, HandleResult, ServerListener, TcpServer};
 ///
 /// struct Echo;
@@ -88,10 +90,6 @@ impl<M: Model, T: Transport> Server<M, T> {
         }
     }
 
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
-    }
-
     /// Binds `address:port` (empty address: `0.0.0.0`; port 0: the kernel picks, read it
     /// back with [`listen_address`](Self::listen_address)), starts the workers and begins
     /// accepting.
@@ -139,13 +137,8 @@ impl<M: Model, T: Transport> Server<M, T> {
         Ok(())
     }
 
-    /// Stops accepting, closes every connection gracefully (queued bytes are flushed first),
-    /// fires `on_close` for each and then `on_shutdown`, and ends the workers.
-    ///
-    /// From outside the server's callbacks this returns when all of that is done. Inside a
-    /// callback (any worker thread) it starts the stop and returns at once; the rest
-    /// completes after the callback returns — use [`wait`](Self::wait) elsewhere to know when.
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         self.core().begin_stop(false)?;
         if let Some(pool) = self.core().pool() {
             if let Some(owner) = self.core().owner() {
@@ -172,8 +165,6 @@ impl<M: Model, T: Transport> Server<M, T> {
             .ok_or(Error::IllegalState("server is not started"))
     }
 
-    conn_ops!();
-    state_ops!();
     common_properties!();
     multi_properties!();
     properties! {
@@ -268,3 +259,15 @@ impl<T: Transport> Server<Pack, T> {
 impl<M: Model> Server<M, Tls> {
     tls_server_ops!();
 }
+
+impl<M: Model, T: Transport> Role for Server<M, T> {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
+    }
+}
+
+impl<M: Model, T: Transport> TableRole for Server<M, T> {}

@@ -7,6 +7,7 @@
 //! with two sessions talking through byte vectors split at every boundary (and fuzzed).
 //!
 //! ```no_run
+//! use hpsocket::prelude::*;
 //! use hpsocket::tls::{Pem, TlsServerSetup};
 //! use hpsocket::{ConnId, HandleResult, ServerListener, SslServer};
 //!

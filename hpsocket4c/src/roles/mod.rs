@@ -1,7 +1,7 @@
 //! Layer 2 of 3, the roles: what a C handle stands for. The handle registries (`Registry`,
 //! `SERVERS`, `AGENTS`, `CLIENTS`, and the listeners' in [`bridge`]), the role enums
-//! [`Srv`], [`Agt`] and [`Cli`] with their TCP, SSL and UDP variants, the `Component` trait
-//! Create / Destroy need, and the macros that dispatch a handle to its component
+//! [`Srv`], [`Agt`] and [`Cli`] with their TCP, SSL and UDP variants (each one an
+//! [`hpsocket::Component`]), and the macros that dispatch a handle to its component
 //! (`each_variant!`, `with_any!`) or generate the Create / Destroy exports
 //! (`lifecycle_exports!`).
 //!
@@ -96,16 +96,6 @@ pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::def
 
 component_enum!(Cli, [Udp, Cast]);
 
-/// What Create / Destroy need of a component of any role and model.
-pub(crate) trait Component: Send + Sync + 'static {
-    /// Starting or started.
-    fn has_started(&self) -> bool;
-    /// Stops it.
-    fn stop(&self) -> hpsocket::Result<()>;
-    /// Waits until stopped (`None`: forever); whether it stopped.
-    fn wait(&self, t: Option<std::time::Duration>) -> bool;
-}
-
 /// A `match` over the variants of a role's enum (the three receive models, plain and SSL,
 /// plus the role's UDP variants `[$x]`), binding `$c` to the component. The SSL and UDP
 /// variants dereference to their component, so one body serves all. With `else`, variants
@@ -129,18 +119,28 @@ macro_rules! each_variant {
 }
 pub(crate) use each_variant;
 
-/// Implements [`Component`] for a role's enum with UDP variants `[$x]`.
+/// Implements the library's [`hpsocket::Component`] for a role's enum with UDP variants
+/// `[$x]`, so Create / Destroy (and anything else) drive any variant through it.
 macro_rules! component_enum {
     ($e:ident, [$($x:ident),*]) => {
-        impl $crate::roles::Component for $e {
-            fn has_started(&self) -> bool {
-                $crate::roles::each_variant!($e, self, [$($x),*], |c| c.has_started())
-            }
+        impl hpsocket::Component for $e {
             fn stop(&self) -> hpsocket::Result<()> {
                 $crate::roles::each_variant!($e, self, [$($x),*], |c| c.stop())
             }
             fn wait(&self, t: Option<std::time::Duration>) -> bool {
                 $crate::roles::each_variant!($e, self, [$($x),*], |c| c.wait(t))
+            }
+            fn state(&self) -> hpsocket::ServiceState {
+                $crate::roles::each_variant!($e, self, [$($x),*], |c| c.state())
+            }
+            fn is_secure(&self) -> bool {
+                $crate::roles::each_variant!($e, self, [$($x),*], |c| c.is_secure())
+            }
+            fn last_error(&self) -> hpsocket::SocketError {
+                $crate::roles::each_variant!($e, self, [$($x),*], |c| c.last_error())
+            }
+            fn last_error_desc(&self) -> String {
+                $crate::roles::each_variant!($e, self, [$($x),*], |c| c.last_error_desc())
             }
         }
     };
@@ -185,7 +185,7 @@ pub(crate) use lifecycle_exports;
 
 /// `Create_HP_*`: a component reporting to `listener`, registered under a new handle that
 /// its callbacks receive as `pSender`.
-pub(crate) fn create<T: Component>(
+pub(crate) fn create<T: Component + 'static>(
     reg: &Registry<T>,
     listener: *mut c_void,
     make: impl FnOnce(Bridge) -> T,
@@ -203,7 +203,7 @@ pub(crate) fn create<T: Component>(
 
 /// `Destroy_HP_*`: unregisters the handle (later calls fail with EBADF), stops the component
 /// if it runs and waits (bounded) for it.
-pub(crate) fn destroy<T: Component>(reg: &Registry<T>, h: *mut c_void) {
+pub(crate) fn destroy<T: Component + 'static>(reg: &Registry<T>, h: *mut c_void) {
     ffi!((), {
         if let Some(c) = reg.remove(h) {
             if c.has_started() {

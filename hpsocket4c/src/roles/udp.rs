@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering}
 use hpsocket::*;
 
 use crate::marshal::CVal;
-use crate::roles::Component;
 
 /// A UDP component with the HP-Socket properties its shared functions read and write.
 pub struct Udp<T> {
@@ -51,23 +50,7 @@ impl<T> Deref for Udp<T> {
 }
 
 // The stored-only properties below are set while stopped, like every other property: they
-// ask the component, through the crate's `Component`, whether it runs.
-macro_rules! component {
-    ($($t:ty),*) => {$(
-        impl crate::roles::Component for $t {
-            fn has_started(&self) -> bool {
-                self.has_started()
-            }
-            fn stop(&self) -> Result<()> {
-                self.stop()
-            }
-            fn wait(&self, t: Option<std::time::Duration>) -> bool {
-                self.wait(t)
-            }
-        }
-    )*};
-}
-component!(UdpServer, UdpClient, UdpCast);
+// ask the component, through the library's `Component`, whether it runs.
 
 const RUNNING: Error = Error::IllegalState("property set while the component runs");
 

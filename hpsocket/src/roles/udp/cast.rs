@@ -7,12 +7,13 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::component::{apply_reuse, guard, must_not_block, parse_ip, state_ops, Core, IdSource};
+use crate::component::{apply_reuse, guard, must_not_block, parse_ip, Core, IdSource};
 use crate::config::properties;
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
+use crate::roles::api::Role;
 use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 use crate::types::{CastMode, ConnId, HandleResult, ServiceState, SocketOperation};
 
@@ -72,10 +73,6 @@ impl UdpCast {
                 max_datagram: AtomicUsize::new(0),
             }),
         }
-    }
-
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
     }
 
     /// Binds `port` on `bind_address` (`None`: any address; it is also the interface used
@@ -175,8 +172,8 @@ impl UdpCast {
         })
     }
 
-    /// Leaves the group and closes; `on_close` follows.
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         let core = self.core();
         core.begin_stop(true)?;
         let peer = self.inner.peer.lock().clone();
@@ -246,7 +243,6 @@ impl UdpCast {
         self.peer()?.socket.local_addr().map_err(Error::Io)
     }
 
-    state_ops!();
     properties! {
         /// Largest datagram sent or accepted (`MaxDatagramSize`, default 1432, 1 ..= 65507);
         /// larger ones received are dropped.
@@ -388,5 +384,15 @@ impl Datagram for CastEntry {
 
     fn is_done(&self) -> bool {
         self.done
+    }
+}
+
+impl Role for UdpCast {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
     }
 }

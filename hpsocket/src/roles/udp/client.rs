@@ -8,12 +8,13 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::component::{apply_reuse, guard, must_not_block, parse_ip, state_ops, Core, IdSource};
+use crate::component::{apply_reuse, guard, must_not_block, parse_ip, Core, IdSource};
 use crate::config::{properties, udp_properties};
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool, WorkerShared};
+use crate::roles::api::{Component, Role};
 use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
 use crate::roles::udp::{classify, Kind, CLOSE_NOTIFY};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
@@ -75,10 +76,6 @@ impl UdpClient {
                 extra: AtomicUsize::new(0),
             }),
         }
-    }
-
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
     }
 
     /// Connects the socket to `host:port`. `on_connect` and `on_handshake` follow on the
@@ -181,9 +178,8 @@ impl UdpClient {
         })
     }
 
-    /// Sends the close notification and closes; `on_close` follows. Outside callbacks it
-    /// returns when the client is stopped.
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         let core = self.core();
         core.begin_stop(true)?;
         let peer = self.inner.peer.lock().clone();
@@ -276,7 +272,6 @@ impl UdpClient {
         self.inner.extra.load(Ordering::Acquire)
     }
 
-    state_ops!();
     udp_properties!();
     properties! {
         /// `SO_REUSEADDR` / `SO_REUSEPORT` when binding a local address (`ReuseAddressPolicy`,
@@ -456,5 +451,15 @@ impl Datagram for ClientEntry {
 
     fn is_done(&self) -> bool {
         self.done
+    }
+}
+
+impl Role for UdpClient {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
     }
 }

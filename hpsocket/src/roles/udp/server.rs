@@ -9,13 +9,14 @@ use parking_lot::{Mutex, RwLock};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::clock::now_ms;
-use crate::component::{apply_reuse, finish_stop, guard, parse_ip, state_ops, Core, IdSource};
+use crate::component::{apply_reuse, finish_stop, guard, parse_ip, Core, IdSource};
 use crate::config::{multi_properties, properties, udp_properties};
 use crate::cores::udp_peers::Detect;
 use crate::error::{Error, Result};
 use crate::listener::ServerListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
+use crate::roles::api::{Component, Connections, Role};
 use crate::roles::udp::worker::{owner_key, PeerRef, UdpEntry, UdpMsg, UdpOwner};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 
@@ -30,6 +31,7 @@ use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 /// peer on one socket, so a peer's events always come from one worker, in order.
 ///
 /// ```no_run
+/// use hpsocket::prelude::*;
 /// use hpsocket::{ConnId, HandleResult, ServerListener, UdpServer};
 ///
 /// struct Echo;
@@ -89,10 +91,6 @@ impl UdpServer {
                 owner: Mutex::new(None),
             }),
         }
-    }
-
-    pub(crate) fn core(&self) -> &Core {
-        &self.inner.core
     }
 
     /// Binds `address:port` (port 0: the kernel picks; see
@@ -164,10 +162,8 @@ impl UdpServer {
         Ok(())
     }
 
-    /// Sends the close notification to every peer, fires `on_close` for each and then
-    /// `on_shutdown`, and ends the workers. Inside a callback it starts the stop and returns
-    /// (see [`Server::stop`](crate::Server::stop)).
-    pub fn stop(&self) -> Result<()> {
+    /// See [`Component::stop`].
+    fn stop_role_impl(&self) -> Result<()> {
         self.core().begin_stop(false)?;
         if let (Some(pool), Some(owner)) = (self.core().pool(), self.inner.owner.lock().clone()) {
             for w in pool.workers() {
@@ -206,30 +202,6 @@ impl UdpServer {
         }
     }
 
-    /// Sends one datagram of 1 ..= `max_datagram_size` bytes to peer `id`. Never blocks: when
-    /// the socket's send buffer is full the send fails with `Error::Io` (`WouldBlock`) and
-    /// nothing is queued — UDP has no order to keep.
-    pub fn send(&self, id: ConnId, data: &[u8]) -> Result<()> {
-        self.send_datagram(id, data)
-    }
-
-    /// Sends `len` bytes of `data` from `offset` as one datagram.
-    pub fn send_part(&self, id: ConnId, data: &[u8], offset: usize, len: usize) -> Result<()> {
-        let part = offset
-            .checked_add(len)
-            .and_then(|end| data.get(offset..end))
-            .ok_or(Error::InvalidParam(
-                "offset + len is past the end of the buffer",
-            ))?;
-        self.send_datagram(id, part)
-    }
-
-    /// Sends the buffers together as ONE datagram (their total must fit `max_datagram_size`).
-    pub fn send_packets(&self, id: ConnId, bufs: &[&[u8]]) -> Result<()> {
-        let all: Vec<u8> = bufs.concat();
-        self.send_datagram(id, &all)
-    }
-
     fn send_datagram(&self, id: ConnId, data: &[u8]) -> Result<()> {
         let max = self.inner.max_datagram.load(Ordering::Acquire);
         let peer = self.peer(id)?;
@@ -254,40 +226,6 @@ impl UdpServer {
         Ok(())
     }
 
-    /// Closes peer `id`: it is sent the close notification and `on_close` follows on its
-    /// worker (`force` makes no difference: a datagram is never half sent).
-    pub fn disconnect(&self, id: ConnId, force: bool) -> Result<()> {
-        let _ = force;
-        let peer = self.peer(id)?;
-        if peer.closed.load(Ordering::Acquire) {
-            return Err(Error::ConnectionNotFound(id));
-        }
-        peer.post(UdpMsg::Disconnect(peer.id));
-        Ok(())
-    }
-
-    /// Disconnects every peer connected for longer than `period`.
-    pub fn disconnect_long_connections(
-        &self,
-        period: std::time::Duration,
-        force: bool,
-    ) -> Result<()> {
-        self.disconnect_where(force, |p, now| {
-            now.saturating_sub(p.connected_at) >= period.as_millis() as u64
-        })
-    }
-
-    /// Disconnects every peer that sent nothing (not even a probe) for `period`.
-    pub fn disconnect_silence_connections(
-        &self,
-        period: std::time::Duration,
-        force: bool,
-    ) -> Result<()> {
-        self.disconnect_where(force, |p, now| {
-            now.saturating_sub(p.last_recv.load(Ordering::Relaxed)) >= period.as_millis() as u64
-        })
-    }
-
     fn disconnect_where(&self, force: bool, pick: impl Fn(&PeerRef, u64) -> bool) -> Result<()> {
         if !self.has_started() {
             return Err(Error::IllegalState("component is not started"));
@@ -308,68 +246,6 @@ impl UdpServer {
         Ok(())
     }
 
-    /// Bytes queued for peer `id`: always 0, as datagrams are handed to the kernel by `send`
-    /// itself (the call fails instead of queueing when the socket buffer is full).
-    pub fn pending_data_length(&self, id: ConnId) -> Result<usize> {
-        self.peer(id).map(|_| 0)
-    }
-
-    /// Whether peer `id` is connected.
-    pub fn is_connected(&self, id: ConnId) -> bool {
-        self.peer(id)
-            .is_ok_and(|p| !p.closed.load(Ordering::Acquire))
-    }
-
-    /// Number of connected peers.
-    pub fn connection_count(&self) -> usize {
-        self.inner.peers.read().len()
-    }
-
-    /// IDs of every connected peer, ascending.
-    pub fn all_connection_ids(&self) -> Vec<ConnId> {
-        let mut v: Vec<ConnId> = self.inner.peers.read().keys().copied().collect();
-        v.sort_unstable();
-        v
-    }
-
-    /// The peer's address.
-    pub fn remote_address(&self, id: ConnId) -> Result<SocketAddr> {
-        Ok(self.peer(id)?.addr)
-    }
-
-    /// The local address peer `id` talks to.
-    pub fn local_address(&self, id: ConnId) -> Result<SocketAddr> {
-        self.peer(id)?.socket.local_addr().map_err(Error::Io)
-    }
-
-    /// Time since peer `id` sent its first datagram.
-    pub fn connect_period(&self, id: ConnId) -> Result<std::time::Duration> {
-        let p = self.peer(id)?;
-        Ok(std::time::Duration::from_millis(
-            now_ms().saturating_sub(p.connected_at),
-        ))
-    }
-
-    /// Time since peer `id` last sent anything (a probe included).
-    pub fn silence_period(&self, id: ConnId) -> Result<std::time::Duration> {
-        let p = self.peer(id)?;
-        Ok(std::time::Duration::from_millis(
-            now_ms().saturating_sub(p.last_recv.load(Ordering::Relaxed)),
-        ))
-    }
-
-    /// Attaches a user value to peer `id`.
-    pub fn set_connection_extra(&self, id: ConnId, extra: usize) -> Result<()> {
-        self.peer(id)?.extra.store(extra, Ordering::Release);
-        Ok(())
-    }
-
-    /// The user value attached to peer `id` (0 when none was set).
-    pub fn connection_extra(&self, id: ConnId) -> Result<usize> {
-        Ok(self.peer(id)?.extra.load(Ordering::Acquire))
-    }
-
-    state_ops!();
     multi_properties!();
     udp_properties!();
     properties! {
@@ -430,5 +306,144 @@ impl UdpOwner for UdpServer {
         guard((), || {
             self.inner.listener.on_close(self, id, op, err);
         })
+    }
+}
+
+impl Connections for UdpServer {
+    /// Sends one datagram of 1 ..= `max_datagram_size` bytes to peer `id`. Never blocks: when
+    /// the socket's send buffer is full the send fails with `Error::Io` (`WouldBlock`) and
+    /// nothing is queued — UDP has no order to keep.
+    fn send(&self, id: ConnId, data: &[u8]) -> Result<()> {
+        self.send_datagram(id, data)
+    }
+
+    /// Sends `len` bytes of `data` from `offset` as one datagram.
+    fn send_part(&self, id: ConnId, data: &[u8], offset: usize, len: usize) -> Result<()> {
+        let part = offset
+            .checked_add(len)
+            .and_then(|end| data.get(offset..end))
+            .ok_or(Error::InvalidParam(
+                "offset + len is past the end of the buffer",
+            ))?;
+        self.send_datagram(id, part)
+    }
+
+    /// Sends the buffers together as ONE datagram (their total must fit `max_datagram_size`).
+    fn send_packets(&self, id: ConnId, bufs: &[&[u8]]) -> Result<()> {
+        let all: Vec<u8> = bufs.concat();
+        self.send_datagram(id, &all)
+    }
+
+    /// Closes peer `id`: it is sent the close notification and `on_close` follows on its
+    /// worker (`force` makes no difference: a datagram is never half sent).
+    fn disconnect(&self, id: ConnId, force: bool) -> Result<()> {
+        let _ = force;
+        let peer = self.peer(id)?;
+        if peer.closed.load(Ordering::Acquire) {
+            return Err(Error::ConnectionNotFound(id));
+        }
+        peer.post(UdpMsg::Disconnect(peer.id));
+        Ok(())
+    }
+
+    /// Disconnects every peer connected for longer than `period`.
+    fn disconnect_long_connections(&self, period: std::time::Duration, force: bool) -> Result<()> {
+        self.disconnect_where(force, |p, now| {
+            now.saturating_sub(p.connected_at) >= period.as_millis() as u64
+        })
+    }
+
+    /// Disconnects every peer that sent nothing (not even a probe) for `period`.
+    fn disconnect_silence_connections(
+        &self,
+        period: std::time::Duration,
+        force: bool,
+    ) -> Result<()> {
+        self.disconnect_where(force, |p, now| {
+            now.saturating_sub(p.last_recv.load(Ordering::Relaxed)) >= period.as_millis() as u64
+        })
+    }
+
+    /// Bytes queued for peer `id`: always 0, as datagrams are handed to the kernel by `send`
+    /// itself (the call fails instead of queueing when the socket buffer is full).
+    fn pending_data_length(&self, id: ConnId) -> Result<usize> {
+        self.peer(id).map(|_| 0)
+    }
+
+    /// Whether peer `id` is connected.
+    fn is_connected(&self, id: ConnId) -> bool {
+        self.peer(id)
+            .is_ok_and(|p| !p.closed.load(Ordering::Acquire))
+    }
+
+    /// Number of connected peers.
+    fn connection_count(&self) -> usize {
+        self.inner.peers.read().len()
+    }
+
+    /// IDs of every connected peer, ascending.
+    fn all_connection_ids(&self) -> Vec<ConnId> {
+        let mut v: Vec<ConnId> = self.inner.peers.read().keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The peer's address.
+    fn remote_address(&self, id: ConnId) -> Result<SocketAddr> {
+        Ok(self.peer(id)?.addr)
+    }
+
+    /// The local address peer `id` talks to.
+    fn local_address(&self, id: ConnId) -> Result<SocketAddr> {
+        self.peer(id)?.socket.local_addr().map_err(Error::Io)
+    }
+
+    /// Time since peer `id` sent its first datagram.
+    fn connect_period(&self, id: ConnId) -> Result<std::time::Duration> {
+        let p = self.peer(id)?;
+        Ok(std::time::Duration::from_millis(
+            now_ms().saturating_sub(p.connected_at),
+        ))
+    }
+
+    /// Time since peer `id` last sent anything (a probe included).
+    fn silence_period(&self, id: ConnId) -> Result<std::time::Duration> {
+        let p = self.peer(id)?;
+        Ok(std::time::Duration::from_millis(
+            now_ms().saturating_sub(p.last_recv.load(Ordering::Relaxed)),
+        ))
+    }
+
+    /// Attaches a user value to peer `id`.
+    fn set_connection_extra(&self, id: ConnId, extra: usize) -> Result<()> {
+        self.peer(id)?.extra.store(extra, Ordering::Release);
+        Ok(())
+    }
+
+    /// The user value attached to peer `id` (0 when none was set).
+    fn connection_extra(&self, id: ConnId) -> Result<usize> {
+        Ok(self.peer(id)?.extra.load(Ordering::Acquire))
+    }
+
+    fn pause_receive(&self, _id: ConnId, _pause: bool) -> Result<()> {
+        Err(Error::NotSupported(
+            "pause_receive on UDP (HP-Socket does not implement it either)",
+        ))
+    }
+
+    fn is_pause_receive(&self, _id: ConnId) -> Result<bool> {
+        Err(Error::NotSupported(
+            "pause_receive on UDP (HP-Socket does not implement it either)",
+        ))
+    }
+}
+
+impl Role for UdpServer {
+    fn core(&self) -> &Core {
+        &self.inner.core
+    }
+
+    fn stop_role(&self) -> Result<()> {
+        self.stop_role_impl()
     }
 }
