@@ -170,7 +170,7 @@ impl<M: Model, T: Transport> Client<M, T> {
         self.id().ok()
     }
 
-    /// Sends `data`; see [`Server::send`](crate::Server::send).
+    /// Sends `data`; see [`Connections::send`](crate::Connections::send).
     pub fn send(&self, data: &[u8]) -> Result<()> {
         self.core().send(self.id()?, &[data])
     }

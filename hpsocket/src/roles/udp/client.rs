@@ -212,7 +212,7 @@ impl UdpClient {
     }
 
     /// Sends one datagram of 1 ..= `max_datagram_size` bytes (see
-    /// [`UdpServer::send`](crate::UdpServer::send)).
+    /// [`UdpServer::send`](crate::Connections::send)).
     pub fn send(&self, data: &[u8]) -> Result<()> {
         let max = self.inner.max_datagram.load(Ordering::Acquire);
         let peer = self.peer()?;
