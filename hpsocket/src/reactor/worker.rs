@@ -287,7 +287,6 @@ impl Worker {
         if self.buf.len() < size {
             self.buf.resize(size, 0);
         }
-        let secure = conn.session.is_secure();
         for _ in 0..MAX_READS {
             let step = drive!(&conn, |w, sink| conn
                 .session
@@ -310,14 +309,10 @@ impl Worker {
                         &mut sink
                     ));
                     self.buf = buf;
-                    match step {
-                        // Only TLS moves deadlines on the read path (a handshake ends).
-                        Step::Go if !secure => {}
-                        _ => {
-                            if !self.apply(token, step) {
-                                return;
-                            }
-                        }
+                    // A read never adds a deadline (only start, connect and close requests
+                    // do, and they re-arm where they happen), so `Go` needs no timer work.
+                    if step != Step::Go && !self.apply(token, step) {
+                        return;
                     }
                     if n < size && !self.read_closed(token) {
                         // Short read: the socket is drained; the next arrival is a new edge.

@@ -87,13 +87,7 @@ pub trait Connections: Component {
 
     /// Sends `len` bytes of `data` starting at `offset` (HP-Socket's `SendPart`).
     fn send_part(&self, id: ConnId, data: &[u8], offset: usize, len: usize) -> Result<()> {
-        let part = offset
-            .checked_add(len)
-            .and_then(|end| data.get(offset..end))
-            .ok_or(Error::InvalidParam(
-                "offset + len is past the end of the buffer",
-            ))?;
-        self.send(id, part)
+        self.send(id, part_of(data, offset, len)?)
     }
 
     /// Sends several buffers in order as one unit (a gathered write; one packet for PACK, one
@@ -151,6 +145,16 @@ pub trait Connections: Component {
 
     /// The user value attached to connection `id` (0 when none was set).
     fn connection_extra(&self, id: ConnId) -> Result<usize>;
+}
+
+/// `data[offset..offset + len]`, or the error every `send_part` gives when that is past the end.
+pub(crate) fn part_of(data: &[u8], offset: usize, len: usize) -> Result<&[u8]> {
+    offset
+        .checked_add(len)
+        .and_then(|end| data.get(offset..end))
+        .ok_or(Error::InvalidParam(
+            "offset + len is past the end of the buffer",
+        ))
 }
 
 /// A role as the shared implementations see it: its component core and its own stop.

@@ -177,12 +177,7 @@ impl<M: Model, T: Transport> Client<M, T> {
 
     /// Sends `len` bytes of `data` from `offset`.
     pub fn send_part(&self, data: &[u8], offset: usize, len: usize) -> Result<()> {
-        let part = offset
-            .checked_add(len)
-            .and_then(|end| data.get(offset..end))
-            .ok_or(Error::InvalidParam(
-                "offset + len is past the end of the buffer",
-            ))?;
+        let part = crate::roles::api::part_of(data, offset, len)?;
         self.core().send(self.id()?, &[part])
     }
 

@@ -110,6 +110,13 @@ pub(crate) struct Settings {
     pub notes: bool,
 }
 
+thread_local! {
+    /// TLS plaintext of the read being handled on this thread.
+    static PLAIN: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// A plaintext buffer grown past this (a huge read) is freed instead of kept.
+const PLAIN_KEEP: usize = 256 * 1024;
+
 // Doorbell bits: requests other threads leave for the worker.
 const ATTEND: u8 = 1;
 const RESUME: u8 = 2;
@@ -388,10 +395,15 @@ impl Session {
         if !self.secure {
             return self.deliver(data, now, w, sink);
         }
-        let mut plain = std::mem::take(&mut self.rx.lock().plain);
+        // One plaintext buffer per thread, not per connection: a worker decrypts one read at
+        // a time, and thousands of idle TLS connections then hold no buffer (taken, not
+        // borrowed, so a nested call would only allocate, never fail).
+        let mut plain = PLAIN.with(|p| std::mem::take(&mut *p.borrow_mut()));
         plain.clear();
         let step = self.receive_tls(data, &mut plain, now, w, sink);
-        self.rx.lock().plain = plain;
+        if plain.capacity() <= PLAIN_KEEP {
+            PLAIN.with(|p| *p.borrow_mut() = plain);
+        }
         step
     }
 

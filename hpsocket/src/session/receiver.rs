@@ -2,7 +2,7 @@
 //!
 //! PUSH keeps nothing; PACK keeps its framer (the packet being assembled and packets a pause
 //! held back); PULL's buffer lives in the session itself because `fetch` may come from any
-//! thread. TLS plaintext of one read is decrypted into `plain`, reused from read to read.
+//! thread.
 
 use crate::cores::pack::{Flow, Framer};
 use crate::model::ModelKind;
@@ -10,14 +10,12 @@ use crate::session::Settings;
 
 pub(crate) struct Receiver {
     framer: Option<Framer>,
-    pub plain: Vec<u8>,
 }
 
 impl Receiver {
     pub fn new(s: &Settings) -> Receiver {
         Receiver {
             framer: (s.model == ModelKind::Pack).then(|| Framer::new(s.pack_max, s.pack_flag)),
-            plain: Vec::new(),
         }
     }
 

@@ -317,17 +317,6 @@ impl Connections for UdpServer {
         self.send_datagram(id, data)
     }
 
-    /// Sends `len` bytes of `data` from `offset` as one datagram.
-    fn send_part(&self, id: ConnId, data: &[u8], offset: usize, len: usize) -> Result<()> {
-        let part = offset
-            .checked_add(len)
-            .and_then(|end| data.get(offset..end))
-            .ok_or(Error::InvalidParam(
-                "offset + len is past the end of the buffer",
-            ))?;
-        self.send_datagram(id, part)
-    }
-
     /// Sends the buffers together as ONE datagram (their total must fit `max_datagram_size`).
     fn send_packets(&self, id: ConnId, bufs: &[&[u8]]) -> Result<()> {
         let all: Vec<u8> = bufs.concat();
