@@ -1,21 +1,22 @@
 //! The UDP cast component: multicast or broadcast, no connections to keep.
 
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::component::{apply_reuse, guard, must_not_block, parse_ip, Core, IdSource};
+use crate::component::{apply_reuse, parse_ip, Core, IdSource};
 use crate::config::properties;
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
-use crate::reactor::{Cmd, Pool};
 use crate::roles::api::Role;
-use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
-use crate::types::{CastMode, ConnId, HandleResult, ServiceState, SocketOperation};
+use crate::roles::udp::endpoint::{self, Endpoint, EndpointRole, Slot};
+use crate::roles::udp::worker::PeerRef;
+use crate::types::{CastMode, ConnId};
 
 /// A UDP cast endpoint (HP-Socket's `UdpCast`): joins a multicast group (or uses broadcast),
 /// sends every datagram to the group (or broadcast address) and receives what is cast to its
@@ -47,9 +48,8 @@ pub struct UdpCast {
 struct Inner {
     core: Core,
     listener: Box<dyn ClientListener<UdpCast>>,
-    peer: Mutex<Option<Arc<PeerRef>>>,
+    slot: Slot,
     sender: Mutex<Option<SocketAddr>>,
-    max_datagram: AtomicUsize,
 }
 
 impl Clone for UdpCast {
@@ -68,9 +68,8 @@ impl UdpCast {
             inner: Arc::new(Inner {
                 core,
                 listener: Box::new(listener),
-                peer: Mutex::new(None),
+                slot: Slot::new(),
                 sender: Mutex::new(None),
-                max_datagram: AtomicUsize::new(0),
             }),
         }
     }
@@ -79,14 +78,13 @@ impl UdpCast {
     /// for multicast) and joins `cast_address` (multicast) or enables broadcast to it
     /// (`""` in broadcast mode: `255.255.255.255`).
     pub fn start(&self, cast_address: &str, port: u16, bind_address: Option<&str>) -> Result<()> {
-        let cfg = self.core().begin_start()?;
-        let r = (|| {
+        endpoint::start(self, |cfg| {
             let mode = cfg.cast_mode;
             let cast_ip: IpAddr = match (mode, cast_address.trim()) {
                 (CastMode::Broadcast, "") => Ipv4Addr::BROADCAST.into(),
                 (_, a) => a.parse().map_err(|_| {
-                    Error::SocketCreate(std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
+                    Error::SocketCreate(io::Error::new(
+                        io::ErrorKind::InvalidInput,
                         format!("not an IP address: {a:?}"),
                     ))
                 })?,
@@ -126,105 +124,22 @@ impl UdpCast {
                 CastMode::Broadcast => sock.set_broadcast(true).map_err(Error::SocketCreate)?,
             }
             let id = self.core().next_id();
-            if guard(HandleResult::Error, || {
-                self.inner
-                    .listener
-                    .on_prepare_connect(self, id, SockRef::from(&sock))
-            }) == HandleResult::Error
-            {
-                return Err(Error::SocketPrepare);
-            }
-            sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
-            let socket = Arc::new(mio::net::UdpSocket::from_std(std::net::UdpSocket::from(
-                sock,
-            )));
-            let pool = Pool::shared().map_err(Error::WorkerThreadCreate)?;
-            self.core().activate_pool(pool.clone());
-            let worker = pool.pick();
-            let now = crate::clock::now_ms();
-            let peer = Arc::new(PeerRef {
-                id,
-                addr: SocketAddr::new(group.into(), port),
-                socket,
-                worker: worker.clone(),
-                extra: AtomicUsize::new(0),
-                connected_at: now,
-                last_recv: now.into(),
-                closed: AtomicBool::new(false),
-            });
-            *self.inner.peer.lock() = Some(peer.clone());
-            self.inner
-                .max_datagram
-                .store(cfg.max_datagram_size as usize, Ordering::Release);
-            self.core().set_state(ServiceState::Started);
-            worker.post(Cmd::Open(Box::new(CastEntry {
-                cast: self.clone(),
-                peer,
-                buf: Vec::new(),
-                armed: u64::MAX,
-                done: false,
-            })));
+            endpoint::prepare(self, id, &sock)?;
+            let group = SocketAddr::new(group.into(), port);
+            endpoint::open(self, sock, id, group, cfg, ())?.launch();
             Ok(())
-        })();
-        r.map_err(|e| {
-            *self.inner.peer.lock() = None;
-            self.core().start_failed(e)
         })
-    }
-
-    /// See [`Component::stop`].
-    fn stop_role_impl(&self) -> Result<()> {
-        let core = self.core();
-        core.begin_stop(true)?;
-        let peer = self.inner.peer.lock().clone();
-        match peer {
-            Some(p) if !p.closed.load(Ordering::Acquire) => {
-                p.post(UdpMsg::Disconnect(p.id));
-                if !must_not_block() {
-                    core.wait(None);
-                }
-            }
-            _ => {
-                core.release();
-                core.set_state(ServiceState::Stopped);
-            }
-        }
-        Ok(())
-    }
-
-    fn peer(&self) -> Result<Arc<PeerRef>> {
-        match &*self.inner.peer.lock() {
-            Some(p) if !p.closed.load(Ordering::Acquire) => Ok(p.clone()),
-            Some(p) => Err(Error::ConnectionNotFound(p.id)),
-            None => Err(Error::IllegalState("cast is not started")),
-        }
     }
 
     /// The endpoint's ID (`None` before the first start).
     pub fn connection_id(&self) -> Option<ConnId> {
-        self.inner.peer.lock().as_ref().map(|p| p.id)
+        self.inner.slot.id()
     }
 
     /// Casts one datagram of 1 ..= `max_datagram_size` bytes to the group / broadcast
     /// address.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let max = self.inner.max_datagram.load(Ordering::Acquire);
-        let peer = self.peer()?;
-        if data.is_empty() || data.len() > max {
-            return Err(Error::MessageSize {
-                size: data.len(),
-                max,
-            });
-        }
-        match peer.socket.send_to(data, peer.addr) {
-            Ok(n) if n == data.len() => {}
-            Ok(_) => return Err(Error::Io(std::io::ErrorKind::WriteZero.into())),
-            Err(e) => return Err(Error::Io(e)),
-        }
-        if self.inner.listener.wants_send_events() {
-            peer.post(UdpMsg::Sent(peer.id, data.to_vec()));
-        }
-        Ok(())
+        endpoint::send(self, data)
     }
 
     /// The sender of the datagram being delivered (inside `on_receive`: the current one;
@@ -235,12 +150,12 @@ impl UdpCast {
 
     /// The group or broadcast address and port datagrams are cast to.
     pub fn cast_address(&self) -> Result<SocketAddr> {
-        Ok(self.peer()?.addr)
+        Ok(endpoint::peer(self)?.addr)
     }
 
     /// The bound local address.
     pub fn local_address(&self) -> Result<SocketAddr> {
-        self.peer()?.socket.local_addr().map_err(Error::Io)
+        endpoint::local_address(self)
     }
 
     properties! {
@@ -257,133 +172,38 @@ impl UdpCast {
         /// `AddrOnly`; members of a group on one host share the port in any case).
         reuse_address_policy, set_reuse_address_policy: crate::types::ReuseAddressPolicy, |_v| true, "";
     }
+}
 
-    fn closed(&self, peer: &PeerRef) {
-        peer.closed.store(true, Ordering::Release);
-        self.core().release();
-        self.core().set_state(ServiceState::Stopped);
+impl EndpointRole for UdpCast {
+    type Ticks = ();
+    const NOT_STARTED: &'static str = "cast is not started";
+
+    fn slot(&self) -> &Slot {
+        &self.inner.slot
     }
-}
 
-struct CastEntry {
-    cast: UdpCast,
-    peer: Arc<PeerRef>,
-    buf: Vec<u8>,
-    armed: u64,
-    done: bool,
-}
+    fn listener(&self) -> &dyn ClientListener<Self> {
+        &*self.inner.listener
+    }
 
-impl CastEntry {
-    fn close(&mut self, op: SocketOperation, err: i32) {
-        if self.done {
+    fn transmit(peer: &PeerRef, data: &[u8]) -> io::Result<usize> {
+        peer.socket.send_to(data, peer.addr)
+    }
+
+    fn recv(peer: &PeerRef, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        // Casting has no peer to lose: errors concern one datagram (the default
+        // `read_failed` passes over them).
+        peer.socket.recv_from(buf)
+    }
+
+    fn datagram(ep: &mut Endpoint<Self>, data: &[u8], from: SocketAddr, oversize: bool, now: u64) {
+        // Oversize datagrams are dropped: nobody's connection to close.
+        if data.is_empty() || oversize {
             return;
         }
-        self.done = true;
-        let c = &self.cast;
-        let id = self.peer.id;
-        self.peer.closed.store(true, Ordering::Release);
-        guard((), || {
-            c.inner.listener.on_close(c, id, op, err);
-        });
-        c.closed(&self.peer);
-    }
-}
-
-impl Datagram for CastEntry {
-    fn socket(&self) -> &Arc<mio::net::UdpSocket> {
-        &self.peer.socket
-    }
-
-    fn owner_key(&self) -> usize {
-        owner_key(&self.cast.inner)
-    }
-
-    fn opened(&mut self, _now: u64) {
-        let c = self.cast.clone();
-        let id = self.peer.id;
-        if !c.core().is_accepting() {
-            self.close(SocketOperation::Close, 0);
-            return;
-        }
-        if guard(HandleResult::Error, || c.inner.listener.on_connect(&c, id)) == HandleResult::Error
-            || guard(HandleResult::Error, || {
-                c.inner.listener.on_handshake(&c, id)
-            }) == HandleResult::Error
-        {
-            self.close(SocketOperation::Connect, libc::ECANCELED);
-        }
-    }
-
-    fn readable(&mut self, now: u64) -> bool {
-        let cap = self.cast.inner.max_datagram.load(Ordering::Acquire) + 1;
-        if self.buf.len() < cap {
-            self.buf.resize(cap, 0);
-        }
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut more = true;
-        for _ in 0..64 {
-            if self.done {
-                more = false;
-                break;
-            }
-            let (n, from) = match self.peer.socket.recv_from(&mut buf[..cap]) {
-                Ok(r) => r,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    more = false;
-                    break;
-                }
-                // Casting has no peer to lose: errors concern one datagram.
-                Err(_) => continue,
-            };
-            // Oversize datagrams are dropped: nobody's connection to close.
-            if n == 0 || n >= cap {
-                continue;
-            }
-            self.peer.last_recv.store(now, Ordering::Relaxed);
-            *self.cast.inner.sender.lock() = Some(from);
-            let c = self.cast.clone();
-            let id = self.peer.id;
-            let data = &buf[..n];
-            if guard(HandleResult::Error, || {
-                c.inner.listener.on_receive(&c, id, data)
-            }) == HandleResult::Error
-            {
-                self.close(SocketOperation::Receive, libc::ECANCELED);
-            }
-        }
-        self.buf = buf;
-        more
-    }
-
-    fn next_due(&self) -> Option<u64> {
-        None
-    }
-
-    fn expire(&mut self, _now: u64) {}
-
-    fn close_all(&mut self) {
-        self.close(SocketOperation::Close, 0);
-    }
-
-    fn disconnect(&mut self, _id: ConnId) {
-        self.close(SocketOperation::Close, 0);
-    }
-
-    fn fire_sent(&self, id: ConnId, data: &[u8]) {
-        if !self.done {
-            let c = &self.cast;
-            guard((), || {
-                c.inner.listener.on_send(c, id, data);
-            });
-        }
-    }
-
-    fn armed(&mut self) -> &mut u64 {
-        &mut self.armed
-    }
-
-    fn is_done(&self) -> bool {
-        self.done
+        ep.peer.last_recv.store(now, Ordering::Relaxed);
+        *ep.role().inner.sender.lock() = Some(from);
+        ep.deliver(data);
     }
 }
 
@@ -393,6 +213,6 @@ impl Role for UdpCast {
     }
 
     fn stop_role(&self) -> Result<()> {
-        self.stop_role_impl()
+        endpoint::stop(self)
     }
 }

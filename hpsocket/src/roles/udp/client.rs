@@ -1,23 +1,24 @@
 //! The UDP client: one connected socket, the connection model of a TCP client, HP-Socket's
 //! heartbeat (0-byte probes) and close notification.
 
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::component::{apply_reuse, guard, must_not_block, parse_ip, Core, IdSource};
+use crate::component::{apply_reuse, parse_ip, Core, IdSource};
 use crate::config::{properties, udp_properties};
 use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::model::ModelKind;
-use crate::reactor::{Cmd, Pool, WorkerShared};
 use crate::roles::api::{Component, Role};
-use crate::roles::udp::worker::{owner_key, Datagram, PeerRef, UdpMsg};
+use crate::roles::udp::endpoint::{self, Endpoint, EndpointRole, Slot};
+use crate::roles::udp::worker::PeerRef;
 use crate::roles::udp::{classify, Kind, CLOSE_NOTIFY};
-use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
+use crate::types::{ConnId, ServiceState, SocketOperation};
 
 /// A UDP client: a connected UDP socket with the event model of [`TcpClient`](crate::TcpClient)
 /// — `on_connect` and `on_handshake` once started, `on_receive` per datagram, `on_close`
@@ -49,9 +50,8 @@ pub struct UdpClient {
 struct Inner {
     core: Core,
     listener: Box<dyn ClientListener<UdpClient>>,
-    peer: Mutex<Option<Arc<PeerRef>>>,
+    slot: Slot,
     remote_host: Mutex<Option<(String, u16)>>,
-    max_datagram: AtomicUsize,
     extra: AtomicUsize,
 }
 
@@ -70,9 +70,8 @@ impl UdpClient {
             inner: Arc::new(Inner {
                 core: Core::new(IdSource::Global, false, ModelKind::Push, false),
                 listener: Box::new(listener),
-                peer: Mutex::new(None),
+                slot: Slot::new(),
                 remote_host: Mutex::new(None),
-                max_datagram: AtomicUsize::new(0),
                 extra: AtomicUsize::new(0),
             }),
         }
@@ -95,15 +94,14 @@ impl UdpClient {
         local_port: u16,
     ) -> Result<()> {
         let _ = async_connect;
-        let cfg = self.core().begin_start()?;
-        let r = (|| {
+        endpoint::start(self, |cfg| {
             let remote: SocketAddr = (host, port)
                 .to_socket_addrs()
                 .map_err(Error::SocketCreate)?
                 .next()
                 .ok_or_else(|| {
-                    Error::SocketCreate(std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
+                    Error::SocketCreate(io::Error::new(
+                        io::ErrorKind::InvalidInput,
                         format!("cannot resolve {host:?}"),
                     ))
                 })?;
@@ -123,114 +121,30 @@ impl UdpClient {
                 sock.bind(&b.into()).map_err(Error::SocketBind)?;
             }
             let id = self.core().next_id();
-            if guard(HandleResult::Error, || {
-                self.inner
-                    .listener
-                    .on_prepare_connect(self, id, SockRef::from(&sock))
-            }) == HandleResult::Error
-            {
-                return Err(Error::SocketPrepare);
-            }
+            endpoint::prepare(self, id, &sock)?;
             sock.connect(&remote.into()).map_err(Error::ConnectServer)?;
-            sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
-            let socket = Arc::new(mio::net::UdpSocket::from_std(std::net::UdpSocket::from(
-                sock,
-            )));
-            let pool = Pool::shared().map_err(Error::WorkerThreadCreate)?;
-            self.core().activate_pool(pool.clone());
-            let worker = pool.pick();
-            let now = crate::clock::now_ms();
-            let peer = Arc::new(PeerRef {
-                id,
-                addr: remote,
-                socket: socket.clone(),
-                worker: worker.clone(),
-                extra: AtomicUsize::new(0),
-                connected_at: now,
-                last_recv: now.into(),
-                closed: AtomicBool::new(false),
-            });
-            *self.inner.peer.lock() = Some(peer.clone());
-            *self.inner.remote_host.lock() = Some((host.to_string(), port));
-            self.inner
-                .max_datagram
-                .store(cfg.max_datagram_size as usize, Ordering::Release);
-            let detect = (cfg.detect_attempts > 0 && cfg.detect_interval > 0)
-                .then_some((cfg.detect_attempts, cfg.detect_interval as u64));
-            let entry = ClientEntry {
-                client: self.clone(),
-                peer,
-                worker: worker.clone(),
-                detect,
+            let heartbeat = Heartbeat {
+                detect: (cfg.detect_attempts > 0 && cfg.detect_interval > 0)
+                    .then_some((cfg.detect_attempts, cfg.detect_interval as u64)),
                 fails: 0,
                 due: u64::MAX,
-                armed: u64::MAX,
-                buf: Vec::new(),
-                done: false,
             };
-            self.core().set_state(ServiceState::Started);
-            worker.post(Cmd::Open(Box::new(entry)));
+            let entry = endpoint::open(self, sock, id, remote, cfg, heartbeat)?;
+            *self.inner.remote_host.lock() = Some((host.to_string(), port));
+            entry.launch();
             Ok(())
-        })();
-        r.map_err(|e| {
-            *self.inner.peer.lock() = None;
-            self.core().start_failed(e)
         })
-    }
-
-    /// See [`Component::stop`].
-    fn stop_role_impl(&self) -> Result<()> {
-        let core = self.core();
-        core.begin_stop(true)?;
-        let peer = self.inner.peer.lock().clone();
-        match peer {
-            Some(p) if !p.closed.load(Ordering::Acquire) => {
-                p.post(UdpMsg::Disconnect(p.id));
-                if !must_not_block() {
-                    core.wait(None);
-                }
-            }
-            _ => {
-                core.release();
-                core.set_state(ServiceState::Stopped);
-            }
-        }
-        Ok(())
-    }
-
-    fn peer(&self) -> Result<Arc<PeerRef>> {
-        match &*self.inner.peer.lock() {
-            Some(p) if !p.closed.load(Ordering::Acquire) => Ok(p.clone()),
-            Some(p) => Err(Error::ConnectionNotFound(p.id)),
-            None => Err(Error::IllegalState("client is not started")),
-        }
     }
 
     /// The connection's ID (`None` before the first start).
     pub fn connection_id(&self) -> Option<ConnId> {
-        self.inner.peer.lock().as_ref().map(|p| p.id)
+        self.inner.slot.id()
     }
 
     /// Sends one datagram of 1 ..= `max_datagram_size` bytes (see
     /// [`UdpServer::send`](crate::Connections::send)).
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let max = self.inner.max_datagram.load(Ordering::Acquire);
-        let peer = self.peer()?;
-        if data.is_empty() || data.len() > max {
-            return Err(Error::MessageSize {
-                size: data.len(),
-                max,
-            });
-        }
-        match peer.socket.send(data) {
-            Ok(n) if n == data.len() => {}
-            Ok(_) => return Err(Error::Io(std::io::ErrorKind::WriteZero.into())),
-            Err(e) => return Err(Error::Io(e)),
-        }
-        if self.inner.listener.wants_send_events() {
-            peer.post(UdpMsg::Sent(peer.id, data.to_vec()));
-        }
-        Ok(())
+        endpoint::send(self, data)
     }
 
     /// Sends the buffers together as one datagram.
@@ -240,17 +154,17 @@ impl UdpClient {
 
     /// Whether the client is started and its connection open.
     pub fn is_connected(&self) -> bool {
-        self.state() == ServiceState::Started && self.peer().is_ok()
+        self.state() == ServiceState::Started && endpoint::peer(self).is_ok()
     }
 
     /// Local address of the socket.
     pub fn local_address(&self) -> Result<SocketAddr> {
-        self.peer()?.socket.local_addr().map_err(Error::Io)
+        endpoint::local_address(self)
     }
 
     /// The server's address.
     pub fn remote_address(&self) -> Result<SocketAddr> {
-        Ok(self.peer()?.addr)
+        Ok(endpoint::peer(self)?.addr)
     }
 
     /// The host and port given to `start`.
@@ -278,179 +192,86 @@ impl UdpClient {
         /// default `AddrOnly`).
         reuse_address_policy, set_reuse_address_policy: crate::types::ReuseAddressPolicy, |_v| true, "";
     }
-
-    fn closed(&self, peer: &PeerRef) {
-        peer.closed.store(true, Ordering::Release);
-        let core = self.core();
-        core.release();
-        core.set_state(ServiceState::Stopped);
-    }
 }
 
-/// The client's socket as its worker runs it.
-struct ClientEntry {
-    client: UdpClient,
-    peer: Arc<PeerRef>,
-    worker: Arc<WorkerShared>,
+/// The detect schedule, kept by the client's worker.
+pub(crate) struct Heartbeat {
+    /// (attempts, interval in ms); `None`: detection is off.
     detect: Option<(u32, u64)>,
+    /// Probes sent since the server was last heard from.
     fails: u32,
     due: u64,
-    armed: u64,
-    buf: Vec<u8>,
-    done: bool,
 }
 
-impl ClientEntry {
-    fn close(&mut self, op: SocketOperation, err: i32, notify: bool) {
-        if self.done {
+impl EndpointRole for UdpClient {
+    type Ticks = Heartbeat;
+    const NOT_STARTED: &'static str = "client is not started";
+
+    fn slot(&self) -> &Slot {
+        &self.inner.slot
+    }
+
+    fn listener(&self) -> &dyn ClientListener<Self> {
+        &*self.inner.listener
+    }
+
+    fn transmit(peer: &PeerRef, data: &[u8]) -> io::Result<usize> {
+        peer.socket.send(data)
+    }
+
+    fn recv(peer: &PeerRef, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        // Connected: the kernel only lets the server's datagrams through.
+        peer.socket.recv(buf).map(|n| (n, peer.addr))
+    }
+
+    fn datagram(ep: &mut Endpoint<Self>, data: &[u8], _from: SocketAddr, oversize: bool, now: u64) {
+        ep.ticks.fails = 0;
+        ep.peer.last_recv.store(now, Ordering::Relaxed);
+        if oversize {
+            ep.close(SocketOperation::Receive, libc::EMSGSIZE, true);
             return;
         }
-        self.done = true;
-        if notify {
-            let _ = self.peer.socket.send(&CLOSE_NOTIFY);
-        }
-        let c = &self.client;
-        let id = self.peer.id;
-        self.peer.closed.store(true, Ordering::Release);
-        guard((), || {
-            c.inner.listener.on_close(c, id, op, err);
-        });
-        c.closed(&self.peer);
-    }
-}
-
-impl Datagram for ClientEntry {
-    fn socket(&self) -> &Arc<mio::net::UdpSocket> {
-        &self.peer.socket
-    }
-
-    fn owner_key(&self) -> usize {
-        owner_key(&self.client.inner)
-    }
-
-    fn opened(&mut self, now: u64) {
-        let _ = &self.worker;
-        let c = self.client.clone();
-        let id = self.peer.id;
-        if !c.core().is_accepting() {
-            // stopped before the worker got here
-            self.close(SocketOperation::Close, 0, false);
-            return;
-        }
-        if guard(HandleResult::Error, || c.inner.listener.on_connect(&c, id)) == HandleResult::Error
-            || guard(HandleResult::Error, || {
-                c.inner.listener.on_handshake(&c, id)
-            }) == HandleResult::Error
-        {
-            self.close(SocketOperation::Connect, libc::ECANCELED, false);
-            return;
-        }
-        if let Some((_, interval)) = self.detect {
-            self.due = now + interval;
+        match classify(data) {
+            // The server's answer to a probe: proof of life, nothing to report.
+            Kind::Probe => {}
+            Kind::CloseNotify => ep.close(SocketOperation::Close, 0, false),
+            Kind::Data => ep.deliver(data),
         }
     }
 
-    fn readable(&mut self, now: u64) -> bool {
-        let cap = self.client.inner.max_datagram.load(Ordering::Acquire) + 1;
-        if self.buf.len() < cap {
-            self.buf.resize(cap, 0);
-        }
-        let mut buf = std::mem::take(&mut self.buf);
-        let mut more = true;
-        for _ in 0..64 {
-            if self.done {
-                more = false;
-                break;
-            }
-            let n = match self.peer.socket.recv(&mut buf[..cap]) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    more = false;
-                    break;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                // ICMP port unreachable and friends: the server is not there.
-                Err(e) => {
-                    self.close(
-                        SocketOperation::Receive,
-                        e.raw_os_error().unwrap_or(libc::EIO),
-                        false,
-                    );
-                    more = false;
-                    break;
-                }
-            };
-            self.fails = 0;
-            self.peer
-                .last_recv
-                .store(now, std::sync::atomic::Ordering::Relaxed);
-            if n >= cap {
-                self.close(SocketOperation::Receive, libc::EMSGSIZE, true);
-                continue;
-            }
-            match classify(&buf[..n]) {
-                // The server's answer to a probe: proof of life, nothing to report.
-                Kind::Probe => {}
-                Kind::CloseNotify => self.close(SocketOperation::Close, 0, false),
-                Kind::Data => {
-                    let c = self.client.clone();
-                    let id = self.peer.id;
-                    let data = &buf[..n];
-                    if guard(HandleResult::Error, || {
-                        c.inner.listener.on_receive(&c, id, data)
-                    }) == HandleResult::Error
-                    {
-                        self.close(SocketOperation::Receive, libc::ECANCELED, true);
-                    }
-                }
-            }
-        }
-        self.buf = buf;
-        more
+    fn read_failed(ep: &mut Endpoint<Self>, e: io::Error) {
+        // ICMP port unreachable and friends: the server is not there.
+        let err = e.raw_os_error().unwrap_or(libc::EIO);
+        ep.close(SocketOperation::Receive, err, false);
     }
 
-    fn next_due(&self) -> Option<u64> {
-        (!self.done && self.due != u64::MAX).then_some(self.due)
+    fn notify_close(peer: &PeerRef) {
+        let _ = peer.socket.send(&CLOSE_NOTIFY);
     }
 
-    fn expire(&mut self, now: u64) {
-        let Some((attempts, interval)) = self.detect else {
+    fn connected(ep: &mut Endpoint<Self>, now: u64) {
+        if let Some((_, interval)) = ep.ticks.detect {
+            ep.ticks.due = now + interval;
+        }
+    }
+
+    fn next_due(ep: &Endpoint<Self>) -> Option<u64> {
+        (!ep.is_done() && ep.ticks.due != u64::MAX).then_some(ep.ticks.due)
+    }
+
+    fn expire(ep: &mut Endpoint<Self>, now: u64) {
+        let Some((attempts, interval)) = ep.ticks.detect else {
             return;
         };
-        while !self.done && self.due <= now {
-            if self.fails >= attempts {
-                self.close(SocketOperation::Close, libc::ECONNRESET, false);
+        while !ep.is_done() && ep.ticks.due <= now {
+            if ep.ticks.fails >= attempts {
+                ep.close(SocketOperation::Close, libc::ECONNRESET, false);
                 return;
             }
-            self.fails += 1;
-            let _ = self.peer.socket.send(&[]);
-            self.due += interval;
+            ep.ticks.fails += 1;
+            let _ = ep.peer.socket.send(&[]);
+            ep.ticks.due += interval;
         }
-    }
-
-    fn close_all(&mut self) {
-        self.close(SocketOperation::Close, 0, true);
-    }
-
-    fn disconnect(&mut self, _id: ConnId) {
-        self.close(SocketOperation::Close, 0, true);
-    }
-
-    fn fire_sent(&self, id: ConnId, data: &[u8]) {
-        if !self.done {
-            let c = &self.client;
-            guard((), || {
-                c.inner.listener.on_send(c, id, data);
-            });
-        }
-    }
-
-    fn armed(&mut self) -> &mut u64 {
-        &mut self.armed
-    }
-
-    fn is_done(&self) -> bool {
-        self.done
     }
 }
 
@@ -460,6 +281,6 @@ impl Role for UdpClient {
     }
 
     fn stop_role(&self) -> Result<()> {
-        self.stop_role_impl()
+        endpoint::stop(self)
     }
 }

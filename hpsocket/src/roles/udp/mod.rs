@@ -3,6 +3,7 @@
 
 pub(crate) mod cast;
 pub(crate) mod client;
+pub(crate) mod endpoint;
 pub(crate) mod server;
 pub(crate) mod worker;
 
