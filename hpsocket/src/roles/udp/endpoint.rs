@@ -20,9 +20,6 @@ use crate::roles::api::Role;
 use crate::roles::udp::worker::{Datagram, PeerRef, UdpMsg};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 
-/// Datagrams read per readiness event before the socket yields to the worker's others.
-const MAX_READS: usize = 64;
-
 /// What a UDP client or cast does its own way; the rest is [`Endpoint`] and the functions
 /// of this module.
 pub(crate) trait EndpointRole: Role + Clone + 'static {
@@ -291,7 +288,7 @@ impl<R: EndpointRole> Datagram for Endpoint<R> {
         }
         let mut buf = std::mem::take(&mut self.buf);
         let mut more = true;
-        for _ in 0..MAX_READS {
+        for _ in 0..super::MAX_READS {
             if self.done {
                 more = false;
                 break;

@@ -1,11 +1,15 @@
-//! UDP: the server's virtual connections per peer, the client and cast roles. This module
-//! holds the socket-free parts: the peer table and what a datagram means.
+//! UDP: the server's virtual connections per peer (`server.rs`, its worker-side socket in
+//! `worker.rs`), and the client and cast roles on one shared endpoint (`endpoint.rs`). This
+//! module holds what a datagram means.
 
 pub(crate) mod cast;
 pub(crate) mod client;
 pub(crate) mod endpoint;
 pub(crate) mod server;
 pub(crate) mod worker;
+
+/// Datagrams read per readiness event before a socket yields to the worker's others.
+pub(crate) const MAX_READS: usize = 64;
 
 /// The datagram HP-Socket sends to tell a peer its virtual connection is closed.
 pub(crate) const CLOSE_NOTIFY: [u8; 16] = [

@@ -15,9 +15,6 @@ use crate::reactor::{Cmd, Source, WorkerShared};
 use crate::roles::udp::{classify, Kind, CLOSE_NOTIFY};
 use crate::types::{ConnId, HandleResult, SocketOperation};
 
-/// Datagrams read per readiness event before the socket yields to the worker's others.
-const MAX_READS: usize = 64;
-
 /// What other threads know of one peer: enough to send to it and to describe it.
 pub(crate) struct PeerRef {
     pub id: ConnId,
@@ -180,7 +177,7 @@ impl UdpEntry {
         }
         let mut buf = std::mem::take(&mut self.buf);
         let mut more = true;
-        for _ in 0..MAX_READS {
+        for _ in 0..super::MAX_READS {
             let (n, from) = match self.socket.recv_from(&mut buf[..cap]) {
                 Ok(r) => r,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
