@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, put_host, set_errno,
-    wsabufs, BOOL, FALSE, TRUE, WSABUF,
+    b, bytes, code, cstr, error_desc, fail, ffi, need_id, opt_cstr, put, put_addr, put_host,
+    set_errno, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{conn_exports, prop_exports, state_exports};
 use crate::roles::{lifecycle_exports, with_any, Agt, AGENTS};
@@ -36,7 +36,9 @@ lifecycle_exports!(AGENTS, Agt;
 #[no_mangle]
 pub unsafe extern "C" fn HP_Agent_Start(h: H, bind: *const c_char, async_connect: BOOL) -> BOOL {
     ffi!(FALSE, {
-        let bind = cstr(bind);
+        let Ok(bind) = opt_cstr(bind) else {
+            return FALSE;
+        };
         with_agt!(h, FALSE, |c| b(c.start(bind, async_connect != 0)))
     })
 }
@@ -118,7 +120,10 @@ pub unsafe extern "C" fn HP_Agent_ConnectWithLocalAddress(
     local: *const c_char,
 ) -> BOOL {
     let opts = ConnectOptions {
-        local_address: cstr(local).map(str::to_string),
+        local_address: match opt_cstr(local) {
+            Ok(l) => l.map(str::to_string),
+            Err(()) => return FALSE,
+        },
         ..Default::default()
     };
     connect(h, host, port, id, opts)
@@ -156,7 +161,10 @@ pub unsafe extern "C" fn HP_Agent_ConnectWithExtraAndLocalAddressPort(
     let opts = ConnectOptions {
         extra: extra as usize,
         local_port,
-        local_address: cstr(local).map(str::to_string),
+        local_address: match opt_cstr(local) {
+            Ok(l) => l.map(str::to_string),
+            Err(()) => return FALSE,
+        },
     };
     connect(h, host, port, id, opts)
 }

@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, pull_take, put, put_addr, put_host, set_errno,
-    with_small_file, wsabufs, BOOL, FALSE, TRUE, WSABUF,
+    b, bytes, code, cstr, error_desc, fail, ffi, opt_cstr, pull_take, put, put_addr, put_host,
+    set_errno, with_small_file, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{prop_exports, state_exports};
 use crate::roles::{lifecycle_exports, with_any, Cli, CLIENTS};
@@ -53,7 +53,9 @@ unsafe fn start(
             set_errno(libc::EINVAL);
             return FALSE;
         };
-        let bind = cstr(bind);
+        let Ok(bind) = opt_cstr(bind) else {
+            return FALSE;
+        };
         with_cli!(h, FALSE, |c| b(c.start_with_bind(
             host,
             port,

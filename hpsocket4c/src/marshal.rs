@@ -132,13 +132,62 @@ pub(crate) fn pull_take(
     })
 }
 
-/// Reads a C string argument; NULL is `None`.
+/// Reads a required C string argument; NULL and invalid UTF-8 are `None` (the caller fails
+/// with `EINVAL`).
 pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a str> {
     if p.is_null() {
         None
     } else {
         CStr::from_ptr(p).to_str().ok()
     }
+}
+
+/// Reads an optional C string argument (a bind or local address): NULL is `Ok(None)`, invalid
+/// UTF-8 is `Err(())` with errno `EINVAL`. The two must not be confused: taking a mangled
+/// address for "none" would bind every interface instead of the one the caller named.
+pub(crate) unsafe fn opt_cstr<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    match CStr::from_ptr(p).to_str() {
+        Ok(s) => Ok(Some(s)),
+        Err(_) => {
+            set_errno(libc::EINVAL);
+            Err(())
+        }
+    }
+}
+
+thread_local! {
+    /// The handles (`pSender`) whose C callbacks this thread is running, innermost last.
+    static IN_CALLBACK: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs a C callback of component `sender`, marking the thread as inside it, so that the
+/// exports it calls back into know not to block on that component (see [`in_callback`]).
+pub(crate) fn c_callback<R>(sender: usize, f: impl FnOnce() -> R) -> R {
+    struct Pop;
+    impl Drop for Pop {
+        // A drop guard, so a callback that unwinds (a Rust caller's panic) still pops.
+        fn drop(&mut self) {
+            IN_CALLBACK.with(|v| v.borrow_mut().pop());
+        }
+    }
+    IN_CALLBACK.with(|v| v.borrow_mut().push(sender));
+    let _pop = Pop;
+    f()
+}
+
+/// True while this thread runs a C callback (of any component: `None`) or one of component
+/// `sender`'s. Waiting there for a component to stop could wait for this very callback.
+pub(crate) fn in_callback(sender: Option<usize>) -> bool {
+    IN_CALLBACK.with(|v| {
+        let v = v.borrow();
+        match sender {
+            None => !v.is_empty(),
+            Some(h) => v.contains(&h),
+        }
+    })
 }
 
 /// Writes `s` NUL-terminated into a caller buffer of `*len` bytes; on success `*len` becomes

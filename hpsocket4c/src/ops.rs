@@ -282,12 +282,23 @@ macro_rules! state_exports {
             ffi!(FALSE, { $with!(o, FALSE, |c| b(c.stop())) })
         }
 
-        /// Waits until stopped (`ms` = 0xFFFFFFFF: forever); TRUE when stopped.
+        /// Waits until stopped (`ms` = 0xFFFFFFFF: forever); TRUE when stopped. Inside one of
+        /// the component's own callbacks a stop cannot finish before the callback returns, so
+        /// waiting there would only block the worker: FALSE at once with errno `EDEADLK`
+        /// unless already stopped.
         #[no_mangle]
         pub extern "C" fn $wait(o: $obj, ms: u32) -> BOOL {
             ffi!(FALSE, {
                 let t = (ms != u32::MAX).then(|| std::time::Duration::from_millis(ms as u64));
-                $with!(o, FALSE, |c| c.wait(t) as BOOL)
+                let own = $crate::marshal::in_callback(Some(o as usize));
+                $with!(o, FALSE, |c| {
+                    if own && c.state() != hpsocket::ServiceState::Stopped {
+                        $crate::marshal::set_errno(libc::EDEADLK);
+                        FALSE
+                    } else {
+                        c.wait(t) as BOOL
+                    }
+                })
             })
         }
 

@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, need_id, put, put_addr, set_errno, wsabufs, BOOL,
-    FALSE, TRUE, WSABUF,
+    b, bytes, code, error_desc, fail, ffi, need_id, opt_cstr, put, put_addr, set_errno, wsabufs,
+    BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{conn_exports, prop_exports, state_exports};
 use crate::roles::{lifecycle_exports, with_any, Srv, SERVERS};
@@ -41,11 +41,15 @@ lifecycle_exports!(SERVERS, Srv;
     Create_HP_SSLPackServer / Destroy_HP_SSLPackServer => SslPack(SslPackServer);
 );
 
-/// Starts listening on `address:port` (NULL / empty address: 0.0.0.0).
+/// Starts listening on `address:port` (NULL / empty address: 0.0.0.0; not UTF-8: FALSE,
+/// errno EINVAL).
 #[no_mangle]
 pub unsafe extern "C" fn HP_Server_Start(h: H, address: *const c_char, port: u16) -> BOOL {
     ffi!(FALSE, {
-        let addr = cstr(address).unwrap_or("");
+        let Ok(addr) = opt_cstr(address) else {
+            return FALSE;
+        };
+        let addr = addr.unwrap_or("");
         with_srv!(h, FALSE, |c| b(c.start(addr, port)))
     })
 }

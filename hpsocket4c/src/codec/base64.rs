@@ -6,7 +6,7 @@
 
 use std::ffi::c_int;
 
-use crate::codec::{run, src, CODEC_BAD_INPUT};
+use crate::codec::{run, src, Out, CODEC_BAD_INPUT};
 use crate::marshal::ffi;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -22,28 +22,25 @@ fn b64_value(c: u8) -> Option<u32> {
     }
 }
 
-/// Standard Base64 with `=` padding.
-pub fn base64_encode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len().div_ceil(3) * 4);
+/// Standard Base64 with `=` padding, written through `out` (no intermediate buffer).
+pub fn base64_encode(s: &[u8], out: &mut Out) {
     for chunk in s.chunks(3) {
         let n = chunk
             .iter()
             .enumerate()
             .fold(0u32, |n, (i, &b)| n | ((b as u32) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize]);
-            } else {
-                out.push(b'=');
-            }
+        let mut q = [b'='; 4];
+        for (i, c) in q.iter_mut().enumerate().take(chunk.len() + 1) {
+            *c = B64[((n >> (18 - 6 * i)) & 63) as usize];
         }
+        out.extend(&q);
     }
-    out
 }
 
-/// Decodes standard Base64. Padding is optional, but when present it ends the input and makes
-/// its length a multiple of 4; any other character (whitespace included) is bad input.
-pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
+/// Decodes standard Base64 through `out`; `None` on malformed input. Padding is optional, but
+/// when present it ends the input and makes its length a multiple of 4; any other character
+/// (whitespace included) is bad input.
+pub fn base64_decode(s: &[u8], out: &mut Out) -> Option<()> {
     let pad = s.iter().rev().take(2).take_while(|&&c| c == b'=').count();
     if pad > 0 && (s.len() & 3) != 0 {
         return None;
@@ -52,18 +49,16 @@ pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
     if body.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(body.len() * 3 / 4);
     for chunk in body.chunks(4) {
         let mut n = 0u32;
         for (i, &c) in chunk.iter().enumerate() {
             n |= b64_value(c)? << (18 - 6 * i);
         }
         let bytes = chunk.len() - 1; // 4 chars → 3 bytes, 3 → 2, 2 → 1
-        for i in 0..bytes {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
+        let q = n.to_be_bytes();
+        out.extend(&q[1..1 + bytes]);
     }
-    Some(out)
+    Some(())
 }
 
 fn base64_decode_bound(s: &[u8]) -> usize {
@@ -96,7 +91,10 @@ pub unsafe extern "C" fn SYS_Base64Encode(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| Ok(base64_encode(s)))
+    run(p, len, dest, dest_len, |s, out| {
+        base64_encode(s, out);
+        Ok(())
+    })
 }
 
 /// Decodes a Base64 text (-3 if malformed).
@@ -107,8 +105,8 @@ pub unsafe extern "C" fn SYS_Base64Decode(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        base64_decode(s).ok_or(CODEC_BAD_INPUT)
+    run(p, len, dest, dest_len, |s, out| {
+        base64_decode(s, out).ok_or(CODEC_BAD_INPUT)
     })
 }
 
@@ -141,7 +139,7 @@ mod tests {
         let enc = full(SYS_Base64Encode, &data);
         assert_eq!(full(SYS_Base64Decode, &enc), data);
         // Unpadded input decodes too.
-        assert_eq!(base64_decode(b"QUJDRA").unwrap(), b"ABCD");
+        assert_eq!(full(SYS_Base64Decode, b"QUJDRA"), b"ABCD");
     }
 
     #[test]

@@ -58,43 +58,122 @@ unsafe fn src<'a>(p: *const u8, len: u32) -> Option<&'a [u8]> {
     }
 }
 
-/// Copies `out` into the caller's buffer (`*dest_len` bytes), or reports the size needed.
-unsafe fn put(out: &[u8], dest: *mut u8, dest_len: *mut u32) -> c_int {
-    if dest_len.is_null() {
-        set_errno(libc::EINVAL);
-        return CODEC_BAD_INPUT;
+/// The caller's destination of a byte codec, written straight through: bytes go into the
+/// buffer while it has room and are only counted after that, so the size needed is known
+/// without holding the output anywhere (O(1) memory whatever the input says it expands to).
+/// Every codec writes its output through one, in order.
+pub struct Out<'a> {
+    buf: &'a mut [u8],
+    /// Bytes produced so far, written or only counted.
+    total: u64,
+}
+
+impl<'a> Out<'a> {
+    /// A destination of `buf.len()` bytes.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Out { buf, total: 0 }
     }
-    let Ok(need) = u32::try_from(out.len()) else {
+
+    /// The destination's size.
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes produced so far (written into the buffer or, past its end, only counted).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// True once output has been produced past the end of the buffer.
+    pub fn overflowed(&self) -> bool {
+        self.total > self.buf.len() as u64
+    }
+
+    /// The part of the buffer not written yet (empty once full).
+    pub fn spare(&mut self) -> &mut [u8] {
+        let at = (self.total as usize).min(self.buf.len());
+        &mut self.buf[at..]
+    }
+
+    /// Counts `n` bytes produced: written into [`spare`](Self::spare) by the caller, or (past
+    /// the end of the buffer) produced elsewhere and dropped.
+    pub fn advance(&mut self, n: usize) {
+        self.total += n as u64;
+    }
+
+    /// Appends `b`: writes what fits, counts the rest.
+    pub fn extend(&mut self, b: &[u8]) {
+        let spare = self.spare();
+        let k = spare.len().min(b.len());
+        spare[..k].copy_from_slice(&b[..k]);
+        self.total += b.len() as u64;
+    }
+
+    /// Appends one byte.
+    pub fn push(&mut self, b: u8) {
+        self.extend(&[b]);
+    }
+}
+
+/// Reports a finished codec run through `*dest_len`: 0 with the bytes written when the output
+/// fitted, -5 with the size needed when it did not, -3 (errno E2BIG) when the size does not fit
+/// a `DWORD`.
+unsafe fn finish(total: u64, cap: usize, dest_len: *mut u32) -> c_int {
+    let Ok(need) = u32::try_from(total) else {
         set_errno(libc::E2BIG);
         return CODEC_BAD_INPUT;
     };
-    if (*dest_len as usize) < out.len() || (dest.is_null() && !out.is_empty()) {
-        *dest_len = need;
+    *dest_len = need;
+    if total > cap as u64 {
         set_errno(libc::ENOBUFS);
         return CODEC_BUFFER_TOO_SMALL;
     }
-    if !out.is_empty() {
-        std::ptr::copy_nonoverlapping(out.as_ptr(), dest, out.len());
-    }
-    *dest_len = need;
     CODEC_OK
 }
 
-/// Runs a byte codec: reads the source, encodes with `f`, writes the result.
+/// Runs a byte codec: reads the source, and lets `f` write its output straight into the
+/// caller's buffer (`*dest_len` bytes at `dest`; NULL counts as no room) through an [`Out`].
+/// No intermediate copy of the output is made, so neither the memory used nor an allocation
+/// failure depends on how large the output is. Part of the buffer may be written when the
+/// result is not 0 (as zlib's own functions do). Source and destination must not overlap.
 unsafe fn run(
     p: *const u8,
     len: u32,
     dest: *mut u8,
     dest_len: *mut u32,
-    f: impl FnOnce(&[u8]) -> Result<Vec<u8>, c_int>,
+    f: impl FnOnce(&[u8], &mut Out) -> Result<(), c_int>,
 ) -> c_int {
     ffi!(CODEC_BAD_INPUT, {
         let Some(s) = src(p, len) else {
             set_errno(libc::EINVAL);
             return CODEC_BAD_INPUT;
         };
-        match f(s) {
-            Ok(out) => put(&out, dest, dest_len),
+        if dest_len.is_null() {
+            set_errno(libc::EINVAL);
+            return CODEC_BAD_INPUT;
+        }
+        let buf: &mut [u8] = if dest.is_null() || *dest_len == 0 {
+            &mut []
+        } else {
+            // SAFETY: the caller provides `*dest_len` writable bytes at `dest`.
+            std::slice::from_raw_parts_mut(dest, *dest_len as usize)
+        };
+        let mut out = Out::new(buf);
+        match f(s, &mut out) {
+            Ok(()) => finish(out.total(), out.capacity(), dest_len),
+            // Counting stopped early: -5 with the bytes counted, a lower bound of the size
+            // needed (errno E2BIG says it is not exact), or -3 if even that is no `DWORD`.
+            Err(COUNT_STOPPED) => match u32::try_from(out.total()) {
+                Ok(n) => {
+                    *dest_len = n;
+                    set_errno(libc::E2BIG);
+                    CODEC_BUFFER_TOO_SMALL
+                }
+                Err(_) => {
+                    set_errno(libc::E2BIG);
+                    CODEC_BAD_INPUT
+                }
+            },
             Err(code) => {
                 set_errno(if code == CODEC_BAD_PARAM {
                     libc::EINVAL
@@ -106,6 +185,10 @@ unsafe fn run(
         }
     })
 }
+
+/// Internal result of a codec that stopped counting its output past the destination (the
+/// zlib module's decompression-bomb limit); `run` turns it into -5 with a lower bound.
+pub(crate) const COUNT_STOPPED: c_int = c_int::MIN;
 
 #[cfg(test)]
 mod test_util {

@@ -6,27 +6,26 @@
 
 use std::ffi::c_int;
 
-use crate::codec::{run, src, CODEC_BAD_INPUT};
+use crate::codec::{run, src, Out, CODEC_BAD_INPUT};
 use crate::marshal::ffi;
 
 fn url_safe(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'*')
 }
 
-/// Letters, digits and `-_.*` stay, space becomes `+`, every other byte `%XX` (upper case).
-pub fn url_encode(s: &[u8]) -> Vec<u8> {
+/// Letters, digits and `-_.*` stay, space becomes `+`, every other byte `%XX` (upper case);
+/// written through `out`.
+pub fn url_encode(s: &[u8], out: &mut Out) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = Vec::with_capacity(url_encode_bound(s));
     for &c in s {
         if url_safe(c) {
             out.push(c);
         } else if c == b' ' {
             out.push(b'+');
         } else {
-            out.extend_from_slice(&[b'%', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+            out.extend(&[b'%', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
         }
     }
-    out
 }
 
 fn url_encode_bound(s: &[u8]) -> usize {
@@ -35,12 +34,12 @@ fn url_encode_bound(s: &[u8]) -> usize {
         .sum()
 }
 
-/// `+` becomes space, `%XX` (either case) the byte; a truncated or non-hex escape is bad input.
-pub fn url_decode(s: &[u8]) -> Option<Vec<u8>> {
+/// `+` becomes space, `%XX` (either case) the byte; a truncated or non-hex escape is bad input
+/// (`None`). Written through `out`.
+pub fn url_decode(s: &[u8], out: &mut Out) -> Option<()> {
     fn hex(c: u8) -> Option<u8> {
         (c as char).to_digit(16).map(|d| d as u8)
     }
-    let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
         match s[i] {
@@ -54,7 +53,7 @@ pub fn url_decode(s: &[u8]) -> Option<Vec<u8>> {
         }
         i += 1;
     }
-    Some(out)
+    Some(())
 }
 
 fn url_decode_bound(s: &[u8]) -> usize {
@@ -84,7 +83,10 @@ pub unsafe extern "C" fn SYS_UrlEncode(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| Ok(url_encode(s)))
+    run(p, len, dest, dest_len, |s, out| {
+        url_encode(s, out);
+        Ok(())
+    })
 }
 
 /// URL-decodes `len` bytes (-3 on a bad escape).
@@ -95,8 +97,8 @@ pub unsafe extern "C" fn SYS_UrlDecode(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        url_decode(s).ok_or(CODEC_BAD_INPUT)
+    run(p, len, dest, dest_len, |s, out| {
+        url_decode(s, out).ok_or(CODEC_BAD_INPUT)
     })
 }
 

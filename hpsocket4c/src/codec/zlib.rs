@@ -8,7 +8,7 @@ use std::ffi::c_int;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-use crate::codec::{run, src, CODEC_BAD_INPUT, CODEC_BAD_PARAM};
+use crate::codec::{run, src, Out, CODEC_BAD_INPUT, CODEC_BAD_PARAM, COUNT_STOPPED};
 use crate::marshal::{ffi, BOOL};
 
 /// Stream format of a deflate stream.
@@ -26,33 +26,52 @@ pub enum Wrap {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Decompressed data larger than this cannot be described by a `DWORD` length: bad input.
-const MAX_OUTPUT: usize = u32::MAX as usize;
+/// How far past the end of the destination a decompression keeps counting to report the
+/// size needed: 64 MiB. Counting costs no memory (it inflates into [`SCRATCH`] bytes on the
+/// stack) but CPU time, and a zlib bomb expands about 1000-fold (1.5 MB of input can claim
+/// 2 GiB and more). Past this limit the count stops: -5 with `*pdwDestLen` = the bytes counted
+/// so far (the destination's size plus at least this limit), a lower bound of the size needed,
+/// with errno `E2BIG` instead of `ENOBUFS`; a destination that large gets further. Output
+/// written into the destination itself is not limited: its size is the caller's choice.
+pub const UNCOMPRESS_COUNT_LIMIT: u64 = 64 << 20;
 
-/// Compresses `s` completely.
-pub fn deflate(s: &[u8], level: Compression, wrap: Wrap, window_bits: u8) -> Vec<u8> {
+/// Size of the stack buffer output past the destination is inflated / deflated into (and
+/// dropped) while counting.
+const SCRATCH: usize = 16 << 10;
+
+/// Compresses `s` completely, writing through `out` (the destination first, then a scratch
+/// buffer that only counts), so memory use does not depend on the size of the data. The
+/// compressed size is bounded by the input's ([`SYS_GuessCompressBound`]), so counting it to
+/// the end costs at most what compressing it costs: no limit is needed here.
+pub fn deflate(s: &[u8], level: Compression, wrap: Wrap, window_bits: u8, out: &mut Out) {
     let mut c = match wrap {
         Wrap::Gzip => Compress::new_gzip(level, window_bits),
         w => Compress::new_with_window_bits(level, w == Wrap::Zlib, window_bits),
     };
-    let mut out = Vec::with_capacity(compress_bound(s.len()) + 18);
+    let mut scratch = [0u8; SCRATCH];
     loop {
         let done = c.total_in() as usize;
-        if out.len() == out.capacity() {
-            out.reserve(out.capacity().max(64));
-        }
-        match c.compress_vec(&s[done..], &mut out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) => return out,
+        let before = c.total_out();
+        let spare = out.spare();
+        let to_dest = !spare.is_empty();
+        let buf = if to_dest { spare } else { &mut scratch[..] };
+        let st = c.compress(&s[done..], buf, FlushCompress::Finish);
+        out.advance((c.total_out() - before) as usize);
+        match st {
+            Ok(Status::StreamEnd) => return,
             Ok(_) => {}
-            // Compressing into a growing Vec cannot fail on the data; make it visible anyway.
+            // Compressing with room in the output cannot fail on the data; make it visible.
             Err(e) => panic!("deflate: {e}"),
         }
     }
 }
 
-/// Decompresses one complete stream (`None`: malformed or truncated). Bytes after the end of
-/// the stream are ignored, as zlib's `uncompress` does.
-pub fn inflate(s: &[u8], wrap: Wrap, window_bits: u8) -> Option<Vec<u8>> {
+/// Decompresses one complete stream through `out`: into the destination while it has room,
+/// then into a scratch buffer only to count the size needed, up to
+/// [`UNCOMPRESS_COUNT_LIMIT`] past the destination (and never past what a `DWORD` can
+/// describe). `Err(CODEC_BAD_INPUT)`: malformed or truncated; `Err(COUNT_STOPPED)`: the limit
+/// was reached. Bytes after the end of the stream are ignored, as zlib's `uncompress` does.
+pub fn inflate(s: &[u8], wrap: Wrap, window_bits: u8, out: &mut Out) -> Result<(), c_int> {
     let wrap = match wrap {
         Wrap::Auto if s.starts_with(&GZIP_MAGIC) => Wrap::Gzip,
         Wrap::Auto => Wrap::Zlib,
@@ -62,25 +81,27 @@ pub fn inflate(s: &[u8], wrap: Wrap, window_bits: u8) -> Option<Vec<u8>> {
         Wrap::Gzip => Decompress::new_gzip(window_bits),
         w => Decompress::new_with_window_bits(w == Wrap::Zlib, window_bits),
     };
-    let mut out = Vec::with_capacity(s.len().saturating_mul(3).clamp(64, 1 << 20));
+    let limit = (out.capacity() as u64 + UNCOMPRESS_COUNT_LIMIT).min(u32::MAX as u64 + 1);
+    let mut scratch = [0u8; SCRATCH];
     loop {
-        let done = d.total_in() as usize;
-        if out.len() == out.capacity() {
-            out.reserve(out.capacity());
-        }
-        if out.len() > MAX_OUTPUT {
-            return None;
+        if out.total() >= limit {
+            return Err(COUNT_STOPPED);
         }
         let before = (d.total_in(), d.total_out());
-        match d.decompress_vec(&s[done..], &mut out, FlushDecompress::Finish) {
-            Ok(Status::StreamEnd) => return Some(out),
-            Ok(_) => {
-                // No progress with room left in the output: the input ended early.
-                if (d.total_in(), d.total_out()) == before && out.len() < out.capacity() {
-                    return None;
-                }
-            }
-            Err(_) => return None,
+        let spare = out.spare();
+        let buf = if spare.is_empty() {
+            &mut scratch[..]
+        } else {
+            spare
+        };
+        let st = d.decompress(&s[before.0 as usize..], buf, FlushDecompress::None);
+        out.advance((d.total_out() - before.1) as usize);
+        match st {
+            Ok(Status::StreamEnd) => return Ok(()),
+            // No progress with room in the output: the input ended early.
+            Ok(_) if (d.total_in(), d.total_out()) == before => return Err(CODEC_BAD_INPUT),
+            Ok(_) => {}
+            Err(_) => return Err(CODEC_BAD_INPUT),
         }
     }
 }
@@ -137,8 +158,9 @@ pub unsafe extern "C" fn SYS_Compress(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        Ok(deflate(s, Compression::default(), Wrap::Zlib, 15))
+    run(p, len, dest, dest_len, |s, out| {
+        deflate(s, Compression::default(), Wrap::Zlib, 15, out);
+        Ok(())
     })
 }
 
@@ -158,7 +180,7 @@ pub unsafe extern "C" fn SYS_CompressEx(
     mem_level: c_int,
     strategy: c_int,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
+    run(p, len, dest, dest_len, |s, out| {
         let (Some(l), 8, Some((wrap, bits)), 1..=9, 0..=4) = (
             level(lvl),
             method,
@@ -168,7 +190,8 @@ pub unsafe extern "C" fn SYS_CompressEx(
         ) else {
             return Err(CODEC_BAD_PARAM);
         };
-        Ok(deflate(s, l, wrap, bits))
+        deflate(s, l, wrap, bits, out);
+        Ok(())
     })
 }
 
@@ -180,8 +203,8 @@ pub unsafe extern "C" fn SYS_Uncompress(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        inflate(s, Wrap::Zlib, 15).ok_or(CODEC_BAD_INPUT)
+    run(p, len, dest, dest_len, |s, out| {
+        inflate(s, Wrap::Zlib, 15, out)
     })
 }
 
@@ -195,9 +218,9 @@ pub unsafe extern "C" fn SYS_UncompressEx(
     dest_len: *mut u32,
     window_bits: c_int,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
+    run(p, len, dest, dest_len, |s, out| {
         let (wrap, bits) = inflate_window(window_bits).ok_or(CODEC_BAD_PARAM)?;
-        inflate(s, wrap, bits).ok_or(CODEC_BAD_INPUT)
+        inflate(s, wrap, bits, out)
     })
 }
 
@@ -209,8 +232,9 @@ pub unsafe extern "C" fn SYS_GZipCompress(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        Ok(deflate(s, Compression::default(), Wrap::Gzip, 15))
+    run(p, len, dest, dest_len, |s, out| {
+        deflate(s, Compression::default(), Wrap::Gzip, 15, out);
+        Ok(())
     })
 }
 
@@ -222,8 +246,8 @@ pub unsafe extern "C" fn SYS_GZipUncompress(
     dest: *mut u8,
     dest_len: *mut u32,
 ) -> c_int {
-    run(p, len, dest, dest_len, |s| {
-        inflate(s, Wrap::Auto, 15).ok_or(CODEC_BAD_INPUT)
+    run(p, len, dest, dest_len, |s, out| {
+        inflate(s, Wrap::Auto, 15, out)
     })
 }
 
@@ -284,7 +308,7 @@ mod tests {
                 assert_eq!(r, 0, "{n} bytes, gzip {gzip}: needs {len}");
             }
         }
-        let z = deflate(&text, Compression::default(), Wrap::Zlib, 15);
+        let z = full(SYS_Compress, &text);
         // Too small: -5 with the size needed, for both directions.
         assert_eq!(call(SYS_Uncompress, &z, 10).0, CODEC_BUFFER_TOO_SMALL);
         assert_eq!(call(SYS_Uncompress, &z, 10).1, text.len() as u32);

@@ -10,6 +10,7 @@ use std::sync::{Arc, LazyLock};
 
 use hpsocket::*;
 
+use crate::marshal::c_callback;
 use crate::roles::Registry;
 
 /// `En_HP_HandleResult` as the C callbacks return it.
@@ -72,44 +73,44 @@ impl Bridge {
     fn sender(&self) -> *mut c_void {
         self.sender.load(Ordering::Acquire) as *mut c_void
     }
-    fn prepare(&self, id: Option<ConnId>, fd: usize) -> HandleResult {
+    /// Calls a C callback with the sender handle, marked as inside that component's callback
+    /// (so `Destroy_*` and `Wait` called from it do not block on it).
+    fn call(&self, f: impl FnOnce(*mut c_void) -> HR) -> HandleResult {
         let s = self.sender();
+        hr(c_callback(s as usize, || f(s)))
+    }
+    fn prepare(&self, id: Option<ConnId>, fd: usize) -> HandleResult {
         match id {
             None => load::<FnPrepareListen>(&self.listener.prepare)
-                .map_or(HandleResult::Ok, |f| hr(unsafe { f(s, fd) })),
-            Some(id) => load::<FnPrepare>(&self.listener.prepare)
-                .map_or(HandleResult::Ok, |f| hr(unsafe { f(s, id.get(), fd) })),
+                .map_or(HandleResult::Ok, |f| self.call(|s| unsafe { f(s, fd) })),
+            Some(id) => load::<FnPrepare>(&self.listener.prepare).map_or(HandleResult::Ok, |f| {
+                self.call(|s| unsafe { f(s, id.get(), fd) })
+            }),
         }
     }
     fn accept(&self, id: ConnId, fd: usize) -> HandleResult {
         load::<FnAccept>(&self.listener.accept_or_connect).map_or(HandleResult::Ok, |f| {
-            hr(unsafe { f(self.sender(), id.get(), fd) })
+            self.call(|s| unsafe { f(s, id.get(), fd) })
         })
     }
     fn connect(&self, id: ConnId) -> HandleResult {
         load::<FnId>(&self.listener.accept_or_connect).map_or(HandleResult::Ok, |f| {
-            hr(unsafe { f(self.sender(), id.get()) })
+            self.call(|s| unsafe { f(s, id.get()) })
         })
     }
     fn handshake(&self, id: ConnId) -> HandleResult {
         load::<FnId>(&self.listener.handshake).map_or(HandleResult::Ok, |f| {
-            hr(unsafe { f(self.sender(), id.get()) })
+            self.call(|s| unsafe { f(s, id.get()) })
         })
     }
     fn data(&self, slot: &AtomicUsize, id: ConnId, d: &[u8]) -> HandleResult {
         load::<FnData>(slot).map_or(HandleResult::Ok, |f| {
-            hr(unsafe { f(self.sender(), id.get(), d.as_ptr(), d.len() as c_int) })
+            self.call(|s| unsafe { f(s, id.get(), d.as_ptr(), d.len() as c_int) })
         })
     }
     fn pull(&self, id: ConnId, len: usize) -> HandleResult {
         load::<FnPull>(&self.listener.pull_receive).map_or(HandleResult::Ok, |f| {
-            hr(unsafe {
-                f(
-                    self.sender(),
-                    id.get(),
-                    len.min(c_int::MAX as usize) as c_int,
-                )
-            })
+            self.call(|s| unsafe { f(s, id.get(), len.min(c_int::MAX as usize) as c_int) })
         })
     }
     fn close(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
@@ -120,12 +121,12 @@ impl Bridge {
             other => other,
         };
         load::<FnClose>(&self.listener.close).map_or(HandleResult::Ok, |f| {
-            hr(unsafe { f(self.sender(), id.get(), op as c_int, err) })
+            self.call(|s| unsafe { f(s, id.get(), op as c_int, err) })
         })
     }
     fn shutdown(&self) -> HandleResult {
         load::<FnSender>(&self.listener.shutdown)
-            .map_or(HandleResult::Ok, |f| hr(unsafe { f(self.sender()) }))
+            .map_or(HandleResult::Ok, |f| self.call(|s| unsafe { f(s) }))
     }
     fn wants_send(&self) -> bool {
         self.listener.send.load(Ordering::Acquire) != 0

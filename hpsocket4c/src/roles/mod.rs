@@ -23,7 +23,7 @@ use std::sync::{Arc, LazyLock};
 use hpsocket::*;
 use parking_lot::RwLock;
 
-use crate::marshal::{ffi, set_errno};
+use crate::marshal::{ffi, in_callback, set_errno};
 use crate::roles::bridge::Bridge;
 use crate::roles::ssl::Ssl;
 use crate::roles::udp::Udp;
@@ -201,14 +201,27 @@ pub(crate) fn create<T: Component + 'static>(
     })
 }
 
-/// `Destroy_HP_*`: unregisters the handle (later calls fail with EBADF), stops the component
-/// if it runs and waits (bounded) for it.
+/// How long `Destroy_HP_*` outside callbacks waits for the component to stop.
+const DESTROY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `Destroy_HP_*`: unregisters the handle at once (later calls fail with EBADF), then stops the
+/// component if it runs.
+///
+/// Outside callbacks it waits (bounded by [`DESTROY_WAIT`]) for the stop to finish, as
+/// HP-Socket's destructor does. Inside a C callback (of this component or any other) it must
+/// not wait: the stop cannot finish before the callback returns, so the wait would block the
+/// worker for the whole bound. There `stop` only starts the stop (the library finishes it on a
+/// thread of its own once the callbacks return) and our reference is dropped at once; the
+/// component keeps itself alive until that stop completes (its self-reference, released by the
+/// library after `OnShutdown`), so nothing is freed under a running callback.
 pub(crate) fn destroy<T: Component + 'static>(reg: &Registry<T>, h: *mut c_void) {
     ffi!((), {
         if let Some(c) = reg.remove(h) {
             if c.has_started() {
                 let _ = c.stop();
-                c.wait(Some(std::time::Duration::from_secs(30)));
+                if !in_callback(None) {
+                    c.wait(Some(DESTROY_WAIT));
+                }
             }
         }
     })

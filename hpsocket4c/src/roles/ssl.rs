@@ -15,6 +15,8 @@ use std::sync::Arc;
 use hpsocket::tls::{SniCallback, TlsServerSetup};
 use parking_lot::Mutex;
 
+use crate::marshal::c_callback;
+
 /// `HP_Fn_SNI_ServerNameCallback`: chooses the certificate for the host name a client asked
 /// for (0: the default one, n > 0: the n-th added context, < 0: refuse the handshake).
 /// `pContext` identifies the server; pass it on to `HP_SSL_DefaultServerNameCallback`.
@@ -110,7 +112,8 @@ impl ServerSetup {
             Arc::new(move |name: &str| match CString::new(name) {
                 // SAFETY: `f` is the application's callback, of this C type; `n` outlives the
                 // call, and `h` is the opaque context the callback passes back to us.
-                Ok(n) => unsafe { f(n.as_ptr(), h as *mut c_void) },
+                // Marked as a callback of `h`: Destroy / Wait called from it must not block.
+                Ok(n) => c_callback(h, || unsafe { f(n.as_ptr(), h as *mut c_void) }),
                 Err(_) => -1,
             })
         });
