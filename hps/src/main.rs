@@ -118,9 +118,21 @@ struct ServerArgs {
     /// Stop after this many seconds (0: run until killed).
     #[arg(long, default_value_t = 0.0)]
     seconds: f64,
+    /// Close a connection that sends nothing this many ms after it opened (0: never).
+    #[arg(long, default_value_t = hpsocket::config::DEFAULT_FIRST_READ_TIMEOUT)]
+    first_read_timeout: u32,
+    /// Close a connection that has sent nothing for this many ms (0: never). On by default
+    /// here, unlike the library's default: a demo server on a shared port should not keep
+    /// abandoned connections forever.
+    #[arg(long, default_value_t = 300_000)]
+    idle_timeout: u32,
     #[command(flatten)]
     tls: certs::ServerTls,
 }
+
+/// Receive limits of a server (`first_read_timeout`, `idle_timeout`); `None`: the library's
+/// defaults.
+type Limits = Option<(u32, u32)>;
 
 #[derive(Args)]
 struct LoadArgs {
@@ -241,6 +253,7 @@ fn start_server<M: Model, T: Transport>(
     port: u16,
     workers: Option<u32>,
     buffer: Option<u32>,
+    limits: Limits,
 ) -> Res<Server<M, T>>
 where
     EchoServer: ServerListener<Server<M, T>>,
@@ -253,6 +266,10 @@ where
     }
     if let Some(b) = buffer {
         s.set_socket_buffer_size(b)?;
+    }
+    if let Some((first_read, idle)) = limits {
+        s.set_first_read_timeout(first_read)?;
+        s.set_idle_timeout(idle)?;
     }
     s.pack_cfg(o)?;
     s.start(addr, port)?;
@@ -272,6 +289,7 @@ where
         a.port,
         a.workers,
         a.socket_buffer_size,
+        Some((a.first_read_timeout, a.idle_timeout)),
     )?;
     let mut out = format!(
         "hps {:?} echo server{} listening on {}\n",
@@ -449,6 +467,7 @@ where
                 "127.0.0.1",
                 0,
                 Some(a.server_workers),
+                None,
                 None,
             )?;
             let port = s.listen_address()?.port();

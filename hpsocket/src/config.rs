@@ -44,6 +44,8 @@ pub(crate) struct Config {
     pub pack_header_flag: u16,
     pub pull_buffer_limit: usize,
     pub handshake_timeout: u32,
+    pub first_read_timeout: u32,
+    pub idle_timeout: u32,
     pub max_datagram_size: u32,
     pub detect_attempts: u32,
     pub detect_interval: u32,
@@ -91,6 +93,10 @@ impl Default for Config {
             pack_header_flag: 0,
             pull_buffer_limit: 4 * 1024 * 1024,
             handshake_timeout: 10_000,
+            // Servers turn it on (see `DEFAULT_FIRST_READ_TIMEOUT`); outgoing roles wait for
+            // servers that speak when they please.
+            first_read_timeout: 0,
+            idle_timeout: 0,
             max_datagram_size: 1432,
             detect_attempts: 3,
             detect_interval: 60_000,
@@ -100,6 +106,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Servers' default [`first_read_timeout`](crate::Server::first_read_timeout): 60 s.
+pub const DEFAULT_FIRST_READ_TIMEOUT: u32 = 60_000;
 
 pub(crate) fn check(ok: bool, what: &'static str) -> Result<()> {
     if ok {
@@ -156,6 +165,18 @@ macro_rules! common_properties {
             /// 16 MiB, >= 1). A `send` that would pass it fails with `SendQueueFull` and
             /// queues nothing, so a peer that stops reading cannot grow memory without limit.
             max_pending_bytes, set_max_pending_bytes: usize, |v| v >= 1, "max_pending_bytes must be >= 1";
+            /// Closes a connection that has received nothing this many ms after it opened
+            /// (after the TLS handshake for TLS), with `SocketOperation::Receive` /
+            /// `ETIMEDOUT` (ours; 0 turns it off). Default 0 on agents and clients and
+            /// [`DEFAULT_FIRST_READ_TIMEOUT`](crate::config::DEFAULT_FIRST_READ_TIMEOUT) on
+            /// servers, so connections that are opened and never used cannot hold the
+            /// server's slots. Turn it off for protocols whose clients only listen.
+            first_read_timeout, set_first_read_timeout: u32, |_v| true, "";
+            /// Closes a connection that has received nothing for this many ms, with
+            /// `SocketOperation::Receive` / `ETIMEDOUT` (ours: HP-Socket's silence detection,
+            /// done by the framework instead of by `disconnect_silence_connections` calls;
+            /// default 0, off).
+            idle_timeout, set_idle_timeout: u32, |_v| true, "";
             /// Timeout in ms of a graceful close: when queued data cannot be flushed within it
             /// the connection is closed anyway with `SocketOperation::Send` / `ETIMEDOUT`
             /// (ours; default 10000, >= 1).

@@ -54,6 +54,8 @@ pub(crate) struct Core {
     owns_pool: bool,
     owner: RwLock<Option<Arc<dyn Handler>>>,
     accepting: AtomicBool,
+    /// Connections refused over `max_connection_count`.
+    pub refused: std::sync::atomic::AtomicU64,
     last_error: Mutex<(SocketError, String)>,
     settings: RwLock<ConnSettings>,
     model: ModelKind,
@@ -75,6 +77,7 @@ impl Core {
             owns_pool,
             owner: RwLock::new(None),
             accepting: AtomicBool::new(false),
+            refused: std::sync::atomic::AtomicU64::new(0),
             last_error: Mutex::new((SocketError::Ok, String::new())),
             settings: RwLock::new(settings_of(&Config::default(), model)),
             model,
@@ -453,6 +456,8 @@ fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
             close_flush_ms: cfg.close_flush_timeout as u64,
             connect_timeout_ms: cfg.connect_timeout as u64,
             handshake_timeout_ms: cfg.handshake_timeout as u64,
+            first_read_ms: cfg.first_read_timeout as u64,
+            idle_ms: cfg.idle_timeout as u64,
             notes: true,
         },
     }

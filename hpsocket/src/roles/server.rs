@@ -80,9 +80,11 @@ impl<M: Model, T: Transport> Clone for Server<M, T> {
 impl<M: Model, T: Transport> Server<M, T> {
     /// Creates a stopped server that reports to `listener`.
     pub fn new(listener: impl ServerListener<Server<M, T>>) -> Self {
+        let core = Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND, T::SECURE);
+        core.config.write().first_read_timeout = crate::config::DEFAULT_FIRST_READ_TIMEOUT;
         Server {
             inner: Arc::new(Inner {
-                core: Core::new(IdSource::Own(AtomicUsize::new(1)), true, M::KIND, T::SECURE),
+                core,
                 listener: Box::new(listener),
                 listen_addr: Mutex::new(None),
                 _model: PhantomData,
@@ -154,6 +156,15 @@ impl<M: Model, T: Transport> Server<M, T> {
         finish_stop(finish)
     }
 
+    /// Connections refused because `max_connection_count` connections were open (since the
+    /// server was created). They get no event, as in HP-Socket; this count and a log line
+    /// (tracing, at the 1st, 2nd, 4th, 8th … refusal) say it happened.
+    pub fn refused_connection_count(&self) -> u64 {
+        self.core()
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The address the server listens on (with the real port when started with port 0).
     pub fn listen_address(&self) -> Result<SocketAddr> {
         if !self.has_started() {
@@ -203,8 +214,21 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
     fn accepted(&self, stream: mio::net::TcpStream, addr: SocketAddr) {
         let core = self.core();
         let max = core.config.read().max_connection_count as usize;
-        if !core.is_accepting() || core.table.len() >= max {
-            // Over the limit or stopping: close without events, as HP-Socket does.
+        if !core.is_accepting() {
+            return;
+        }
+        if core.table.len() >= max {
+            // Over the limit: closed without events, as HP-Socket does — but counted, and
+            // logged (at 1, 2, 4, 8 … refusals, so a flood cannot flood the log).
+            let n = core
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    "connection from {addr} refused: max_connection_count ({max}) reached ({n} refused so far)"
+                );
+            }
             return;
         }
         let (Some(pool), Some(owner)) = (core.pool(), core.owner()) else {

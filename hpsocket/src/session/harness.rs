@@ -278,6 +278,8 @@ pub(crate) fn settings(model: ModelKind) -> Settings {
         close_flush_ms: 3_000,
         connect_timeout_ms: 10_000,
         handshake_timeout_ms: 10_000,
+        first_read_ms: 0,
+        idle_ms: 0,
         notes: true,
     }
 }

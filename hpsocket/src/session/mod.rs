@@ -106,6 +106,11 @@ pub(crate) struct Settings {
     pub close_flush_ms: u64,
     pub connect_timeout_ms: u64,
     pub handshake_timeout_ms: u64,
+    /// Close a connection that has received nothing this long after it opened (after the
+    /// handshake for TLS); 0: never.
+    pub first_read_ms: u64,
+    /// Close a connection that has received nothing for this long; 0: never.
+    pub idle_ms: u64,
     /// Keep copies of written bytes for `on_send`.
     pub notes: bool,
 }
@@ -133,6 +138,10 @@ pub(crate) struct Session {
     doorbell: AtomicU8,
     stopped: AtomicU8,
     last_recv: AtomicU64,
+    /// When data started to flow (plain: adopted; TLS: handshake done); `u64::MAX` before.
+    open_since: AtomicU64,
+    /// Application data has arrived.
+    received: std::sync::atomic::AtomicBool,
     opened_at: u64,
     secure: bool,
     settings: Settings,
@@ -155,6 +164,8 @@ impl Session {
             doorbell: AtomicU8::new(0),
             stopped: AtomicU8::new(0),
             last_recv: AtomicU64::new(now),
+            open_since: AtomicU64::new(u64::MAX),
+            received: std::sync::atomic::AtomicBool::new(false),
             opened_at: now,
             settings,
         }
@@ -348,6 +359,9 @@ impl Session {
             *handshake_until = hs.map(|t| now + t);
         }
         link.phase.connected(now, hs);
+        if !self.secure {
+            self.open_since.store(now, Ordering::Relaxed);
+        }
         if self.secure {
             if let Err(e) = link.flush_tls(w) {
                 return Step::Close(SocketOperation::Handshake, errno(&e));
@@ -389,7 +403,7 @@ impl Session {
         w: &mut dyn Write,
         sink: &mut Sink<'_>,
     ) -> Step {
-        if self.settings.mark_silence {
+        if self.settings.mark_silence || self.settings.idle_ms > 0 {
             self.last_recv.store(now, Ordering::Relaxed);
         }
         if !self.secure {
@@ -429,6 +443,7 @@ impl Session {
             let wrote = link.flush_tls(w);
             if progress.as_ref().is_ok_and(|p| p.handshake_done) {
                 link.phase.handshake_done();
+                self.open_since.store(now, Ordering::Relaxed);
             }
             (progress, handshaking, wrote)
         };
@@ -473,6 +488,9 @@ impl Session {
 
     /// Hands received plaintext to the application through the receive model.
     fn deliver(&self, data: &[u8], now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
+        if !data.is_empty() {
+            self.received.store(true, Ordering::Relaxed);
+        }
         let failed = match self.settings.model {
             ModelKind::Push => {
                 (sink(Event::Receive(data)) == HandleResult::Error).then_some(libc::ECANCELED)
@@ -565,7 +583,38 @@ impl Session {
 
     /// The next time [`handle_timeout`](Self::handle_timeout) is needed.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.link.lock().phase.deadline()
+        let phase = self.link.lock().phase;
+        let idle = match phase {
+            Phase::Open => self.idle_deadline(),
+            _ => None,
+        };
+        match (phase.deadline(), idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The receive deadline of an open connection: the first read after it opened, then
+    /// (when an idle limit is set) the next read after the last one. Lazy: a read moves it
+    /// without touching the timer, which finds the new deadline when it fires.
+    fn idle_deadline(&self) -> Option<u64> {
+        let since = self.open_since.load(Ordering::Relaxed);
+        if since == u64::MAX {
+            return None;
+        }
+        let s = &self.settings;
+        let first = (!self.received.load(Ordering::Relaxed) && s.first_read_ms > 0)
+            .then(|| since.saturating_add(s.first_read_ms));
+        let idle = (s.idle_ms > 0).then(|| {
+            self.last_recv
+                .load(Ordering::Relaxed)
+                .max(since)
+                .saturating_add(s.idle_ms)
+        });
+        match (first, idle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// A deadline may have passed.
@@ -577,6 +626,14 @@ impl Session {
                 Step::Close(SocketOperation::Handshake, libc::ETIMEDOUT)
             }
             Some(Expired::Flush) => Step::Close(SocketOperation::Send, libc::ETIMEDOUT),
+            _ if link.phase == Phase::Open && self.idle_deadline().is_some_and(|d| now >= d) => {
+                tracing::debug!(
+                    "closing a connection that received nothing in time (first read {} ms, idle {} ms)",
+                    self.settings.first_read_ms,
+                    self.settings.idle_ms
+                );
+                Step::Close(SocketOperation::Receive, libc::ETIMEDOUT)
+            }
             _ => Step::Go,
         }
     }

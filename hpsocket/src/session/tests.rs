@@ -558,3 +558,56 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn first_read_timeout_closes_a_connection_that_never_speaks() {
+    let mut s = settings(ModelKind::Push);
+    s.first_read_ms = 5_000;
+    for tls in [false, true] {
+        let cfg = if tls { tls_configs() } else { None };
+        let mut p = Pair::new(s, settings(ModelKind::Push), cfg, 1 << 20);
+        p.connect();
+        // (TLS: the window starts when the handshake is done, which the pair did at once.)
+        p.advance(4_999);
+        assert!(p.server.closes().is_empty(), "{:?}", p.server.events);
+        p.advance(1);
+        assert_eq!(
+            p.server.closes(),
+            vec![(SocketOperation::Receive, libc::ETIMEDOUT)]
+        );
+        assert_eq!(p.client.closes(), vec![(CLOSE, 0)]);
+        check_contract(&p.server.events, true).unwrap();
+    }
+    // One read in time and the rule is spent: the connection stays however long it idles.
+    let mut p = Pair::new(s, settings(ModelKind::Push), None, 1 << 20);
+    p.connect();
+    p.advance(4_000);
+    p.client.ctl(p.now).send(b"hi");
+    p.drive();
+    p.advance(600_000);
+    assert!(p.server.closes().is_empty());
+}
+
+#[test]
+fn idle_timeout_follows_the_last_read() {
+    let mut s = settings(ModelKind::Push);
+    s.idle_ms = 3_000;
+    let mut p = Pair::new(s, settings(ModelKind::Push), None, 1 << 20);
+    p.connect();
+    // Talking every 2 s keeps it open for a minute.
+    for _ in 0..30 {
+        p.advance(2_000);
+        assert!(p.client.ctl(p.now).send(b"ping"));
+        p.drive();
+    }
+    assert!(p.server.closes().is_empty());
+    p.advance(2_999);
+    assert!(p.server.closes().is_empty());
+    p.advance(1);
+    assert_eq!(
+        p.server.closes(),
+        vec![(SocketOperation::Receive, libc::ETIMEDOUT)]
+    );
+    // The client had no limit: it only saw the server go.
+    assert_eq!(p.client.closes(), vec![(CLOSE, 0)]);
+}

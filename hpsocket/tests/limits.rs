@@ -1,0 +1,107 @@
+//! Limits a peer meets from the attacker's side, over real loopback sockets: connections that
+//! are opened and never used, and connections that go quiet.
+
+mod util;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use hpsocket::*;
+use util::*;
+
+#[test]
+fn defaults_servers_limit_the_first_read_outgoing_roles_do_not() {
+    struct Q;
+    impl ServerListener for Q {}
+    impl AgentListener for Q {}
+    impl ClientListener for Q {}
+    assert_eq!(
+        TcpServer::new(Q).first_read_timeout(),
+        config::DEFAULT_FIRST_READ_TIMEOUT
+    );
+    assert_eq!(TcpAgent::new(Q).first_read_timeout(), 0);
+    assert_eq!(TcpClient::new(Q).first_read_timeout(), 0);
+    assert_eq!(TcpServer::new(Q).idle_timeout(), 0);
+}
+
+#[test]
+fn idle_connections_cannot_hold_every_slot() {
+    let rec = Recorder::echoing();
+    let s = TcpServer::new(L(rec.clone()));
+    s.set_worker_thread_count(2).unwrap();
+    s.set_max_connection_count(20).unwrap();
+    s.set_first_read_timeout(300).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+
+    // The attacker fills every slot and sends nothing.
+    let idle: Vec<_> = (0..20).map(|_| connect(a)).collect();
+    assert!(eventually(|| s.connection_count() == 20));
+    // One more is refused at once (EOF), and counted.
+    let mut over = connect(a);
+    let mut b = [0u8; 1];
+    assert_eq!(over.read(&mut b).unwrap(), 0, "refused over the limit");
+    assert!(eventually(|| s.refused_connection_count() == 1));
+    let t0 = Instant::now();
+    // Each is closed by the server (EOF on the attacker's side), with (Receive, ETIMEDOUT).
+    for mut c in idle {
+        let mut b = [0u8; 1];
+        assert_eq!(
+            c.read(&mut b).unwrap(),
+            0,
+            "the server closes the idle connection"
+        );
+    }
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert!(eventually(|| rec
+        .closes()
+        .iter()
+        .filter(|c| c.1 == SocketOperation::Receive && c.2 == libc::ETIMEDOUT)
+        .count()
+        == 20));
+    // The slots are free: a fresh client is served.
+    let mut c = connect(a);
+    assert_eq!(roundtrip(&mut c, b"still served"), b"still served");
+    s.stop().unwrap();
+}
+
+#[test]
+fn a_client_that_spoke_once_is_not_cut_off_but_idle_timeout_closes_a_quiet_one() {
+    let rec = Recorder::echoing();
+    let s = TcpServer::new(L(rec.clone()));
+    s.set_worker_thread_count(1).unwrap();
+    s.set_first_read_timeout(500).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    let mut c = connect(a);
+    assert_eq!(roundtrip(&mut c, b"hello"), b"hello");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        roundtrip(&mut c, b"later"),
+        b"later",
+        "the first read was in time"
+    );
+    s.stop().unwrap();
+
+    // With an idle limit, going quiet closes it.
+    let rec = Recorder::echoing();
+    let s = TcpServer::new(L(rec.clone()));
+    s.set_worker_thread_count(1).unwrap();
+    s.set_idle_timeout(1000).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    let mut c = connect(a);
+    for _ in 0..4 {
+        assert_eq!(roundtrip(&mut c, b"ping"), b"ping");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut b = [0u8; 1];
+    assert_eq!(c.read(&mut b).unwrap(), 0, "closed after going quiet");
+    assert!(eventually(|| rec.closes()
+        == vec![(
+            rec.closes()[0].0,
+            SocketOperation::Receive,
+            libc::ETIMEDOUT
+        )]));
+    s.stop().unwrap();
+}
