@@ -36,85 +36,166 @@ fn code_page(cp: c_int) -> Result<Option<&'static Encoding>, ()> {
     }))
 }
 
-/// Decodes bytes in `enc` (`None`: UTF-8); `None` if malformed.
-pub fn decode(enc: Option<&'static Encoding>, s: &[u8]) -> Option<String> {
-    match enc {
-        None => std::str::from_utf8(s).ok().map(str::to_owned),
-        Some(e) => e
-            .decode_without_bom_handling_and_without_replacement(s)
-            .map(|c| c.into_owned()),
+/// The caller's destination of a conversion, in units (bytes or `WCHAR`s): written while it
+/// has room, counted after that, so no conversion holds its output (or its source text)
+/// anywhere and memory use does not depend on the string's length.
+struct Units<'a, T> {
+    buf: &'a mut [T],
+    total: usize,
+}
+
+impl<T: Copy> Units<'_, T> {
+    fn push(&mut self, u: T) {
+        if let Some(slot) = self.buf.get_mut(self.total) {
+            *slot = u;
+        }
+        self.total += 1;
     }
 }
 
-/// Encodes text in `enc` (`None`: UTF-8); `None` if a character has no mapping.
-pub fn encode(enc: Option<&'static Encoding>, s: &str) -> Option<Vec<u8>> {
+/// Size of the stack buffers a conversion streams through.
+const CHUNK: usize = 512;
+
+/// Decodes bytes in `enc` (`None`: UTF-8) chunk by chunk, handing each character to `f`;
+/// `Err(EILSEQ)` if malformed (or `f`'s error).
+fn decode_chars(
+    enc: Option<&'static Encoding>,
+    s: &[u8],
+    f: &mut dyn FnMut(char) -> Result<(), c_int>,
+) -> Result<(), c_int> {
     let Some(e) = enc else {
-        return Some(s.as_bytes().to_vec());
+        // Borrowed in place: validating needs no copy.
+        return std::str::from_utf8(s)
+            .map_err(|_| libc::EILSEQ)?
+            .chars()
+            .try_for_each(f);
     };
-    let mut enc = e.new_encoder();
-    let cap = enc.max_buffer_length_from_utf8_without_replacement(s.len())?;
-    let mut out = Vec::with_capacity(cap);
-    let (r, _) = enc.encode_from_utf8_to_vec_without_replacement(s, &mut out, true);
-    match r {
-        encoding_rs::EncoderResult::InputEmpty => Some(out),
-        _ => None,
+    let mut dec = e.new_decoder_without_bom_handling();
+    let mut bytes = [0u8; CHUNK];
+    let text = std::str::from_utf8_mut(&mut bytes).expect("zeros are UTF-8");
+    let mut rest = s;
+    loop {
+        let (r, read, written) = dec.decode_to_str_without_replacement(rest, text, true);
+        text[..written].chars().try_for_each(&mut *f)?;
+        rest = &rest[read..];
+        match r {
+            encoding_rs::DecoderResult::InputEmpty => return Ok(()),
+            encoding_rs::DecoderResult::OutputFull => {}
+            encoding_rs::DecoderResult::Malformed(..) => return Err(libc::EILSEQ),
+        }
     }
 }
 
-/// The bytes of a NUL-terminated C string.
+/// Encodes characters into `enc` (`None`: UTF-8) a chunk at a time, into a [`Units`].
+struct CharEncoder<'u, 'a> {
+    enc: Option<encoding_rs::Encoder>,
+    /// Characters not encoded yet, as UTF-8 (`staged` bytes of it).
+    stage: [u8; CHUNK],
+    staged: usize,
+    out: &'u mut Units<'a, u8>,
+}
+
+impl<'u, 'a> CharEncoder<'u, 'a> {
+    fn new(enc: Option<&'static Encoding>, out: &'u mut Units<'a, u8>) -> Self {
+        CharEncoder {
+            enc: enc.map(|e| e.new_encoder()),
+            stage: [0; CHUNK],
+            staged: 0,
+            out,
+        }
+    }
+
+    fn push(&mut self, c: char) -> Result<(), c_int> {
+        if self.enc.is_none() {
+            let mut b = [0u8; 4];
+            c.encode_utf8(&mut b).bytes().for_each(|u| self.out.push(u));
+            return Ok(());
+        }
+        if self.staged + 4 > CHUNK {
+            self.flush(false)?;
+        }
+        self.staged += c.encode_utf8(&mut self.stage[self.staged..]).len();
+        Ok(())
+    }
+
+    /// Encodes the staged characters (`last`: the end of the text). `Err(EILSEQ)` for a
+    /// character the code page cannot represent.
+    fn flush(&mut self, last: bool) -> Result<(), c_int> {
+        let Some(enc) = self.enc.as_mut() else {
+            return Ok(());
+        };
+        let text = std::str::from_utf8(&self.stage[..self.staged]).expect("staged whole chars");
+        let mut rest = text;
+        let mut bytes = [0u8; CHUNK];
+        loop {
+            let (r, read, written) =
+                enc.encode_from_utf8_without_replacement(rest, &mut bytes, last);
+            bytes[..written].iter().for_each(|&u| self.out.push(u));
+            rest = &rest[read..];
+            match r {
+                encoding_rs::EncoderResult::InputEmpty => break,
+                encoding_rs::EncoderResult::OutputFull => {}
+                encoding_rs::EncoderResult::Unmappable(_) => return Err(libc::EILSEQ),
+            }
+        }
+        self.staged = 0;
+        Ok(())
+    }
+}
+
 unsafe fn c_bytes<'a>(p: *const c_char) -> &'a [u8] {
     std::ffi::CStr::from_ptr(p).to_bytes()
 }
 
-/// The text of a NUL-terminated `wchar_t` string (`None` if an element is not a Unicode
-/// scalar value).
-unsafe fn wide_str(mut p: *const WCHAR) -> Option<String> {
-    let mut s = String::new();
+/// Hands each character of a NUL-terminated `WCHAR` string to `f`; `Err(EILSEQ)` for a value
+/// that is no Unicode scalar.
+unsafe fn wide_chars(
+    mut p: *const WCHAR,
+    f: &mut dyn FnMut(char) -> Result<(), c_int>,
+) -> Result<(), c_int> {
     while *p != 0 {
-        s.push(char::from_u32(*p as u32)?);
+        f(char::from_u32(*p as u32).ok_or(libc::EILSEQ)?)?;
         p = p.add(1);
     }
-    Some(s)
+    Ok(())
 }
 
-/// Writes `out` plus a NUL into a buffer of `*len` elements (see the module conventions).
-unsafe fn put_units<T: Copy + Default>(out: &[T], dest: *mut T, len: *mut c_int) -> BOOL {
-    let need = out.len() + 1;
-    let Ok(need_c) = c_int::try_from(need) else {
-        *len = 0;
-        set_errno(libc::E2BIG);
-        return FALSE;
-    };
-    if dest.is_null() || *len < need_c {
-        *len = need_c;
-        set_errno(libc::ENOBUFS);
-        return FALSE;
-    }
-    std::ptr::copy_nonoverlapping(out.as_ptr(), dest, out.len());
-    *dest.add(out.len()) = T::default();
-    *len = need_c;
-    TRUE
-}
-
-/// Shared body of the charset conversions: `read` yields the text (or an errno), `write`
-/// the destination units.
+/// Runs a conversion into the caller's buffer of `*len` units at `dest` (NULL: none) and
+/// reports it: TRUE with the length written (NUL included), FALSE with the length needed
+/// (`ENOBUFS`), FALSE with 0 for malformed or unmappable input (`EILSEQ`), FALSE with errno
+/// `EINVAL` for a bad argument. `fill` writes the converted text through the [`Units`].
 unsafe fn convert<T: Copy + Default>(
     len: *mut c_int,
     dest: *mut T,
-    read: impl FnOnce() -> Result<String, c_int>,
-    write: impl FnOnce(&str) -> Option<Vec<T>>,
+    fill: impl FnOnce(&mut Units<T>) -> Result<(), c_int>,
 ) -> BOOL {
     ffi!(FALSE, {
         if len.is_null() {
             set_errno(libc::EINVAL);
             return FALSE;
         }
-        let out = match read() {
-            Ok(text) => write(&text).ok_or(libc::EILSEQ),
-            Err(e) => Err(e),
+        let buf: &mut [T] = if dest.is_null() || *len <= 0 {
+            &mut []
+        } else {
+            // SAFETY: the caller provides `*len` writable units at `dest`.
+            std::slice::from_raw_parts_mut(dest, *len as usize)
         };
-        match out {
-            Ok(units) => put_units(&units, dest, len),
+        let mut out = Units { buf, total: 0 };
+        match fill(&mut out) {
+            Ok(()) => {
+                out.push(T::default()); // the terminating NUL
+                let Ok(need) = c_int::try_from(out.total) else {
+                    *len = 0;
+                    set_errno(libc::E2BIG);
+                    return FALSE;
+                };
+                *len = need;
+                if out.total > out.buf.len() {
+                    set_errno(libc::ENOBUFS);
+                    return FALSE;
+                }
+                TRUE
+            }
             Err(e) => {
                 if e == libc::EILSEQ {
                     *len = 0;
@@ -126,25 +207,33 @@ unsafe fn convert<T: Copy + Default>(
     })
 }
 
-/// Reads a NUL-terminated multibyte string in code page `cp`.
-unsafe fn read_mb(cp: c_int, p: *const c_char) -> Result<String, c_int> {
+/// A multibyte source in code page `cp`, checked.
+unsafe fn mb_source<'a>(
+    cp: c_int,
+    p: *const c_char,
+) -> Result<(Option<&'static Encoding>, &'a [u8]), c_int> {
     let enc = code_page(cp).map_err(|()| libc::EINVAL)?;
     if p.is_null() {
         return Err(libc::EINVAL);
     }
-    decode(enc, c_bytes(p)).ok_or(libc::EILSEQ)
+    Ok((enc, c_bytes(p)))
 }
 
-/// Reads a NUL-terminated `wchar_t` string.
-unsafe fn read_wide(p: *const WCHAR) -> Result<String, c_int> {
-    if p.is_null() {
-        return Err(libc::EINVAL);
-    }
-    wide_str(p).ok_or(libc::EILSEQ)
-}
-
-fn to_wide(s: &str) -> Option<Vec<WCHAR>> {
-    Some(s.chars().map(|c| c as WCHAR).collect())
+/// Multibyte (code page `from`) to multibyte (code page `to`).
+unsafe fn mb_to_mb(
+    from: c_int,
+    to: c_int,
+    s: *const c_char,
+    dest: *mut u8,
+    len: *mut c_int,
+) -> BOOL {
+    convert(len, dest, |out| {
+        let (src_enc, bytes) = mb_source(from, s)?;
+        let dst_enc = code_page(to).map_err(|()| libc::EINVAL)?;
+        let mut e = CharEncoder::new(dst_enc, out);
+        decode_chars(src_enc, bytes, &mut |c| e.push(c))?;
+        e.flush(true)
+    })
 }
 
 /// Multibyte (code page `cp`) to `wchar_t`.
@@ -155,7 +244,13 @@ pub unsafe extern "C" fn SYS_CodePageToUnicode(
     dest: *mut WCHAR,
     len: *mut c_int,
 ) -> BOOL {
-    convert(len, dest, || read_mb(cp, s), to_wide)
+    convert(len, dest, |out| {
+        let (enc, bytes) = mb_source(cp, s)?;
+        decode_chars(enc, bytes, &mut |c| {
+            out.push(c as WCHAR);
+            Ok(())
+        })
+    })
 }
 
 /// `wchar_t` to multibyte (code page `cp`).
@@ -166,14 +261,14 @@ pub unsafe extern "C" fn SYS_UnicodeToCodePage(
     dest: *mut c_char,
     len: *mut c_int,
 ) -> BOOL {
-    ffi!(FALSE, {
-        match code_page(cp) {
-            Ok(enc) => convert(len, dest as *mut u8, || read_wide(s), |t| encode(enc, t)),
-            Err(()) => {
-                set_errno(libc::EINVAL);
-                FALSE
-            }
+    convert(len, dest as *mut u8, |out| {
+        let enc = code_page(cp).map_err(|()| libc::EINVAL)?;
+        if s.is_null() {
+            return Err(libc::EINVAL);
         }
+        let mut e = CharEncoder::new(enc, out);
+        wide_chars(s, &mut |c| e.push(c))?;
+        e.flush(true)
     })
 }
 
@@ -224,12 +319,7 @@ pub unsafe extern "C" fn SYS_GbkToUtf8(
     dest: *mut c_char,
     len: *mut c_int,
 ) -> BOOL {
-    convert(
-        len,
-        dest as *mut u8,
-        || read_mb(936, s),
-        |t| encode(None, t),
-    )
+    mb_to_mb(936, 65001, s, dest as *mut u8, len)
 }
 
 /// UTF-8 to GBK.
@@ -239,12 +329,7 @@ pub unsafe extern "C" fn SYS_Utf8ToGbk(
     dest: *mut c_char,
     len: *mut c_int,
 ) -> BOOL {
-    convert(
-        len,
-        dest as *mut u8,
-        || read_mb(65001, s),
-        |t| encode(Some(encoding_rs::GBK), t),
-    )
+    mb_to_mb(65001, 936, s, dest as *mut u8, len)
 }
 
 #[cfg(test)]
