@@ -228,13 +228,15 @@ fn disconnect_refusal_limits_and_bad_calls() {
         Err(Error::ConnectionNotFound(_))
     ));
 
-    // Full: the third peer is told at once and never accepted.
+    // Full of peers that keep talking: the third peer is told at once and never accepted.
     let b = peer(addr);
     let c = peer(addr);
-    b.send(b"b").unwrap();
-    c.send(b"c").unwrap();
-    recv(&b).unwrap();
-    recv(&c).unwrap();
+    for _ in 0..2 {
+        b.send(b"b").unwrap();
+        c.send(b"c").unwrap();
+        recv(&b).unwrap();
+        recv(&c).unwrap();
+    }
     let accepts = rec.count(|e| matches!(e, Ev::Accept(_)));
     let d = peer(addr);
     d.send(b"d").unwrap();
@@ -378,4 +380,92 @@ fn silent_and_long_connections_are_disconnected_on_request() {
         s.disconnect_silence_connections(Duration::ZERO, false),
         Err(Error::IllegalState(_))
     ));
+}
+
+#[test]
+fn admission_favours_peers_that_keep_talking_and_probes_admit_nobody() {
+    let (s, rec, addr) = server(|s| {
+        s.set_worker_thread_count(1).unwrap();
+        s.set_max_connection_count(2).unwrap();
+    });
+    // A 0-byte probe from a stranger is answered but makes no connection.
+    let prober = peer(addr);
+    prober.send(&[]).unwrap();
+    assert_eq!(recv(&prober).unwrap(), Vec::<u8>::new());
+    assert_eq!(s.connection_count(), 0);
+    assert_eq!(rec.count(|e| matches!(e, Ev::Accept(_))), 0);
+
+    // Two one-datagram peers fill the table; a third evicts the oldest of them.
+    let b = peer(addr);
+    b.send(b"b").unwrap();
+    recv(&b).unwrap();
+    let bid = id_of(&s, &b);
+    let c = peer(addr);
+    c.send(b"c").unwrap();
+    recv(&c).unwrap();
+    let d = peer(addr);
+    d.send(b"d").unwrap();
+    assert_eq!(
+        recv(&d).unwrap(),
+        b"d",
+        "admitted in place of an unconfirmed peer"
+    );
+    assert!(rec.wait_until(|evs| evs
+        .iter()
+        .any(|e| *e == Ev::Close(bid, SocketOperation::Close, libc::ETIMEDOUT))));
+    assert_eq!(s.connection_count(), 2);
+
+    // c and d confirm themselves; a flood of one-datagram sources then displaces neither.
+    c.send(b"c2").unwrap();
+    recv(&c).unwrap();
+    d.send(b"d2").unwrap();
+    recv(&d).unwrap();
+    let flood: Vec<UdpSocket> = (0..50).map(|_| peer(addr)).collect();
+    for f in &flood {
+        f.send(b"x").unwrap();
+    }
+    // At most REPLIES_PER_SECOND (64) close notifications go back to refused sources a
+    // second; here all 50 fit, later ones are dropped (see admission docs).
+    for f in &flood {
+        assert_eq!(recv(f).unwrap(), CLOSE_NOTIFY);
+    }
+    c.send(b"still").unwrap();
+    assert_eq!(recv(&c).unwrap(), b"still");
+    d.send(b"here").unwrap();
+    assert_eq!(recv(&d).unwrap(), b"here");
+    assert_eq!(s.connection_count(), 2);
+    s.stop().unwrap();
+}
+
+#[test]
+fn replies_to_refused_sources_are_rate_limited() {
+    let (s, _rec, addr) = server(|s| {
+        s.set_worker_thread_count(1).unwrap();
+        s.set_max_connection_count(1).unwrap();
+    });
+    let a = peer(addr);
+    for _ in 0..2 {
+        a.send(b"a").unwrap();
+        recv(&a).unwrap();
+    }
+    // 300 refused datagrams in well under a second: at most one second's budget comes back.
+    let flood = peer(addr);
+    let flood2 = peer(addr);
+    for i in 0..300 {
+        let f = if i % 2 == 0 { &flood } else { &flood2 };
+        f.send(b"x").unwrap();
+    }
+    let mut back = 0;
+    for f in [&flood, &flood2] {
+        f.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        while recv(f).is_some() {
+            back += 1;
+        }
+    }
+    assert!(
+        (1..=192).contains(&back),
+        "{back} replies to 300 refused datagrams"
+    );
+    s.stop().unwrap();
 }

@@ -6,9 +6,15 @@
 //! `attempts` ticks in a row saw nothing from it, and otherwise counts one more silent tick;
 //! any datagram from the peer (a 0-byte probe included) resets the count. A peer silent since
 //! time `t` is therefore closed on the `attempts + 1`-th tick after `t`.
+//!
+//! Admission (ours): a peer is *confirmed* once a second datagram arrives from it. When the
+//! table is full, the oldest unconfirmed peer makes room for a newcomer
+//! ([`PeerTable::evict_unconfirmed`]), so a flood of one-datagram sources (forged addresses
+//! cost nothing) cycles through the unconfirmed slots and never displaces a peer that keeps
+//! talking.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::types::ConnId;
@@ -26,8 +32,17 @@ pub(crate) struct Peer {
     /// Ticks in a row without a datagram.
     pub fails: u32,
     pub last_recv: u64,
+    /// Datagrams received from it (saturating); 2 or more: confirmed.
+    datagrams: u32,
     /// When the next tick is due (`u64::MAX` without detection).
     due: u64,
+}
+
+impl Peer {
+    /// Has sent more than the datagram that admitted it.
+    pub fn is_confirmed(&self) -> bool {
+        self.datagrams >= 2
+    }
 }
 
 #[derive(Default)]
@@ -37,6 +52,9 @@ pub(crate) struct PeerTable {
     /// (due, id); an entry whose peer is gone or due elsewhere is stale and skipped.
     timers: BinaryHeap<Reverse<(u64, ConnId)>>,
     detect: Option<Detect>,
+    /// Peers in admission order, oldest first, that may still be unconfirmed; entries of
+    /// peers gone or confirmed meanwhile are stale and skipped (and compacted away).
+    unconfirmed: VecDeque<ConnId>,
 }
 
 impl PeerTable {
@@ -85,10 +103,29 @@ impl PeerTable {
                 addr,
                 fails: 0,
                 last_recv: now,
+                datagrams: 0,
                 due,
             },
         );
+        self.unconfirmed.push_back(id);
+        if self.unconfirmed.len() > 2 * self.peers.len() + 64 {
+            // Churn without pressure leaves stale entries behind: keep the queue near the
+            // table's size.
+            let peers = &self.peers;
+            self.unconfirmed
+                .retain(|id| peers.get(id).is_some_and(|p| !p.is_confirmed()));
+        }
         true
+    }
+
+    /// Removes the oldest unconfirmed peer (to admit a newcomer into a full table).
+    pub fn evict_unconfirmed(&mut self) -> Option<(ConnId, Peer)> {
+        while let Some(id) = self.unconfirmed.pop_front() {
+            if self.peers.get(&id).is_some_and(|p| !p.is_confirmed()) {
+                return self.remove(id).map(|p| (id, p));
+            }
+        }
+        None
     }
 
     /// A datagram (of any kind) arrived from peer `id` at `now`.
@@ -96,6 +133,7 @@ impl PeerTable {
         if let Some(p) = self.peers.get_mut(&id) {
             p.fails = 0;
             p.last_recv = now;
+            p.datagrams = p.datagrams.saturating_add(1);
         }
     }
 
@@ -190,6 +228,32 @@ mod tests {
         off.insert(id(1), addr(1), 0);
         assert!(off.expire(u64::MAX - 1).is_empty());
         assert_eq!(off.next_due(), None);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_oldest_unconfirmed_peer_never_a_confirmed_one() {
+        let mut t = PeerTable::new(None);
+        for i in 1..=5u16 {
+            t.insert(id(i as usize), addr(i), 0);
+            t.received(id(i as usize), 0); // the admitting datagram
+        }
+        // Peers 2 and 4 keep talking.
+        t.received(id(2), 10);
+        t.received(id(4), 10);
+        assert!(t.get(id(2)).unwrap().is_confirmed());
+        assert!(!t.get(id(1)).unwrap().is_confirmed());
+        let evicted: Vec<ConnId> =
+            std::iter::from_fn(|| t.evict_unconfirmed().map(|e| e.0)).collect();
+        assert_eq!(evicted, vec![id(1), id(3), id(5)]);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.lookup(&addr(1)), None);
+        assert!(t.evict_unconfirmed().is_none(), "confirmed peers stay");
+        // Churn without pressure does not grow the queue without bound.
+        for i in 100..10_000u16 {
+            t.insert(id(i as usize), addr(i), 0);
+            t.remove(id(i as usize));
+        }
+        assert!(t.unconfirmed.len() <= 2 * t.len() + 65);
     }
 
     #[derive(Clone, Debug)]

@@ -146,6 +146,31 @@ pub(crate) struct UdpEntry {
     refs: std::collections::HashMap<ConnId, Arc<PeerRef>>,
     buf: Vec<u8>,
     armed: u64,
+    /// Replies to sources that are not peers (probe answers, refusals): rate-limited, so a
+    /// forged source cannot use the server as a reflector.
+    replies: ReplyBudget,
+}
+
+/// At most `REPLIES_PER_SECOND` datagrams a second to sources that are not peers.
+const REPLIES_PER_SECOND: u32 = 64;
+
+struct ReplyBudget {
+    left: u32,
+    window: u64,
+}
+
+impl ReplyBudget {
+    fn take(&mut self, now: u64) -> bool {
+        if now >= self.window.saturating_add(1000) {
+            self.window = now;
+            self.left = REPLIES_PER_SECOND;
+        }
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
 }
 
 impl UdpEntry {
@@ -163,6 +188,10 @@ impl UdpEntry {
             refs: Default::default(),
             buf: Vec::new(),
             armed: u64::MAX,
+            replies: ReplyBudget {
+                left: REPLIES_PER_SECOND,
+                window: 0,
+            },
         }
     }
 
@@ -201,6 +230,15 @@ impl UdpEntry {
             Some(id) => id,
             // Oversize or close-notify datagrams from strangers are ignored, as HP-Socket does.
             None if oversize || kind == Kind::CloseNotify => return,
+            // A probe carries nothing: answered (so a client that only probes stays alive),
+            // but no connection is made for it — admitting empty datagrams let a flood of
+            // them fill the table.
+            None if kind == Kind::Probe => {
+                if self.replies.take(now) {
+                    let _ = self.socket.send_to(&[], from);
+                }
+                return;
+            }
             None => match self.accept(from, now) {
                 Some(id) => id,
                 None => return,
@@ -235,8 +273,22 @@ impl UdpEntry {
             return None;
         }
         if self.owner.peer_count() >= self.owner.max_connections() {
-            let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
-            return None;
+            // Full: the oldest peer that never sent a second datagram makes room; peers that
+            // keep talking are never displaced.
+            match self.peers.evict_unconfirmed() {
+                Some((old, _)) => {
+                    tracing::debug!("UDP peer {old} evicted (unconfirmed) to admit {from}");
+                    self.forget(old);
+                    self.owner
+                        .fire_close(old, SocketOperation::Close, libc::ETIMEDOUT);
+                }
+                None => {
+                    if self.replies.take(now) {
+                        let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
+                    }
+                    return None;
+                }
+            }
         }
         let id = self.owner.next_id();
         let peer = Arc::new(PeerRef {
