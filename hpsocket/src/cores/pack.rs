@@ -7,8 +7,9 @@
 //!
 //! Memory: the framer holds at most one partial packet plus the unprocessed rest of one read
 //! (when the application paused inside `on_receive`), so a connection's receive buffer is
-//! bounded by `max_pack_size + 4 + socket_buffer_size`. Its buffer grows to the packet being
-//! assembled and is released once that packet is delivered.
+//! bounded by `max_pack_size + 4 + socket_buffer_size`. Its buffer grows with the bytes that
+//! actually arrived (never on the header's word: an announced packet that never comes costs
+//! nothing) and is released once the packet is delivered.
 
 /// Largest body length the header can carry (22 bits): 4,194,303 bytes.
 pub const MAX_PACK_SIZE_LIMIT: u32 = 0x3F_FFFF;
@@ -140,7 +141,8 @@ impl Framer {
             }
             let len = self.check(data[..HEADER].try_into().expect("4 bytes"))?;
             if data.len() < HEADER + len {
-                self.buf.reserve(HEADER + len);
+                // No reserve on the header's word: a peer that announces 4 MiB and sends
+                // 10 bytes holds 10 bytes (the buffer grows, doubling, as bytes arrive).
                 self.buf.extend_from_slice(data);
                 return Ok(Flow::Continue);
             }
@@ -233,6 +235,20 @@ mod tests {
         assert!(f.push(&encode(9, &[vec![1]]), |_| Flow::Continue).is_ok());
         assert_eq!(FrameError::BadFlag { got: 1 }.errno(), 74);
         assert_eq!(FrameError::BadLength { got: 0 }.errno(), 90);
+    }
+
+    #[test]
+    fn an_announced_packet_costs_only_the_bytes_that_arrived() {
+        let mut f = Framer::new(MAX_PACK_SIZE_LIMIT, 0);
+        let mut wire = header(0, MAX_PACK_SIZE_LIMIT).to_vec();
+        wire.extend_from_slice(&[7; 100]);
+        assert_eq!(f.push(&wire, |_| Flow::Continue), Ok(Flow::Continue));
+        assert_eq!(f.buffered(), 104);
+        assert!(
+            f.capacity() < 4096,
+            "capacity {} for 104 bytes",
+            f.capacity()
+        );
     }
 
     #[test]
