@@ -66,7 +66,13 @@ HPSOCKET_API HP_TcpPackServer __HP_CALL Create_HP_TcpPackServer(HP_TcpServerList
 HPSOCKET_API HP_TcpPackAgent __HP_CALL Create_HP_TcpPackAgent(HP_TcpAgentListener pListener);
 HPSOCKET_API HP_TcpPackClient __HP_CALL Create_HP_TcpPackClient(HP_TcpClientListener pListener);
 
-/* Destroying a running component stops it first. */
+/*
+ * Destroying a running component stops it first. The handle is invalid at once (later calls
+ * fail with errno EBADF). Outside callbacks Destroy returns when the component has stopped (at
+ * most 30 s). Inside a callback (of any component) it does not wait: the stop is started, the
+ * callback returns, and the component finishes stopping (OnClose, OnShutdown) and is freed
+ * afterwards, on a thread of the library.
+ */
 HPSOCKET_API void __HP_CALL Destroy_HP_TcpServer(HP_TcpServer pServer);
 HPSOCKET_API void __HP_CALL Destroy_HP_TcpAgent(HP_TcpAgent pAgent);
 HPSOCKET_API void __HP_CALL Destroy_HP_TcpClient(HP_TcpClient pClient);
@@ -115,7 +121,10 @@ HPSOCKET_API void __HP_CALL HP_Set_FN_Client_OnClose(HP_ClientListener pListener
 HPSOCKET_API BOOL __HP_CALL HP_Server_Start(HP_Server pServer, LPCTSTR lpszBindAddress, USHORT usPort);
 /* Stop: closes every connection (OnClose each), then fires OnShutdown. */
 HPSOCKET_API BOOL __HP_CALL HP_Server_Stop(HP_Server pServer);
-/* Wait until stopped; dwMilliseconds = 0xFFFFFFFF waits forever. TRUE when stopped. */
+/*
+ * Wait until stopped; dwMilliseconds = 0xFFFFFFFF waits forever. TRUE when stopped. Inside one
+ * of the component's own callbacks (where a stop cannot finish) FALSE at once, errno EDEADLK.
+ */
 HPSOCKET_API BOOL __HP_CALL HP_Server_Wait(HP_Server pServer, DWORD dwMilliseconds);
 
 /* Sending is asynchronous: TRUE means queued (the data is copied). */
@@ -469,8 +478,12 @@ HPSOCKET_API BOOL __HP_CALL SYS_IsLittleEndian(void);
 
 /*
  * Codecs: 0 on success (*pdwDestLen = bytes written), -3 bad input, -5 output buffer too
- * small (*pdwDestLen = bytes needed), -2 bad parameter (the Ex functions). The Guess*Bound
- * functions size the output buffer.
+ * small (*pdwDestLen = bytes needed, errno ENOBUFS), -2 bad parameter (the Ex functions). The
+ * Guess*Bound functions size the output buffer. Output goes straight into lpszDest (part of it
+ * may be written when the result is not 0); source and destination must not overlap.
+ * Decompression past the destination is only counted, up to 64 MiB beyond it: a larger output
+ * gives -5 with *pdwDestLen = the bytes counted (a lower bound, errno E2BIG), so a zlib bomb
+ * costs neither memory nor more than that much work.
  */
 HPSOCKET_API DWORD __HP_CALL SYS_GuessBase64EncodeBound(DWORD dwSrcLen);
 HPSOCKET_API DWORD __HP_CALL SYS_GuessBase64DecodeBound(const BYTE* lpszSrc, DWORD dwSrcLen);
