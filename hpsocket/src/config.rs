@@ -45,6 +45,7 @@ pub(crate) struct Config {
     pub pull_buffer_limit: usize,
     pub handshake_timeout: u32,
     pub first_read_timeout: u32,
+    pub max_connections_per_address: u32,
     pub idle_timeout: u32,
     pub max_datagram_size: u32,
     pub detect_attempts: u32,
@@ -96,6 +97,7 @@ impl Default for Config {
             // Servers turn it on (see `DEFAULT_FIRST_READ_TIMEOUT`); outgoing roles wait for
             // servers that speak when they please.
             first_read_timeout: 0,
+            max_connections_per_address: 0,
             idle_timeout: 0,
             max_datagram_size: 1432,
             detect_attempts: 3,

@@ -105,3 +105,28 @@ fn a_client_that_spoke_once_is_not_cut_off_but_idle_timeout_closes_a_quiet_one()
         )]));
     s.stop().unwrap();
 }
+
+#[test]
+fn one_address_cannot_take_more_than_its_share() {
+    let rec = Recorder::echoing();
+    let s = TcpServer::new(L(rec.clone()));
+    s.set_worker_thread_count(1).unwrap();
+    s.set_max_connections_per_address(3).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    let mut kept: Vec<_> = (0..3).map(|_| connect(a)).collect();
+    for c in &mut kept {
+        assert_eq!(roundtrip(c, b"in"), b"in");
+    }
+    // The fourth from 127.0.0.1 is refused at once and counted.
+    let mut fourth = connect(a);
+    let mut b = [0u8; 1];
+    assert_eq!(fourth.read(&mut b).unwrap(), 0);
+    assert!(eventually(|| s.refused_connection_count() == 1));
+    // Closing one frees a place for that address.
+    drop(kept.pop());
+    assert!(eventually(|| s.connection_count() == 2));
+    let mut again = connect(a);
+    assert_eq!(roundtrip(&mut again, b"back"), b"back");
+    s.stop().unwrap();
+}

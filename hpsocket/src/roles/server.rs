@@ -66,6 +66,8 @@ struct Inner<M: Model, T: Transport> {
     core: Core,
     listener: Box<dyn ServerListener<Server<M, T>>>,
     listen_addr: Mutex<Option<SocketAddr>>,
+    /// Open connections per remote IP, kept while `max_connections_per_address` is set.
+    per_addr: Mutex<std::collections::HashMap<std::net::IpAddr, u32>>,
     _model: PhantomData<(M, T)>,
 }
 
@@ -87,6 +89,7 @@ impl<M: Model, T: Transport> Server<M, T> {
                 core,
                 listener: Box::new(listener),
                 listen_addr: Mutex::new(None),
+                per_addr: Mutex::new(Default::default()),
                 _model: PhantomData,
             }),
         }
@@ -156,8 +159,8 @@ impl<M: Model, T: Transport> Server<M, T> {
         finish_stop(finish)
     }
 
-    /// Connections refused because `max_connection_count` connections were open (since the
-    /// server was created). They get no event, as in HP-Socket; this count and a log line
+    /// Connections refused because `max_connection_count` connections were open, or
+    /// `max_connections_per_address` from the same address (since the server was created). They get no event, as in HP-Socket; this count and a log line
     /// (tracing, at the 1st, 2nd, 4th, 8th … refusal) say it happened.
     pub fn refused_connection_count(&self) -> u64 {
         self.core()
@@ -179,6 +182,11 @@ impl<M: Model, T: Transport> Server<M, T> {
     common_properties!();
     multi_properties!();
     properties! {
+        /// Most connections open at once from one remote IP address (ours; 0, the default:
+        /// no cap). Over it a new connection is refused like one over
+        /// `max_connection_count`: closed without events, counted in
+        /// [`refused_connection_count`](Self::refused_connection_count) and logged.
+        max_connections_per_address, set_max_connections_per_address: u32, |_v| true, "";
         /// `listen()` backlog (`SocketListenQueue`, default `SOMAXCONN`, >= 1).
         socket_listen_queue, set_socket_listen_queue: u32, |v| v >= 1, "socket_listen_queue must be >= 1";
         /// Accepts per wake-up (`AcceptSocketCount`, default 64, >= 1). Accepted for
@@ -205,6 +213,13 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
 
     fn closed(&self, conn: &Conn) {
         self.core().table.remove(conn.id);
+        let mut per = self.inner.per_addr.lock();
+        if let Some(n) = per.get_mut(&conn.remote.ip()) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&conn.remote.ip());
+            }
+        }
     }
 
     fn is_accepting(&self) -> bool {
@@ -216,6 +231,25 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
         let max = core.config.read().max_connection_count as usize;
         if !core.is_accepting() {
             return;
+        }
+        let per_cap = core.config.read().max_connections_per_address;
+        if core.table.len() < max && per_cap > 0 {
+            let mut per = self.inner.per_addr.lock();
+            let n = per.entry(addr.ip()).or_insert(0);
+            if *n >= per_cap {
+                drop(per);
+                let n = core
+                    .refused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                if n.is_power_of_two() {
+                    tracing::warn!(
+                        "connection from {addr} refused: max_connections_per_address ({per_cap}) reached ({n} refused so far)"
+                    );
+                }
+                return;
+            }
+            *n += 1;
         }
         if core.table.len() >= max {
             // Over the limit: closed without events, as HP-Socket does — but counted, and
