@@ -410,9 +410,11 @@ fn admission_favours_peers_that_keep_talking_and_probes_admit_nobody() {
         b"d",
         "admitted in place of an unconfirmed peer"
     );
-    assert!(rec.wait_until(|evs| evs
-        .iter()
-        .any(|e| *e == Ev::Close(bid, SocketOperation::Close, libc::ETIMEDOUT))));
+    assert!(rec.wait_until(|evs| evs.contains(&Ev::Close(
+        bid,
+        SocketOperation::Close,
+        libc::ETIMEDOUT
+    ))));
     assert_eq!(s.connection_count(), 2);
 
     // c and d confirm themselves; a flood of one-datagram sources then displaces neither.
