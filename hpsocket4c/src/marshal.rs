@@ -252,7 +252,16 @@ pub(crate) unsafe fn wsabufs<'a>(p: *const WSABUF, count: c_int) -> Option<Vec<&
         return None;
     }
     let v = std::slice::from_raw_parts(p, count as usize);
-    v.iter().map(|w| bytes(w.buf, w.len as c_int)).collect()
+    // `count` is the caller's: a bogus one must fail (ENOMEM), not abort the process.
+    let mut out = Vec::new();
+    if out.try_reserve_exact(v.len()).is_err() {
+        set_errno(libc::ENOMEM);
+        return None;
+    }
+    for w in v {
+        out.push(bytes(w.buf, w.len as c_int)?);
+    }
+    Some(out)
 }
 
 /// Files up to this size go through `SendSmallFile` (HP-Socket's limit).
