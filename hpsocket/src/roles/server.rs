@@ -228,41 +228,18 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
 
     fn accepted(&self, stream: mio::net::TcpStream, addr: SocketAddr) {
         let core = self.core();
-        let max = core.config.read().max_connection_count as usize;
         if !core.is_accepting() {
             return;
         }
-        let per_cap = core.config.read().max_connections_per_address;
-        if core.table.len() < max && per_cap > 0 {
-            let mut per = self.inner.per_addr.lock();
-            let n = per.entry(addr.ip()).or_insert(0);
-            if *n >= per_cap {
-                drop(per);
-                let n = core
-                    .refused
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    + 1;
-                if n.is_power_of_two() {
-                    tracing::warn!(
-                        "connection from {addr} refused: max_connections_per_address ({per_cap}) reached ({n} refused so far)"
-                    );
-                }
-                return;
-            }
-            *n += 1;
-        }
+        let (max, per_cap) = {
+            let cfg = core.config.read();
+            (
+                cfg.max_connection_count as usize,
+                cfg.max_connections_per_address,
+            )
+        };
         if core.table.len() >= max {
-            // Over the limit: closed without events, as HP-Socket does — but counted, and
-            // logged (at 1, 2, 4, 8 … refusals, so a flood cannot flood the log).
-            let n = core
-                .refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                + 1;
-            if n.is_power_of_two() {
-                tracing::warn!(
-                    "connection from {addr} refused: max_connection_count ({max}) reached ({n} refused so far)"
-                );
-            }
+            refused(core, addr, "max_connection_count", max);
             return;
         }
         let (Some(pool), Some(owner)) = (core.pool(), core.owner()) else {
@@ -275,6 +252,17 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
                 return;
             }
         };
+        if per_cap > 0 {
+            // Counted here, after the last early return: `closed` gives the place back.
+            let mut per = self.inner.per_addr.lock();
+            let n = per.entry(addr.ip()).or_insert(0);
+            if *n >= per_cap {
+                drop(per);
+                refused(core, addr, "max_connections_per_address", per_cap as usize);
+                return;
+            }
+            *n += 1;
+        }
         apply_conn_options(SockRef::from(&stream), &core.config.read());
         let worker = pool.pick();
         let conn = core.new_conn(NewConn {
@@ -329,3 +317,17 @@ impl<M: Model, T: Transport> Role for Server<M, T> {
 }
 
 impl<M: Model, T: Transport> TableRole for Server<M, T> {}
+
+/// A connection refused over a limit: closed without events, as HP-Socket does — but counted,
+/// and logged at the 1st, 2nd, 4th, 8th … refusal, so a flood cannot flood the log.
+fn refused(core: &Core, addr: SocketAddr, limit: &str, value: usize) {
+    let n = core
+        .refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        + 1;
+    if n.is_power_of_two() {
+        tracing::warn!(
+            "connection from {addr} refused: {limit} ({value}) reached ({n} refused so far)"
+        );
+    }
+}
