@@ -7,7 +7,8 @@
 //!   `scripts/fetch-hpsocket.sh` when missing;
 //! - [`process`]: child processes with bounded waits;
 //! - [`paths`]: the workspace and target folders, per-test scratch folders, temporary folders;
-//! - [`wait`] and [`net`]: bounded polling, free loopback ports.
+//! - [`wait`] and [`net`]: bounded polling, free loopback ports;
+//! - [`procfs`]: this process's resident memory and open file descriptors.
 //!
 //! It deliberately does not depend on `hpsocket`: as a dev-dependency of `hpsocket` it would
 //! otherwise bring a second copy of that crate's types into its tests. Everything here deals in
@@ -21,6 +22,7 @@ pub mod original;
 pub mod paths;
 pub mod pki;
 pub mod process;
+pub mod procfs;
 pub mod wait;
 
 pub use cc::{cdylib, Cc};
@@ -29,6 +31,7 @@ pub use original::original_package;
 pub use paths::{profile_dir, scratch, target_dir, workspace_root, TempDir};
 pub use pki::{Leaf, Pki};
 pub use process::{output_within, Proc};
+pub use procfs::{open_fds, rss_bytes};
 pub use wait::eventually;
 
 /// rcgen, for tests that tweak certificate parameters through [`Pki::leaf_with`].
