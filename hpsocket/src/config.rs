@@ -38,6 +38,7 @@ pub(crate) struct Config {
     pub free_buffer_pool_hold: u32,
     pub mark_silence: bool,
     pub max_pending_bytes: usize,
+    pub memory_budget: usize,
     pub connect_timeout: u32,
     pub close_flush_timeout: u32,
     pub max_pack_size: u32,
@@ -88,6 +89,7 @@ impl Default for Config {
             free_buffer_pool_hold: 60,
             mark_silence: true,
             max_pending_bytes: 16 * 1024 * 1024,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             connect_timeout: 10_000,
             close_flush_timeout: 10_000,
             max_pack_size: crate::cores::pack::DEFAULT_MAX_PACK_SIZE,
@@ -108,6 +110,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Default [`memory_budget`](crate::Server::memory_budget) of a component: 1 GiB.
+pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 
 /// Servers' default [`first_read_timeout`](crate::Server::first_read_timeout): 60 s.
 pub const DEFAULT_FIRST_READ_TIMEOUT: u32 = 60_000;
@@ -179,6 +184,14 @@ macro_rules! common_properties {
             /// done by the framework instead of by `disconnect_silence_connections` calls;
             /// default 0, off).
             idle_timeout, set_idle_timeout: u32, |_v| true, "";
+            /// Bytes the component's connections may hold together (ours; default
+            /// [`DEFAULT_MEMORY_BUDGET`](crate::config::DEFAULT_MEMORY_BUDGET), 1 GiB;
+            /// >= 1 MiB): queued sends with their `on_send` copies, PACK partial packets and
+            /// PULL buffers. Past ¾ of it, connections that hold received bytes stop reading
+            /// until the total falls (TCP's window slows their peers); past it, a `send` fails
+            /// with `Error::MemoryBudget` and a connection whose received holdings grow is
+            /// closed with (`Receive`, `ENOBUFS`). One connection pays, never the process.
+            memory_budget, set_memory_budget: usize, |v| v >= 1 << 20, "memory_budget must be >= 1048576";
             /// Timeout in ms of a graceful close: when queued data cannot be flushed within it
             /// the connection is closed anyway with `SocketOperation::Send` / `ETIMEDOUT`
             /// (ours; default 10000, >= 1).

@@ -31,6 +31,14 @@ pub enum Error {
         /// The configured bound.
         limit: usize,
     },
+    /// The component's memory budget (`memory_budget`) is spent: what peers made it hold
+    /// (queued sends, partial packets, PULL buffers) would pass it.
+    MemoryBudget {
+        /// Bytes the component holds.
+        held: usize,
+        /// The budget.
+        limit: usize,
+    },
     /// A message is empty or larger than the allowed maximum.
     MessageSize {
         /// The size that was asked for.
@@ -78,6 +86,7 @@ impl Error {
             Error::ConnectionNotFound(_)
             | Error::ConnectionClosing(_)
             | Error::SendQueueFull { .. }
+            | Error::MemoryBudget { .. }
             | Error::Io(_) => SocketError::DataSend,
             Error::NotSupported(_) => SocketError::IllegalState,
             Error::TlsNotReady | Error::TlsConfig(_) => SocketError::SslEnvNotReady,
@@ -90,7 +99,7 @@ impl Error {
             Error::IllegalState(_) => libc::EPERM,
             Error::InvalidParam(_) => libc::EINVAL,
             Error::ConnectionNotFound(_) | Error::ConnectionClosing(_) => libc::EBADSLT,
-            Error::SendQueueFull { .. } => libc::ENOBUFS,
+            Error::SendQueueFull { .. } | Error::MemoryBudget { .. } => libc::ENOBUFS,
             Error::MessageSize { .. } => libc::EMSGSIZE,
             Error::SocketPrepare => libc::ECANCELED,
             Error::ConnectionLimit(_) => libc::ENOSR,
@@ -127,6 +136,9 @@ impl fmt::Display for Error {
                 f,
                 "connection {id}: send queue full ({pending} bytes pending, limit {limit})"
             ),
+            Error::MemoryBudget { held, limit } => {
+                write!(f, "memory budget spent ({held} bytes held, budget {limit})")
+            }
             Error::MessageSize { size, max } => {
                 write!(f, "message size {size} is not in 1..={max}")
             }

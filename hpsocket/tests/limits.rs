@@ -130,3 +130,74 @@ fn one_address_cannot_take_more_than_its_share() {
     assert_eq!(roundtrip(&mut again, b"back"), b"back");
     s.stop().unwrap();
 }
+
+/// Echoes what it receives; a send the budget refuses is counted, not fatal.
+struct BudgetEcho(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl ServerListener for BudgetEcho {
+    fn on_receive(&self, s: &TcpServer, id: ConnId, data: &[u8]) -> HandleResult {
+        if let Err(Error::MemoryBudget { .. }) = s.send(id, data) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        HandleResult::Ok
+    }
+}
+
+fn rss_mb() -> usize {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: usize = s
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024
+}
+
+#[test]
+fn peers_that_never_read_cannot_take_more_than_the_memory_budget() {
+    use std::io::Write;
+    let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let s = TcpServer::new(BudgetEcho(refused.clone()));
+    s.set_worker_thread_count(2).unwrap();
+    s.set_memory_budget(16 << 20).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    let before = rss_mb();
+    // 20 peers each send 32 MB to the echo server and never read: past what the kernel's
+    // buffers take, the echoes pile up in the server's send queues — 320 MB without a budget
+    // (each queue may hold 16 MiB).
+    let peers: Vec<_> = (0..20)
+        .map(|_| {
+            let mut c = connect(a);
+            std::thread::spawn(move || {
+                let chunk = vec![7u8; 64 << 10];
+                for _ in 0..512 {
+                    if c.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+                c
+            })
+        })
+        .collect();
+    assert!(eventually(|| refused
+        .load(std::sync::atomic::Ordering::Relaxed)
+        > 0));
+    assert!(s.memory_held() <= 16 << 20, "held {}", s.memory_held());
+    let grew = rss_mb().saturating_sub(before);
+    assert!(grew < 16 + 24, "RSS grew {grew} MB with a 16 MiB budget");
+    // A fresh client is still served (a small echo fits what is left, or waits its turn).
+    let mut fresh = connect(a);
+    fresh.write_all(b"x").unwrap();
+    // The never-reading peers leave: everything they made the server hold goes back.
+    for p in peers {
+        drop(p.join().unwrap());
+    }
+    assert!(
+        eventually(|| s.memory_held() == 0),
+        "held {}",
+        s.memory_held()
+    );
+    s.stop().unwrap();
+}

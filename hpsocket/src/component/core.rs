@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
 use crate::reactor::{Conn, Handler, Pool};
-use crate::session::{CloseReq, Origin, Session, Settings};
+use crate::session::{Budget, CloseReq, Origin, Session, Settings};
 use crate::tls::{TlsConfigError, TlsContext, TlsSession};
 use crate::types::{ConnId, FetchResult, ServiceState, SocketError, SocketOperation};
 
@@ -56,6 +56,8 @@ pub(crate) struct Core {
     accepting: AtomicBool,
     /// Connections refused over `max_connection_count`.
     pub refused: std::sync::atomic::AtomicU64,
+    /// The memory budget of the current run (made at `start` from `memory_budget`).
+    budget: RwLock<Arc<Budget>>,
     last_error: Mutex<(SocketError, String)>,
     settings: RwLock<ConnSettings>,
     model: ModelKind,
@@ -78,6 +80,7 @@ impl Core {
             owner: RwLock::new(None),
             accepting: AtomicBool::new(false),
             refused: std::sync::atomic::AtomicU64::new(0),
+            budget: RwLock::new(Arc::new(Budget::default())),
             last_error: Mutex::new((SocketError::Ok, String::new())),
             settings: RwLock::new(settings_of(&Config::default(), model)),
             model,
@@ -202,6 +205,7 @@ impl Core {
         };
         let cfg = self.config.read().clone();
         *self.settings.write() = settings_of(&cfg, self.model);
+        *self.budget.write() = Arc::new(Budget::new(cfg.memory_budget));
         Ok(cfg)
     }
 
@@ -245,7 +249,8 @@ impl Core {
         let cs = self.settings();
         let mut settings = cs.session;
         settings.notes = n.notes;
-        let session = Session::new(settings, n.origin, n.tls, now_ms());
+        let budget = self.budget.read().clone();
+        let session = Session::new(settings, n.origin, n.tls, now_ms(), budget);
         Conn::new(
             n.id,
             n.stream,
@@ -257,6 +262,11 @@ impl Core {
             cs.buffer_size,
             session,
         )
+    }
+
+    /// Bytes the connections of the current run hold against `memory_budget`.
+    pub fn memory_held(&self) -> usize {
+        self.budget.read().held()
     }
 
     pub fn settings(&self) -> ConnSettings {

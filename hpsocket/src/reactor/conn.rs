@@ -93,6 +93,7 @@ impl Conn {
                 Ok(())
             }
             Err(SendError::Size { size, max }) => Err(Error::MessageSize { size, max }),
+            Err(SendError::Budget { held, limit }) => Err(Error::MemoryBudget { held, limit }),
             Err(SendError::Refused(r)) => Err(match r {
                 SendRefused::Closed => Error::ConnectionNotFound(self.id),
                 SendRefused::Closing => Error::ConnectionClosing(self.id),

@@ -649,7 +649,11 @@ impl Worker {
                         _ => continue,
                     };
                     let step = conn.session.handle_timeout(now);
-                    self.apply(t.token, step);
+                    // A session may ask to be read again from a deadline (room in its
+                    // component's memory budget): the doorbell says so.
+                    if self.apply(t.token, step) && conn.session.take_doorbell().1 {
+                        self.on_readable(t.token);
+                    }
                 }
             }
         }

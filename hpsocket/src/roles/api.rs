@@ -145,6 +145,12 @@ pub trait Connections: Component {
 
     /// The user value attached to connection `id` (0 when none was set).
     fn connection_extra(&self, id: ConnId) -> Result<usize>;
+
+    /// Bytes the connections hold together against the component's `memory_budget` (queued
+    /// sends, PACK partial packets, PULL buffers). UDP holds nothing: 0.
+    fn memory_held(&self) -> usize {
+        0
+    }
 }
 
 /// `data[offset..offset + len]`, or the error every `send_part` gives when that is past the end.
@@ -258,5 +264,9 @@ impl<R: TableRole> Connections for R {
     fn connection_extra(&self, id: ConnId) -> Result<usize> {
         self.core()
             .with_conn(id, |c| c.extra.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    fn memory_held(&self) -> usize {
+        self.core().memory_held()
     }
 }

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::model::ModelKind;
-use crate::session::{CloseReq, Event, Origin, Session, Settings, Step};
+use crate::session::{Budget, CloseReq, Event, Origin, Session, Settings, Step};
 use crate::tls::TlsSession;
 use crate::types::{FetchResult, HandleResult, SocketOperation};
 
@@ -300,6 +300,17 @@ impl Pair {
     /// A server session (accepted) and a client session (connecting) with these settings;
     /// nothing happens until [`connect`](Self::connect).
     pub fn new(s: Settings, c: Settings, tls: TlsPair, cap: usize) -> Pair {
+        Pair::with_budget(s, c, tls, cap, Arc::new(Budget::default()))
+    }
+
+    /// Like [`new`](Self::new), the server side charging `budget`.
+    pub fn with_budget(
+        s: Settings,
+        c: Settings,
+        tls: TlsPair,
+        cap: usize,
+        budget: Arc<Budget>,
+    ) -> Pair {
         let now = 1_000;
         let (st, ct) = match tls {
             Some((sc, cc)) => (
@@ -311,12 +322,12 @@ impl Pair {
         Pair {
             now,
             server: Side::new(
-                Session::new(s, Origin::Accepted, st, now),
+                Session::new(s, Origin::Accepted, st, now, budget),
                 Origin::Accepted,
                 cap,
             ),
             client: Side::new(
-                Session::new(c, Origin::Connecting, ct, now),
+                Session::new(c, Origin::Connecting, ct, now, Arc::new(Budget::default())),
                 Origin::Connecting,
                 cap,
             ),

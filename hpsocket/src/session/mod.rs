@@ -19,6 +19,7 @@
 //! doorbell ([`Session::take_doorbell`]); the connection layer then wakes the worker, which
 //! calls [`Session::attend`].
 
+pub(crate) mod budget;
 pub(crate) mod link;
 pub(crate) mod phase;
 pub(crate) mod receiver;
@@ -29,7 +30,8 @@ mod harness;
 mod tests;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -39,6 +41,7 @@ use crate::model::ModelKind;
 use crate::tls::TlsSession;
 use crate::types::{FetchResult, HandleResult, SocketOperation};
 
+pub(crate) use budget::Budget;
 pub(crate) use link::SendRefused;
 use link::{Link, TlsTx};
 use phase::Expired;
@@ -128,6 +131,8 @@ const RESUME: u8 = 2;
 // Why reading stopped.
 const PAUSED: u8 = 1;
 const FULL: u8 = 2;
+/// How often a connection stopped by the budget looks again.
+const BUDGET_RETRY_MS: u64 = 100;
 
 pub(crate) struct Session {
     link: Mutex<Link>,
@@ -145,10 +150,23 @@ pub(crate) struct Session {
     opened_at: u64,
     secure: bool,
     settings: Settings,
+    budget: Arc<Budget>,
+    /// What this connection has charged to the budget: received bytes it holds (PACK
+    /// partial packets, PULL buffer) and bytes queued to send (with `on_send` copies).
+    charged_rx: AtomicUsize,
+    charged_tx: AtomicUsize,
+    /// When a connection stopped by the budget looks again (`u64::MAX`: not stopped).
+    retry_at: AtomicU64,
 }
 
 impl Session {
-    pub fn new(settings: Settings, origin: Origin, tls: Option<TlsSession>, now: u64) -> Session {
+    pub fn new(
+        settings: Settings,
+        origin: Origin,
+        tls: Option<TlsSession>,
+        now: u64,
+        budget: Arc<Budget>,
+    ) -> Session {
         let phase = match origin {
             Origin::Connecting => Phase::Connecting {
                 until: now + settings.connect_timeout_ms,
@@ -168,7 +186,47 @@ impl Session {
             received: std::sync::atomic::AtomicBool::new(false),
             opened_at: now,
             settings,
+            budget,
+            charged_rx: AtomicUsize::new(0),
+            charged_tx: AtomicUsize::new(0),
+            retry_at: AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Charges the budget for what the send side holds now (call under the link lock, so
+    /// charges from different threads apply in the order of the states they describe).
+    fn charge_tx(&self, held: usize) {
+        // Under the link lock: a load and a store suffice, and the shared counter is touched
+        // only when the holding changed (never on the direct-write fast path).
+        let old = self.charged_tx.load(Ordering::Relaxed);
+        if old != held {
+            self.charged_tx.store(held, Ordering::Relaxed);
+            self.budget.recharge(old, held);
+        }
+    }
+
+    /// Charges the budget for the received bytes held now; returns (old, new).
+    fn charge_rx(&self) -> (usize, usize) {
+        let held = match self.settings.model {
+            ModelKind::Push => 0,
+            ModelKind::Pack => self.rx.lock().buffered(),
+            ModelKind::Pull => {
+                let p = self.pull.lock();
+                return self.set_rx_charge(p.len());
+            }
+        };
+        self.set_rx_charge(held)
+    }
+
+    /// Sets the received-bytes charge (callers hold the lock of what they measured: the
+    /// PULL buffer, or the worker's own receiver); returns (old, new).
+    fn set_rx_charge(&self, held: usize) -> (usize, usize) {
+        let old = self.charged_rx.load(Ordering::Relaxed);
+        if old != held {
+            self.charged_rx.store(held, Ordering::Relaxed);
+            self.budget.recharge(old, held);
+        }
+        (old, held)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -186,6 +244,12 @@ impl Session {
     pub fn send(&self, bufs: &[&[u8]], w: &mut dyn Write) -> Result<bool, SendError> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let s = &self.settings;
+        if !self.budget.fits(total) {
+            return Err(SendError::Budget {
+                held: self.budget.held(),
+                limit: self.budget.limit(),
+            });
+        }
         let mut link = self.link.lock();
         let r = if s.model == ModelKind::Pack {
             let max = s.pack_max as usize;
@@ -204,7 +268,10 @@ impl Session {
             link.send(bufs, total, s.max_pending, s.notes, w)
         };
         match r {
-            Ok(()) => Ok(link.has_notes()),
+            Ok(()) => {
+                self.charge_tx(link.held());
+                Ok(link.has_notes())
+            }
             Err(SendRefused::Failed(e)) => {
                 let err = e.raw_os_error().unwrap_or(libc::EIO);
                 link.phase
@@ -257,7 +324,9 @@ impl Session {
         let (r, left) = {
             let mut p = self.pull.lock();
             let r = if consume { p.fetch(out) } else { p.peek(out) };
-            (r, p.len())
+            let left = p.len();
+            self.set_rx_charge(left);
+            (r, left)
         };
         if r == FetchResult::Ok
             && left < self.settings.pull_limit
@@ -375,9 +444,21 @@ impl Session {
         if self.is_paused() {
             return Step::Stop;
         }
+        if self.budget.over_soft() && self.charged_rx.load(Ordering::Relaxed) > 0 {
+            // The component holds too much and this connection holds some of it: stop
+            // reading (its peer is slowed by TCP's window) and look again soon.
+            let _ = self.retry_at.compare_exchange(
+                u64::MAX,
+                now + BUDGET_RETRY_MS,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+            return Step::Stop;
+        }
         match self.settings.model {
             ModelKind::Pack if self.rx.lock().buffered() > 0 => {
                 let step = self.deliver(&[], now, w, sink);
+                self.charge_rx();
                 if step != Step::Go || self.is_paused() {
                     return if step == Step::Go { Step::Stop } else { step };
                 }
@@ -406,9 +487,24 @@ impl Session {
         if self.settings.mark_silence || self.settings.idle_ms > 0 {
             self.last_recv.store(now, Ordering::Relaxed);
         }
-        if !self.secure {
-            return self.deliver(data, now, w, sink);
+        let step = if !self.secure {
+            self.deliver(data, now, w, sink)
+        } else {
+            self.read_tls(data, now, w, sink)
+        };
+        if step == Step::Go && self.settings.model != ModelKind::Push {
+            let (old, new) = self.charge_rx();
+            if new > old && self.budget.over_limit() {
+                tracing::debug!(
+                    "closing a connection: memory budget spent ({new} bytes held here)"
+                );
+                return Step::Close(SocketOperation::Receive, libc::ENOBUFS);
+            }
         }
+        step
+    }
+
+    fn read_tls(&self, data: &[u8], now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
         // One plaintext buffer per thread, not per connection: a worker decrypts one read at
         // a time, and thousands of idle TLS connections then hold no buffer (taken, not
         // borrowed, so a nested call would only allocate, never fail).
@@ -588,10 +684,11 @@ impl Session {
             Phase::Open => self.idle_deadline(),
             _ => None,
         };
-        match (phase.deadline(), idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let retry = self.retry_at.load(Ordering::Relaxed);
+        [phase.deadline(), idle, (retry != u64::MAX).then_some(retry)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The receive deadline of an open connection: the first read after it opened, then
@@ -619,6 +716,17 @@ impl Session {
 
     /// A deadline may have passed.
     pub fn handle_timeout(&self, now: u64) -> Step {
+        let retry = self.retry_at.load(Ordering::Relaxed);
+        if retry <= now {
+            if self.budget.over_soft() {
+                self.retry_at
+                    .store(now + BUDGET_RETRY_MS, Ordering::Relaxed);
+            } else {
+                // Room again: read on (the caller sees the resume on the doorbell).
+                self.retry_at.store(u64::MAX, Ordering::Relaxed);
+                self.ring(RESUME);
+            }
+        }
         let link = self.link.lock();
         match link.phase.expired(now) {
             Some(Expired::Connect) => Step::Close(SocketOperation::Connect, libc::ETIMEDOUT),
@@ -652,7 +760,7 @@ impl Session {
         if !connecting {
             self.fire_notes(sink);
         }
-        let dropped = self.link.lock().close();
+        let dropped = self.close_and_release();
         if dropped > 0 && op == SocketOperation::Close && err == 0 {
             op = SocketOperation::Send;
             err = libc::ECANCELED;
@@ -662,14 +770,36 @@ impl Session {
 
     /// Closes without events (the component was dropped while started).
     pub fn abandon(&self) {
-        self.link.lock().close();
+        self.close_and_release();
+    }
+
+    /// Closes the link and gives everything this connection charged back to the budget;
+    /// returns the unsent bytes dropped.
+    fn close_and_release(&self) -> usize {
+        let dropped = {
+            let mut link = self.link.lock();
+            let d = link.close();
+            self.charge_tx(0);
+            d
+        };
+        let _pull = self.pull.lock();
+        self.set_rx_charge(0);
+        dropped
     }
 
     /// Fires `on_send` for recorded writes, in write order, outside the link's lock (so
     /// `on_send` never nests inside another callback of the connection).
     fn fire_notes(&self, sink: &mut Sink<'_>) {
         loop {
-            let note = self.link.lock().take_note();
+            let note = {
+                let mut link = self.link.lock();
+                let n = link.take_note();
+                if n.is_none() {
+                    // Written and reported: what the send side still holds.
+                    self.charge_tx(link.held());
+                }
+                n
+            };
             match note {
                 Some(n) => {
                     sink(Event::Send(&n));
@@ -683,6 +813,11 @@ impl Session {
 /// Why [`Session::send`] refused.
 #[derive(Debug)]
 pub(crate) enum SendError {
+    /// The component's memory budget has no room for it.
+    Budget {
+        held: usize,
+        limit: usize,
+    },
     /// PACK: empty or over the maximum packet size.
     Size {
         size: usize,

@@ -611,3 +611,83 @@ fn idle_timeout_follows_the_last_read() {
     // The client had no limit: it only saw the server go.
     assert_eq!(p.client.closes(), vec![(CLOSE, 0)]);
 }
+
+fn budget_pair(model: ModelKind, limit: usize) -> (Pair, Arc<super::Budget>) {
+    let b = Arc::new(super::Budget::new(limit));
+    let p = Pair::with_budget(settings(model), settings(model), None, 1 << 20, b.clone());
+    (p, b)
+}
+
+#[test]
+fn budget_past_soft_stops_readers_that_hold_bytes_and_resumes_them() {
+    let (mut p, b) = budget_pair(ModelKind::Pack, 1 << 20);
+    p.chunks = vec![1000];
+    p.connect();
+    // Other connections hold 800 KiB: past the soft limit (768 KiB).
+    b.recharge(0, 800 << 10);
+    let big = pattern(200_000, 4);
+    assert!(p.client.ctl(p.now).send(&big));
+    p.drive();
+    // The first read made a partial packet; then reading stopped.
+    assert!(p.server.received().is_empty());
+    let held = b.held() - (800 << 10);
+    assert!(held > 0 && held <= 2000, "this connection holds {held}");
+    // The others let go; within the retry period reading resumes and the packet arrives.
+    b.recharge(800 << 10, 0);
+    p.advance(100);
+    assert_eq!(p.server.received(), big);
+    // Delivered: nothing held any more (the client's sent bytes were written, not queued).
+    assert_eq!(b.held(), 0);
+}
+
+#[test]
+fn budget_spent_closes_a_growing_holder_and_refuses_sends() {
+    let (mut p, b) = budget_pair(ModelKind::Pull, 1 << 20);
+    p.connect();
+    // Others hold the whole budget but 100 bytes.
+    b.recharge(0, (1 << 20) - 100);
+    // Sends that do not fit are refused with the budget error, nothing queued.
+    let r = p
+        .server
+        .session
+        .send(&[&[0u8; 200][..]], &mut p.server.out.clone());
+    assert!(matches!(r, Err(super::SendError::Budget { .. })), "{r:?}");
+    // Received bytes this connection must hold (PULL, not fetched) push it past: closed.
+    p.client.ctl(p.now).send(&pattern(500, 1));
+    p.drive();
+    assert_eq!(
+        p.server.closes(),
+        vec![(SocketOperation::Receive, libc::ENOBUFS)]
+    );
+    // Everything it had charged went back.
+    assert_eq!(b.held(), (1 << 20) - 100);
+}
+
+#[test]
+fn budget_counts_queued_sends_and_pull_buffers_until_released() {
+    let b = Arc::new(super::Budget::new(1 << 30));
+    let mut s = settings(ModelKind::Pull);
+    s.notes = false;
+    let mut p = Pair::with_budget(s, settings(ModelKind::Pull), None, 4096, b.clone());
+    p.connect();
+    p.client.session.pause(true);
+    // 100 KB queued behind a 4 KB pipe: the budget sees what is queued.
+    assert!(p.server.ctl(p.now).send(&pattern(100_000, 2)));
+    assert_eq!(b.held(), 100_000 - 4096);
+    // PULL bytes held until fetched.
+    p.client.ctl(p.now).send(b"0123456789");
+    p.drive();
+    assert_eq!(b.held(), 100_000 - 4096 + 10);
+    assert_eq!(p.server.ctl(p.now).fetch(10).unwrap(), b"0123456789");
+    assert_eq!(b.held(), 100_000 - 4096);
+    p.client.session.pause(false);
+    p.drive();
+    assert_eq!(b.held(), 0, "drained");
+    // A forced close of a connection with a queue gives it all back.
+    p.client.session.pause(true);
+    assert!(p.server.ctl(p.now).send(&pattern(50_000, 3)));
+    assert!(b.held() > 0);
+    p.server.ctl(p.now).close(false);
+    p.drive();
+    assert_eq!(b.held(), 0);
+}

@@ -271,14 +271,21 @@ impl UdpOwner for UdpServer {
     fn detect(&self) -> Option<Detect> {
         *self.inner.detect.lock()
     }
-    fn register(&self, peer: Arc<PeerRef>) {
-        self.inner.peers.write().insert(peer.id, peer);
+    fn admit(&self, peer: Arc<PeerRef>) -> bool {
+        let mut peers = self.inner.peers.write();
+        if peers.len() >= self.max_connections() {
+            return false;
+        }
+        peers.insert(peer.id, peer);
+        true
+    }
+    fn replace(&self, old: ConnId, new: Arc<PeerRef>) {
+        let mut peers = self.inner.peers.write();
+        peers.remove(&old);
+        peers.insert(new.id, new);
     }
     fn unregister(&self, id: ConnId) {
         self.inner.peers.write().remove(&id);
-    }
-    fn peer_count(&self) -> usize {
-        self.inner.peers.read().len()
     }
     fn fire_accept(&self, id: ConnId, socket: &mio::net::UdpSocket) -> HandleResult {
         guard(HandleResult::Error, || {

@@ -35,9 +35,11 @@ pub(crate) trait UdpOwner: Send + Sync + 'static {
     fn max_datagram(&self) -> usize;
     fn detect(&self) -> Option<Detect>;
     /// Makes the peer reachable by ID (before `on_accept`, so the callback can send).
-    fn register(&self, peer: Arc<PeerRef>);
+    /// Registers the peer if the component has room (`max_connections`); false when full.
+    fn admit(&self, peer: Arc<PeerRef>) -> bool;
+    /// Hands `old`'s place to `new` (an eviction to admit a newcomer into a full table).
+    fn replace(&self, old: ConnId, new: Arc<PeerRef>);
     fn unregister(&self, id: ConnId);
-    fn peer_count(&self) -> usize;
     fn fire_accept(&self, id: ConnId, socket: &mio::net::UdpSocket) -> HandleResult;
     fn fire_handshake(&self, id: ConnId) -> HandleResult;
     fn fire_send(&self, id: ConnId, data: &[u8]);
@@ -272,24 +274,6 @@ impl UdpEntry {
         if !self.owner.is_accepting() {
             return None;
         }
-        if self.owner.peer_count() >= self.owner.max_connections() {
-            // Full: the oldest peer that never sent a second datagram makes room; peers that
-            // keep talking are never displaced.
-            match self.peers.evict_unconfirmed() {
-                Some((old, _)) => {
-                    tracing::debug!("UDP peer {old} evicted (unconfirmed) to admit {from}");
-                    self.forget(old);
-                    self.owner
-                        .fire_close(old, SocketOperation::Close, libc::ETIMEDOUT);
-                }
-                None => {
-                    if self.replies.take(now) {
-                        let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
-                    }
-                    return None;
-                }
-            }
-        }
         let id = self.owner.next_id();
         let peer = Arc::new(PeerRef {
             id,
@@ -301,7 +285,28 @@ impl UdpEntry {
             last_recv: AtomicU64::new(now),
             closed: AtomicBool::new(false),
         });
-        self.owner.register(peer.clone());
+        // Check and register in one step: workers admit concurrently, and a check apart from
+        // the insert let each of them take the last place.
+        if !self.owner.admit(peer.clone()) {
+            // Full: the oldest peer of this socket that never sent a second datagram makes
+            // room (its place handed over in one step too); peers that keep talking are never
+            // displaced.
+            match self.peers.evict_unconfirmed() {
+                Some((old, _)) => {
+                    tracing::debug!("UDP peer {old} evicted (unconfirmed) to admit {from}");
+                    self.owner.replace(old, peer.clone());
+                    self.forget_here(old);
+                    self.owner
+                        .fire_close(old, SocketOperation::Close, libc::ETIMEDOUT);
+                }
+                None => {
+                    if self.replies.take(now) {
+                        let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
+                    }
+                    return None;
+                }
+            }
+        }
         self.refs.insert(id, peer.clone());
         self.peers.insert(id, from, now);
         if self.owner.fire_accept(id, &self.socket) == HandleResult::Error
@@ -346,10 +351,15 @@ impl UdpEntry {
     }
 
     fn forget(&mut self, id: ConnId) {
+        self.forget_here(id);
+        self.owner.unregister(id);
+    }
+
+    /// Forgets peer `id` on this socket only (its component entry is gone or replaced).
+    fn forget_here(&mut self, id: ConnId) {
         if let Some(r) = self.refs.remove(&id) {
             r.closed.store(true, Ordering::Release);
         }
-        self.owner.unregister(id);
     }
 
     pub fn has_peer(&self, id: ConnId) -> bool {
