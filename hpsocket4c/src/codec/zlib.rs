@@ -27,7 +27,7 @@ pub enum Wrap {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// How far past the end of the destination a decompression keeps counting to report the
-/// size needed: 64 MiB. Counting costs no memory (it inflates into [`SCRATCH`] bytes on the
+/// size needed: 64 MiB. Counting costs no memory (it inflates into `SCRATCH` bytes on the
 /// stack) but CPU time, and a zlib bomb expands about 1000-fold (1.5 MB of input can claim
 /// 2 GiB and more). Past this limit the count stops: -5 with `*pdwDestLen` = the bytes counted
 /// so far (the destination's size plus at least this limit), a lower bound of the size needed,
