@@ -890,9 +890,30 @@ fn udp_floods() {
         .events()
         .iter()
         .all(|e| !matches!(e, Ev::Close(id, ..) if confirmed_ids.contains(id))));
-    // A newcomer is admitted in place of an unconfirmed source, and confirms itself.
-    let fresh = udp_peer(a);
-    assert!(udp_roundtrip(&fresh, b"newcomer"));
+    // A newcomer is admitted in place of an unconfirmed source, and confirms itself. Eviction
+    // looks at the worker socket the kernel hands the newcomer to (README: UDP admission): one
+    // landing on a worker that holds only confirmed peers is refused, so several newcomers try
+    // — with at most 4 confirmed peers among 32 places, a worker holding unconfirmed ones takes
+    // one of them (16 misses in a row: 2^-16).
+    let admitted = |p: &UdpSocket| -> bool {
+        p.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        for _ in 0..10 {
+            p.send(b"newcomer").unwrap();
+            match p.recv(&mut buf) {
+                Ok(n) if &buf[..n] == b"newcomer" => return true,
+                // The 16-byte close notification: refused on this worker.
+                Ok(16) => return false,
+                _ => {}
+            }
+        }
+        false
+    };
+    let fresh = (0..16)
+        .map(|_| udp_peer(a))
+        .find(|p| admitted(p))
+        .expect("no newcomer admitted");
     assert!(udp_roundtrip(&fresh, b"newcomer again"));
     let me = fresh.local_addr().unwrap();
     assert!(s
