@@ -144,14 +144,7 @@ impl ServerListener for BudgetEcho {
 }
 
 fn rss_mb() -> usize {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: usize = s
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kb / 1024
+    (testkit::procfs::rss_bytes() >> 20) as usize
 }
 
 #[test]

@@ -708,10 +708,7 @@ impl Session {
                 .max(since)
                 .saturating_add(s.idle_ms)
         });
-        match (first, idle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        first.into_iter().chain(idle).min()
     }
 
     /// A deadline may have passed.

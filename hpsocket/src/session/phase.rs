@@ -142,10 +142,7 @@ impl Phase {
                 until,
                 handshake_until,
                 ..
-            } => match (until, handshake_until) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+            } => until.into_iter().chain(handshake_until).min(),
             Phase::Open | Phase::Closed => None,
         }
     }

@@ -29,32 +29,7 @@ fn echo() -> super::harness::App {
 }
 
 fn tls_configs() -> TlsPair {
-    use crate::tls::{Pem, TlsClientSetup, TlsServerSetup, VerifyMode};
-    use std::sync::OnceLock;
-    static CFG: OnceLock<(Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>)> = OnceLock::new();
-    let (s, c) = CFG.get_or_init(|| {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).unwrap().pem();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-            .unwrap()
-            .signed_by(&key, &rcgen::Issuer::from_params(&ca_params, &ca_key))
-            .unwrap();
-        let server = TlsServerSetup::new(Pem::Memory(leaf.pem()), Pem::Memory(key.serialize_pem()))
-            .build()
-            .unwrap();
-        let client = TlsClientSetup {
-            verify: VerifyMode::PEER,
-            ca: Some(Pem::Memory(ca)),
-            ..Default::default()
-        }
-        .build()
-        .unwrap();
-        (server, client)
-    });
-    Some((s.clone(), c.clone()))
+    Some(crate::tls::testutil::pair_configs())
 }
 
 fn tls_pair(model: ModelKind) -> Pair {

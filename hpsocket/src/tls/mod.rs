@@ -39,7 +39,7 @@ mod ciphers;
 mod config;
 mod session;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub(crate) use config::TlsContext;
 pub use config::{

@@ -88,7 +88,9 @@ pub(super) fn server_setup(pki: &Pki) -> TlsServerSetup {
     TlsServerSetup::new(cert, key)
 }
 
-pub(super) fn pair_configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+/// A server and a client configuration that trust each other (one throw-away PKI per
+/// process; the session harness uses it too).
+pub(crate) fn pair_configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
     use std::sync::OnceLock;
     static CFG: OnceLock<(Arc<ServerConfig>, Arc<ClientConfig>)> = OnceLock::new();
     CFG.get_or_init(|| {
