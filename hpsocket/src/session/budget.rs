@@ -45,9 +45,14 @@ impl Budget {
         self.held() > self.limit
     }
 
-    /// Whether `more` bytes fit under the budget.
-    pub fn fits(&self, more: usize) -> bool {
-        self.held().saturating_add(more) <= self.limit
+    /// Charges `more` bytes if they fit under the budget, in one atomic step (concurrent
+    /// senders cannot pass it together); false, and nothing charged, when they do not.
+    pub fn reserve(&self, more: usize) -> bool {
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |h| {
+                h.checked_add(more).filter(|&n| n <= self.limit)
+            })
+            .is_ok()
     }
 
     /// Moves one holder's charge from `old` to `new` bytes.
@@ -78,7 +83,9 @@ mod tests {
         assert!(!b.over_soft());
         b.recharge(0, 100);
         assert!(b.over_soft() && !b.over_limit());
-        assert!(b.fits(200) && !b.fits(201));
+        assert!(!b.reserve(201), "does not fit");
+        assert!(b.reserve(200));
+        b.recharge(200, 0);
         b.recharge(700, 1000);
         assert!(b.over_limit());
         b.recharge(1000, 0);

@@ -196,13 +196,17 @@ impl Session {
     /// Charges the budget for what the send side holds now (call under the link lock, so
     /// charges from different threads apply in the order of the states they describe).
     fn charge_tx(&self, held: usize) {
-        // Under the link lock: a load and a store suffice, and the shared counter is touched
-        // only when the holding changed (never on the direct-write fast path).
+        self.charge_tx_reserved(held, 0);
+    }
+
+    /// Like `charge_tx`, settling a reservation of `reserved` bytes made for this change. Under
+    /// the link lock: a load and a store suffice for this connection's own figure.
+    fn charge_tx_reserved(&self, held: usize, reserved: usize) {
         let old = self.charged_tx.load(Ordering::Relaxed);
         if old != held {
             self.charged_tx.store(held, Ordering::Relaxed);
-            self.budget.recharge(old, held);
         }
+        self.budget.recharge(old + reserved, held);
     }
 
     /// Charges the budget for the received bytes held now; returns (old, new).
@@ -244,34 +248,38 @@ impl Session {
     pub fn send(&self, bufs: &[&[u8]], w: &mut dyn Write) -> Result<bool, SendError> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         let s = &self.settings;
-        if !self.budget.fits(total) {
+        let pack = s.model == ModelKind::Pack;
+        if pack && (total == 0 || total > s.pack_max as usize) {
+            return Err(SendError::Size {
+                size: total,
+                max: s.pack_max as usize,
+            });
+        }
+        if total == 0 {
+            return Ok(false);
+        }
+        // Reserved before the bytes can be queued, in one atomic step: a check apart from
+        // the charge let concurrent senders pass the budget together.
+        if !self.budget.reserve(total) {
             return Err(SendError::Budget {
                 held: self.budget.held(),
                 limit: self.budget.limit(),
             });
         }
         let mut link = self.link.lock();
-        let r = if s.model == ModelKind::Pack {
-            let max = s.pack_max as usize;
-            if total == 0 || total > max {
-                return Err(SendError::Size { size: total, max });
-            }
+        let r = if pack {
             let h = header(s.pack_flag, total as u32);
             let mut framed: Vec<&[u8]> = Vec::with_capacity(bufs.len() + 1);
             framed.push(&h);
             framed.extend_from_slice(bufs);
             link.send(&framed, total + h.len(), s.max_pending, s.notes, w)
         } else {
-            if total == 0 {
-                return Ok(false);
-            }
             link.send(bufs, total, s.max_pending, s.notes, w)
         };
+        // The reservation becomes what is really held (nothing, when it all went out).
+        self.charge_tx_reserved(link.held(), total);
         match r {
-            Ok(()) => {
-                self.charge_tx(link.held());
-                Ok(link.has_notes())
-            }
+            Ok(()) => Ok(link.has_notes()),
             Err(SendRefused::Failed(e)) => {
                 let err = e.raw_os_error().unwrap_or(libc::EIO);
                 link.phase
