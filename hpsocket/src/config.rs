@@ -186,8 +186,8 @@ macro_rules! common_properties {
             idle_timeout, set_idle_timeout: u32, |_v| true, "";
             /// Bytes the component's connections may hold together (ours; default
             /// [`DEFAULT_MEMORY_BUDGET`](crate::config::DEFAULT_MEMORY_BUDGET), 1 GiB;
-            /// >= 1 MiB): queued sends with their `on_send` copies, PACK partial packets and
-            /// PULL buffers. Past ¾ of it, connections that hold received bytes stop reading
+            /// >= 1 MiB): queued sends with their `on_send` copies, PACK partial packets, PULL
+            /// buffers and the unfinished TLS record of each TLS connection. Past ¾ of it, connections that hold received bytes stop reading
             /// until the total falls (TCP's window slows their peers); past it, a `send` fails
             /// with `Error::MemoryBudget` and a connection whose received holdings grow is
             /// closed with (`Receive`, `ENOBUFS`). One connection pays, never the process.

@@ -32,7 +32,7 @@ pub enum Error {
         limit: usize,
     },
     /// The component's memory budget (`memory_budget`) is spent: what peers made it hold
-    /// (queued sends, partial packets, PULL buffers) would pass it.
+    /// (queued sends, partial packets, PULL buffers, unfinished TLS records) would pass it.
     MemoryBudget {
         /// Bytes the component holds.
         held: usize,
@@ -105,18 +105,27 @@ impl Error {
             Error::ConnectionLimit(_) => libc::ENOSR,
             Error::NotSupported(_) => libc::EPERM,
             Error::TlsNotReady => libc::EPERM,
-            Error::TlsConfig(crate::tls::TlsConfigError::Io(e)) => {
-                e.raw_os_error().unwrap_or(libc::EIO)
-            }
+            Error::TlsConfig(crate::tls::TlsConfigError::Io(e)) => io_errno(e),
             Error::TlsConfig(_) => libc::EINVAL,
             Error::SocketCreate(e)
             | Error::SocketBind(e)
             | Error::SocketListen(e)
             | Error::WorkerThreadCreate(e)
             | Error::ConnectServer(e)
-            | Error::Io(e) => e.raw_os_error().unwrap_or(libc::EIO),
+            | Error::Io(e) => io_errno(e),
         }
     }
+}
+
+/// An I/O error's errno; errors made by the library itself (an address that is not an IP
+/// address, a timeout) carry a kind instead of an OS code.
+fn io_errno(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(match e.kind() {
+        io::ErrorKind::InvalidInput => libc::EINVAL,
+        io::ErrorKind::TimedOut => libc::ETIMEDOUT,
+        io::ErrorKind::AddrNotAvailable => libc::EADDRNOTAVAIL,
+        _ => libc::EIO,
+    })
 }
 
 impl From<crate::tls::TlsConfigError> for Error {

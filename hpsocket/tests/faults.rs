@@ -1,6 +1,6 @@
 //! The fault suite (issue 14): attacks on a server running in this process, over loopback.
 //! After each attack a fresh client must still be served, resident memory must stay under a
-//! bound derived from the per-connection limits (no process-wide budget exists yet), open file
+//! bound derived from the per-connection limits and the memory budget, open file
 //! descriptors must return to their baseline, and well-behaved connections must get every byte
 //! back. Sizes are small so CI runs it in seconds; `FAULTS_SCALE=10` multiplies the attackers
 //! for a run by hand, and the ignored `soak` test loops the attacks for minutes and checks that
@@ -55,10 +55,12 @@ fn mib(b: u64) -> f64 {
     b as f64 / MIB as f64
 }
 
-/// Fails with both counts when the process's descriptors do not settle back to `want`.
+/// Fails with both counts when the process's descriptors do not settle back to `want` (or
+/// below: a baseline taken while an earlier phase's last descriptor was still closing counts
+/// one more than the process holds for good).
 fn fds_return_to(want: usize, what: &str) {
     assert!(
-        testkit::eventually(LIMIT, || open_fds() == want),
+        testkit::eventually(LIMIT, || open_fds() <= want),
         "{what}: {} fds open, baseline {want}",
         open_fds()
     );

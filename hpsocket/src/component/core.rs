@@ -309,6 +309,9 @@ impl Core {
         }
         shutdown();
         *self.owner.write() = None;
+        // The run's buffers and worker stacks are free now; give the pages back (see
+        // `session::budget`): a process that starts and stops components stays flat.
+        crate::session::release_free_memory();
         self.set_state(ServiceState::Stopped);
     }
 

@@ -147,7 +147,8 @@ pub trait Connections: Component {
     fn connection_extra(&self, id: ConnId) -> Result<usize>;
 
     /// Bytes the connections hold together against the component's `memory_budget` (queued
-    /// sends, PACK partial packets, PULL buffers). UDP holds nothing: 0.
+    /// sends, PACK partial packets, PULL buffers, unfinished TLS records). UDP holds
+    /// nothing: 0.
     fn memory_held(&self) -> usize {
         0
     }

@@ -41,7 +41,7 @@ use crate::model::ModelKind;
 use crate::tls::TlsSession;
 use crate::types::{FetchResult, HandleResult, SocketOperation};
 
-pub(crate) use budget::Budget;
+pub(crate) use budget::{release_free_memory, Budget};
 pub(crate) use link::SendRefused;
 use link::{Link, TlsTx};
 use phase::Expired;
@@ -152,9 +152,13 @@ pub(crate) struct Session {
     settings: Settings,
     budget: Arc<Budget>,
     /// What this connection has charged to the budget: received bytes it holds (PACK
-    /// partial packets, PULL buffer) and bytes queued to send (with `on_send` copies).
+    /// partial packets, PULL buffer, an unfinished TLS record) and bytes queued to send
+    /// (with `on_send` copies and plaintext waiting for the TLS handshake).
     charged_rx: AtomicUsize,
     charged_tx: AtomicUsize,
+    /// TLS: ciphertext of an unfinished record inside rustls (part of `charged_rx`; only the
+    /// worker writes it).
+    tls_rx: AtomicUsize,
     /// When a connection stopped by the budget looks again (`u64::MAX`: not stopped).
     retry_at: AtomicU64,
 }
@@ -189,6 +193,7 @@ impl Session {
             budget,
             charged_rx: AtomicUsize::new(0),
             charged_tx: AtomicUsize::new(0),
+            tls_rx: AtomicUsize::new(0),
             retry_at: AtomicU64::new(u64::MAX),
         }
     }
@@ -222,9 +227,11 @@ impl Session {
         self.set_rx_charge(held)
     }
 
-    /// Sets the received-bytes charge (callers hold the lock of what they measured: the
-    /// PULL buffer, or the worker's own receiver); returns (old, new).
+    /// Sets the received-bytes charge to what the receive model holds (`held`) plus the TLS
+    /// record in progress (callers hold the lock of what they measured: the PULL buffer, or
+    /// the worker's own receiver); returns (old, new).
     fn set_rx_charge(&self, held: usize) -> (usize, usize) {
+        let held = held + self.tls_rx.load(Ordering::Relaxed);
         let old = self.charged_rx.load(Ordering::Relaxed);
         if old != held {
             self.charged_rx.store(held, Ordering::Relaxed);
@@ -500,7 +507,7 @@ impl Session {
         } else {
             self.read_tls(data, now, w, sink)
         };
-        if step == Step::Go && self.settings.model != ModelKind::Push {
+        if step == Step::Go && (self.settings.model != ModelKind::Push || self.secure) {
             let (old, new) = self.charge_rx();
             if new > old && self.budget.over_limit() {
                 tracing::debug!(
@@ -543,6 +550,8 @@ impl Session {
             };
             let handshaking = tls.session.is_handshaking();
             let progress = tls.session.read_tls(data, plain);
+            self.tls_rx
+                .store(tls.session.partial_record(), Ordering::Relaxed);
             // Handshake replies, and on failure the alert that tells the peer why.
             let wrote = link.flush_tls(w);
             if progress.as_ref().is_ok_and(|p| p.handshake_done) {
@@ -788,6 +797,7 @@ impl Session {
             d
         };
         let _pull = self.pull.lock();
+        self.tls_rx.store(0, Ordering::Relaxed);
         self.set_rx_charge(0);
         dropped
     }

@@ -666,3 +666,66 @@ fn budget_counts_queued_sends_and_pull_buffers_until_released() {
     p.drive();
     assert_eq!(b.held(), 0);
 }
+
+fn tls_budget_pair(b: &Arc<super::Budget>) -> Pair {
+    let mut p = Pair::with_budget(
+        settings(ModelKind::Push),
+        settings(ModelKind::Push),
+        tls_configs(),
+        1 << 20,
+        b.clone(),
+    );
+    p.connect();
+    assert!(p.server.events.contains(&Ev::Handshake));
+    p
+}
+
+/// The first `n` bytes of a record that announces 16,000.
+fn unfinished_record(n: usize) -> Vec<u8> {
+    let mut r = vec![23, 3, 3];
+    r.extend_from_slice(&16_000u16.to_be_bytes());
+    r.resize(5 + n, 0x5A);
+    r
+}
+
+#[test]
+fn budget_counts_an_unfinished_tls_record_and_stops_or_closes_its_holder() {
+    let b = Arc::new(super::Budget::new(1 << 20));
+    let mut p = tls_budget_pair(&b);
+    assert_eq!(b.held(), 0);
+    // A peer that announces a full-size record and sends only part of it: rustls holds the
+    // part that came, and so does the budget.
+    p.client
+        .out
+        .0
+        .borrow_mut()
+        .bytes
+        .extend(unfinished_record(10_000));
+    p.drive();
+    assert_eq!(b.held(), 10_005);
+    // Past the soft limit this holder stops reading: more of its record stays in the kernel.
+    b.recharge(0, 800 << 10);
+    p.client.out.0.borrow_mut().bytes.extend([0x5A; 100]);
+    p.drive();
+    assert_eq!(b.held(), (800 << 10) + 10_005);
+    b.recharge(800 << 10, 0);
+    p.advance(100);
+    assert_eq!(b.held(), 10_105, "reading resumed");
+
+    // With the budget spent by others, a connection whose record grows is closed.
+    let b = Arc::new(super::Budget::new(1 << 20));
+    let mut p = tls_budget_pair(&b);
+    b.recharge(0, (1 << 20) - 500);
+    p.client
+        .out
+        .0
+        .borrow_mut()
+        .bytes
+        .extend(unfinished_record(1000));
+    p.drive();
+    assert_eq!(
+        p.server.closes(),
+        vec![(SocketOperation::Receive, libc::ENOBUFS)]
+    );
+    assert_eq!(b.held(), (1 << 20) - 500, "its charge went back");
+}

@@ -63,6 +63,50 @@ pub(crate) struct TlsProgress {
 pub(crate) struct TlsSession {
     conn: rustls::Connection,
     handshaken: bool,
+    partial: RecordTracker,
+}
+
+/// Follows the record framing of the ciphertext fed to rustls, so the session can say how many
+/// bytes of an unfinished record rustls holds (they count against the memory budget: a peer
+/// that sends 18 KiB records one byte short on 10,000 connections pins 180 MB). rustls does
+/// not expose its deframer's fill, and the framing is five bytes of plain header.
+#[derive(Default)]
+struct RecordTracker {
+    header: [u8; 5],
+    header_len: usize,
+    /// Bytes of the current record's body still to come (0: between records or in a header).
+    body_left: usize,
+    /// Bytes of the current record received so far (header included).
+    held: usize,
+}
+
+impl RecordTracker {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.body_left > 0 {
+                let n = self.body_left.min(data.len());
+                self.body_left -= n;
+                self.held += n;
+                data = &data[n..];
+                if self.body_left == 0 {
+                    self.held = 0;
+                }
+                continue;
+            }
+            let n = (5 - self.header_len).min(data.len());
+            self.header[self.header_len..self.header_len + n].copy_from_slice(&data[..n]);
+            self.header_len += n;
+            self.held += n;
+            data = &data[n..];
+            if self.header_len == 5 {
+                self.header_len = 0;
+                self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+                if self.body_left == 0 {
+                    self.held = 0;
+                }
+            }
+        }
+    }
 }
 
 impl TlsSession {
@@ -73,6 +117,7 @@ impl TlsSession {
         TlsSession {
             conn,
             handshaken: false,
+            partial: RecordTracker::default(),
         }
     }
 
@@ -105,10 +150,12 @@ impl TlsSession {
     ) -> Result<TlsProgress, rustls::Error> {
         let mut progress = TlsProgress::default();
         while !data.is_empty() {
+            let before = data;
             let n = self.conn.read_tls(&mut data).map_err(other)?;
             if n == 0 {
                 break;
             }
+            self.partial.feed(&before[..n]);
             let state = self.conn.process_new_packets()?;
             if !self.handshaken && !self.conn.is_handshaking() {
                 self.handshaken = true;
@@ -130,6 +177,11 @@ impl TlsSession {
             }
         }
         Ok(progress)
+    }
+
+    /// Ciphertext bytes of an unfinished record that rustls holds until the rest arrives.
+    pub fn partial_record(&self) -> usize {
+        self.partial.held
     }
 
     /// Encrypts `data` (buffered by rustls until the handshake completes).
@@ -284,6 +336,62 @@ mod tests {
     use super::*;
     use crate::tls::testutil::{exchange, pair_configs, server_setup, Pki};
     use crate::tls::{TlsClientSetup, VerifyMode};
+
+    /// What an unfinished record holds, computed from the record lengths (the tracker's
+    /// independent check).
+    fn expected_partial(lens: &[usize], fed: usize) -> usize {
+        let mut at = 0;
+        for &l in lens {
+            let end = at + 5 + l;
+            if fed < end {
+                return fed - at;
+            }
+            at = end;
+        }
+        0
+    }
+
+    fn records(lens: &[usize]) -> Vec<u8> {
+        let mut wire = Vec::new();
+        for &l in lens {
+            wire.extend_from_slice(&[22, 3, 1]);
+            wire.extend_from_slice(&(l as u16).to_be_bytes());
+            wire.extend(std::iter::repeat_n(0xAB, l));
+        }
+        wire
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_record_tracker_counts_exactly_the_unfinished_record(
+            lens in proptest::collection::vec(0usize..20_000, 1..6),
+            cuts in proptest::collection::vec(1usize..9_000, 1..20),
+        ) {
+            let wire = records(&lens);
+            let mut t = RecordTracker::default();
+            let mut fed = 0;
+            for c in cuts.iter().cycle() {
+                if fed == wire.len() {
+                    break;
+                }
+                let n = (*c).min(wire.len() - fed);
+                t.feed(&wire[fed..fed + n]);
+                fed += n;
+                proptest::prop_assert_eq!(t.held, expected_partial(&lens, fed));
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_cut_short_is_held_until_its_last_byte() {
+        let (server, _) = pair_configs();
+        let mut s = TlsSession::server(server).unwrap();
+        let mut plain = Vec::new();
+        // A ClientHello-sized record header and part of its body: rustls waits for the rest.
+        let wire = records(&[300]);
+        s.read_tls(&wire[..200], &mut plain).unwrap();
+        assert_eq!(s.partial_record(), 200);
+    }
 
     #[test]
     fn handshake_and_data_split_at_every_size() {
