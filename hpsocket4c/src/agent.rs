@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, need_id, opt_cstr, put, put_addr, put_host,
+    b, bytes, code, cstr, error_desc, fail, ffi, need_id, opt_addr, put, put_addr, put_host,
     set_errno, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{conn_exports, prop_exports, state_exports};
@@ -36,10 +36,12 @@ lifecycle_exports!(AGENTS, Agt;
 #[no_mangle]
 pub unsafe extern "C" fn HP_Agent_Start(h: H, bind: *const c_char, async_connect: BOOL) -> BOOL {
     ffi!(FALSE, {
-        let Ok(bind) = opt_cstr(bind) else {
-            return FALSE;
-        };
-        with_agt!(h, FALSE, |c| b(c.start(bind, async_connect != 0)))
+        let bind = opt_addr(bind);
+        with_agt!(
+            h,
+            FALSE,
+            |c| b(c.start(bind.as_deref(), async_connect != 0))
+        )
     })
 }
 
@@ -120,10 +122,7 @@ pub unsafe extern "C" fn HP_Agent_ConnectWithLocalAddress(
     local: *const c_char,
 ) -> BOOL {
     let opts = ConnectOptions {
-        local_address: match opt_cstr(local) {
-            Ok(l) => l.map(str::to_string),
-            Err(()) => return FALSE,
-        },
+        local_address: opt_addr(local).map(|l| l.into_owned()),
         ..Default::default()
     };
     connect(h, host, port, id, opts)
@@ -161,10 +160,7 @@ pub unsafe extern "C" fn HP_Agent_ConnectWithExtraAndLocalAddressPort(
     let opts = ConnectOptions {
         extra: extra as usize,
         local_port,
-        local_address: match opt_cstr(local) {
-            Ok(l) => l.map(str::to_string),
-            Err(()) => return FALSE,
-        },
+        local_address: opt_addr(local).map(|l| l.into_owned()),
     };
     connect(h, host, port, id, opts)
 }

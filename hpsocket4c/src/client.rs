@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, opt_cstr, pull_take, put, put_addr, put_host,
+    b, bytes, code, cstr, error_desc, fail, ffi, opt_addr, pull_take, put, put_addr, put_host,
     set_errno, with_small_file, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{prop_exports, state_exports};
@@ -53,14 +53,12 @@ unsafe fn start(
             set_errno(libc::EINVAL);
             return FALSE;
         };
-        let Ok(bind) = opt_cstr(bind) else {
-            return FALSE;
-        };
+        let bind = opt_addr(bind);
         with_cli!(h, FALSE, |c| b(c.start_with_bind(
             host,
             port,
             async_connect != 0,
-            bind,
+            bind.as_deref(),
             local_port
         )))
     })

@@ -142,20 +142,13 @@ pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a str> {
     }
 }
 
-/// Reads an optional C string argument (a bind or local address): NULL is `Ok(None)`, invalid
-/// UTF-8 is `Err(())` with errno `EINVAL`. The two must not be confused: taking a mangled
-/// address for "none" would bind every interface instead of the one the caller named.
-pub(crate) unsafe fn opt_cstr<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    match CStr::from_ptr(p).to_str() {
-        Ok(s) => Ok(Some(s)),
-        Err(_) => {
-            set_errno(libc::EINVAL);
-            Err(())
-        }
-    }
+/// Reads an optional C string argument (a bind or local address): NULL is `None`. Bytes that
+/// are not UTF-8 are replaced (U+FFFD), never dropped: the result is then no IP address, so
+/// the component refuses it exactly as it refuses any bad address (FALSE, errno `EINVAL`,
+/// its own last error `SE_SOCKET_CREATE`). Taking a mangled address for "none" would bind
+/// every interface instead of the one the caller named.
+pub(crate) unsafe fn opt_addr<'a>(p: *const c_char) -> Option<std::borrow::Cow<'a, str>> {
+    (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy())
 }
 
 thread_local! {

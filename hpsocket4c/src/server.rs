@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, error_desc, fail, ffi, need_id, opt_cstr, put, put_addr, set_errno, wsabufs,
+    b, bytes, code, error_desc, fail, ffi, need_id, opt_addr, put, put_addr, set_errno, wsabufs,
     BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{conn_exports, prop_exports, state_exports};
@@ -41,15 +41,13 @@ lifecycle_exports!(SERVERS, Srv;
     Create_HP_SSLPackServer / Destroy_HP_SSLPackServer => SslPack(SslPackServer);
 );
 
-/// Starts listening on `address:port` (NULL / empty address: 0.0.0.0; not UTF-8: FALSE,
-/// errno EINVAL).
+/// Starts listening on `address:port` (NULL / empty address: 0.0.0.0; not an IP address, or not
+/// UTF-8: FALSE, errno EINVAL).
 #[no_mangle]
 pub unsafe extern "C" fn HP_Server_Start(h: H, address: *const c_char, port: u16) -> BOOL {
     ffi!(FALSE, {
-        let Ok(addr) = opt_cstr(address) else {
-            return FALSE;
-        };
-        let addr = addr.unwrap_or("");
+        let addr = opt_addr(address);
+        let addr = addr.as_deref().unwrap_or("");
         with_srv!(h, FALSE, |c| b(c.start(addr, port)))
     })
 }

@@ -28,6 +28,7 @@ const EBADF: u32 = 9;
 const EINVAL: u32 = 22;
 const EDEADLK: i32 = 35;
 const HR_OK: c_int = 0;
+const SE_SOCKET_CREATE: c_int = 3;
 
 const LIMIT: Duration = Duration::from_secs(15);
 /// What "returns promptly" means for a Destroy inside a callback (it used to take 30 s).
@@ -65,6 +66,8 @@ fn bind_addresses_that_are_not_utf8_fail_with_einval() {
         FALSE
     );
     assert_eq!(errno(), EINVAL);
+    // The component says why, as for any address that is not an IP address.
+    assert_eq!(HP_Server_GetLastError(s) as c_int, SE_SOCKET_CREATE);
     assert_eq!(HP_Server_HasStarted(s), FALSE, "nothing bound");
     Destroy_HP_TcpServer(s);
     Destroy_HP_TcpServerListener(sl);
@@ -77,6 +80,7 @@ fn bind_addresses_that_are_not_utf8_fail_with_einval() {
         FALSE
     );
     assert_eq!(errno(), EINVAL);
+    assert_eq!(HP_Server_GetLastError(u) as c_int, SE_SOCKET_CREATE);
     assert_eq!(HP_Server_HasStarted(u), FALSE);
     Destroy_HP_UdpServer(u);
     Destroy_HP_UdpServerListener(ul);
@@ -88,6 +92,7 @@ fn bind_addresses_that_are_not_utf8_fail_with_einval() {
         FALSE
     );
     assert_eq!(errno(), EINVAL);
+    assert_eq!(HP_Agent_GetLastError(a) as c_int, SE_SOCKET_CREATE);
     assert_eq!(HP_Agent_HasStarted(a), FALSE);
     // A started agent: a local address that is not UTF-8 refuses the connection.
     assert_eq!(unsafe { HP_Agent_Start(a, std::ptr::null(), FALSE) }, TRUE);
@@ -115,24 +120,26 @@ fn bind_addresses_that_are_not_utf8_fail_with_einval() {
     Destroy_HP_TcpAgentListener(al);
 
     // Clients: TCP, UDP and cast, through the bind-address Start functions.
-    for (create, listener) in [
+    // A cast's "host" is its group: a real one, so that only the bind address is wrong.
+    for (create, listener, host) in [
         (
             Create_HP_TcpClient as extern "C" fn(H) -> H,
             Create_HP_TcpClientListener as extern "C" fn() -> H,
+            LOCALHOST,
         ),
-        (Create_HP_UdpClient, Create_HP_UdpClientListener),
-        (Create_HP_UdpCast, Create_HP_UdpCastListener),
+        (Create_HP_UdpClient, Create_HP_UdpClientListener, LOCALHOST),
+        (Create_HP_UdpCast, Create_HP_UdpCastListener, c"239.255.0.1"),
     ] {
         let l = listener();
         let c = create(l);
         let r = unsafe {
-            HP_Client_StartWithBindAddress(c, LOCALHOST.as_ptr(), tport, FALSE, NOT_UTF8.as_ptr())
+            HP_Client_StartWithBindAddress(c, host.as_ptr(), tport, FALSE, NOT_UTF8.as_ptr())
         };
         assert_eq!((r, errno()), (FALSE, EINVAL));
         let r = unsafe {
             HP_Client_StartWithBindAddressAndLocalPort(
                 c,
-                LOCALHOST.as_ptr(),
+                host.as_ptr(),
                 tport,
                 FALSE,
                 NOT_UTF8.as_ptr(),
@@ -140,6 +147,11 @@ fn bind_addresses_that_are_not_utf8_fail_with_einval() {
             )
         };
         assert_eq!((r, errno()), (FALSE, EINVAL));
+        assert_eq!(
+            HP_Client_GetLastError(c) as c_int,
+            SE_SOCKET_CREATE,
+            "client {c:?}"
+        );
         // A host that is not UTF-8 too.
         let r = unsafe { HP_Client_Start(c, NOT_UTF8.as_ptr(), tport, FALSE) };
         assert_eq!((r, errno()), (FALSE, EINVAL));
