@@ -940,11 +940,9 @@ fn udp_source_floods_never_displace_confirmed_peers() {
     udp_floods();
 }
 
-/// The admission rule says a newcomer is refused only when every peer is confirmed. Eviction is
-/// per worker socket, though: a newcomer that the kernel hands to a worker holding only
-/// confirmed peers is refused while the other worker holds unconfirmed ones.
+/// The admission rule: a newcomer is refused only when every peer is confirmed — whichever
+/// worker socket the kernel hands it to, and whichever holds the unconfirmed peers.
 #[test]
-#[ignore = "issue 14 (open, documented in the README): eviction is per worker socket, so a newcomer the kernel hands to a worker holding only confirmed peers is refused while another worker holds unconfirmed ones; cross-worker eviction would make this pass"]
 fn udp_newcomer_is_refused_only_when_every_peer_is_confirmed() {
     let _g = SERIAL.lock();
     // Where the kernel puts each source decides it: several servers make it near certain.

@@ -7,14 +7,12 @@
 //! any datagram from the peer (a 0-byte probe included) resets the count. A peer silent since
 //! time `t` is therefore closed on the `attempts + 1`-th tick after `t`.
 //!
-//! Admission (ours): a peer is *confirmed* once a second datagram arrives from it. When the
-//! table is full, the oldest unconfirmed peer makes room for a newcomer
-//! ([`PeerTable::evict_unconfirmed`]), so a flood of one-datagram sources (forged addresses
-//! cost nothing) cycles through the unconfirmed slots and never displaces a peer that keeps
-//! talking.
+//! Admission (ours): a peer is *confirmed* once a second datagram arrives from it
+//! ([`PeerTable::received`] says when); the UDP server then keeps it over newcomers, and
+//! evicts the oldest unconfirmed peer of any worker to admit one into a full table.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::net::SocketAddr;
 
 use crate::types::ConnId;
@@ -38,13 +36,6 @@ pub(crate) struct Peer {
     due: u64,
 }
 
-impl Peer {
-    /// Has sent more than the datagram that admitted it.
-    pub fn is_confirmed(&self) -> bool {
-        self.datagrams >= 2
-    }
-}
-
 #[derive(Default)]
 pub(crate) struct PeerTable {
     by_addr: HashMap<SocketAddr, ConnId>,
@@ -52,9 +43,6 @@ pub(crate) struct PeerTable {
     /// (due, id); an entry whose peer is gone or due elsewhere is stale and skipped.
     timers: BinaryHeap<Reverse<(u64, ConnId)>>,
     detect: Option<Detect>,
-    /// Peers in admission order, oldest first, that may still be unconfirmed; entries of
-    /// peers gone or confirmed meanwhile are stale and skipped (and compacted away).
-    unconfirmed: VecDeque<ConnId>,
 }
 
 impl PeerTable {
@@ -107,34 +95,19 @@ impl PeerTable {
                 due,
             },
         );
-        self.unconfirmed.push_back(id);
-        if self.unconfirmed.len() > 2 * self.peers.len() + 64 {
-            // Churn without pressure leaves stale entries behind: keep the queue near the
-            // table's size.
-            let peers = &self.peers;
-            self.unconfirmed
-                .retain(|id| peers.get(id).is_some_and(|p| !p.is_confirmed()));
-        }
         true
     }
 
-    /// Removes the oldest unconfirmed peer (to admit a newcomer into a full table).
-    pub fn evict_unconfirmed(&mut self) -> Option<(ConnId, Peer)> {
-        while let Some(id) = self.unconfirmed.pop_front() {
-            if self.peers.get(&id).is_some_and(|p| !p.is_confirmed()) {
-                return self.remove(id).map(|p| (id, p));
-            }
-        }
-        None
-    }
-
-    /// A datagram (of any kind) arrived from peer `id` at `now`.
-    pub fn received(&mut self, id: ConnId, now: u64) {
-        if let Some(p) = self.peers.get_mut(&id) {
-            p.fails = 0;
-            p.last_recv = now;
-            p.datagrams = p.datagrams.saturating_add(1);
-        }
+    /// A datagram (of any kind) arrived from peer `id` at `now`; true when it is the one that
+    /// confirms the peer (its second).
+    pub fn received(&mut self, id: ConnId, now: u64) -> bool {
+        let Some(p) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        p.fails = 0;
+        p.last_recv = now;
+        p.datagrams = p.datagrams.saturating_add(1);
+        p.datagrams == 2
     }
 
     pub fn remove(&mut self, id: ConnId) -> Option<Peer> {
@@ -218,7 +191,7 @@ mod tests {
         }));
         t.insert(id(1), addr(1), 0);
         for now in (10..10_000).step_by(40) {
-            t.received(id(1), now);
+            let _ = t.received(id(1), now);
             assert!(t.expire(now).is_empty());
         }
         let mut off = PeerTable::new(Some(Detect {
@@ -231,29 +204,13 @@ mod tests {
     }
 
     #[test]
-    fn a_full_table_evicts_the_oldest_unconfirmed_peer_never_a_confirmed_one() {
+    fn the_second_datagram_confirms_a_peer_once() {
         let mut t = PeerTable::new(None);
-        for i in 1..=5u16 {
-            t.insert(id(i as usize), addr(i), 0);
-            t.received(id(i as usize), 0); // the admitting datagram
-        }
-        // Peers 2 and 4 keep talking.
-        t.received(id(2), 10);
-        t.received(id(4), 10);
-        assert!(t.get(id(2)).unwrap().is_confirmed());
-        assert!(!t.get(id(1)).unwrap().is_confirmed());
-        let evicted: Vec<ConnId> =
-            std::iter::from_fn(|| t.evict_unconfirmed().map(|e| e.0)).collect();
-        assert_eq!(evicted, vec![id(1), id(3), id(5)]);
-        assert_eq!(t.len(), 2);
-        assert_eq!(t.lookup(&addr(1)), None);
-        assert!(t.evict_unconfirmed().is_none(), "confirmed peers stay");
-        // Churn without pressure does not grow the queue without bound.
-        for i in 100..10_000u16 {
-            t.insert(id(i as usize), addr(i), 0);
-            t.remove(id(i as usize));
-        }
-        assert!(t.unconfirmed.len() <= 2 * t.len() + 65);
+        t.insert(id(1), addr(1), 0);
+        assert!(!t.received(id(1), 0), "the admitting datagram");
+        assert!(t.received(id(1), 1));
+        assert!(!t.received(id(1), 2), "confirmed once");
+        assert!(!t.received(id(9), 2), "unknown peer");
     }
 
     #[derive(Clone, Debug)]
@@ -303,7 +260,7 @@ mod tests {
                     }
                     Op::Recv(a) => {
                         if let Some(m) = model.get_mut(&a) {
-                            t.received(m.0, now);
+                            let _ = t.received(m.0, now);
                             m.2 = now;
                         }
                     }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::listener::ClientListener;
 use crate::reactor::{Cmd, Pool};
 use crate::roles::api::Role;
-use crate::roles::udp::worker::{Datagram, PeerRef, UdpMsg};
+use crate::roles::udp::worker::{Datagram, PeerRef, UdpMsg, CONFIRMED};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 
 /// What a UDP client or cast does its own way; the rest is [`Endpoint`] and the functions
@@ -124,6 +124,8 @@ pub(crate) fn open<R: EndpointRole>(
         connected_at: now,
         last_recv: now.into(),
         closed: AtomicBool::new(false),
+        // A client's one connection is never evicted.
+        admission: CONFIRMED.into(),
     });
     let slot = role.slot();
     *slot.peer.lock() = Some(peer.clone());

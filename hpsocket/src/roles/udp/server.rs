@@ -1,6 +1,5 @@
 //! The UDP server: one bound address, one virtual connection per peer address.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,7 +16,9 @@ use crate::listener::ServerListener;
 use crate::model::ModelKind;
 use crate::reactor::{Cmd, Pool};
 use crate::roles::api::{Component, Connections, Role};
-use crate::roles::udp::worker::{owner_key, PeerRef, UdpEntry, UdpMsg, UdpOwner};
+use crate::roles::udp::worker::{
+    owner_key, Admission, PeerMap, PeerRef, UdpEntry, UdpMsg, UdpOwner,
+};
 use crate::types::{ConnId, HandleResult, ServiceState, SocketOperation};
 
 /// A UDP server: each remote address that sends to it becomes a virtual connection with its
@@ -53,7 +54,7 @@ pub struct UdpServer {
 struct Inner {
     core: Core,
     listener: Box<dyn ServerListener<UdpServer>>,
-    peers: RwLock<HashMap<ConnId, Arc<PeerRef>>>,
+    peers: RwLock<PeerMap>,
     listen_addr: Mutex<Option<SocketAddr>>,
     /// Taken at `start`.
     max_datagram: AtomicUsize,
@@ -83,7 +84,7 @@ impl UdpServer {
                     false,
                 ),
                 listener: Box::new(listener),
-                peers: RwLock::new(HashMap::new()),
+                peers: RwLock::new(PeerMap::default()),
                 listen_addr: Mutex::new(None),
                 max_datagram: AtomicUsize::new(0),
                 max_connections: AtomicUsize::new(0),
@@ -193,7 +194,7 @@ impl UdpServer {
     }
 
     fn peer(&self, id: ConnId) -> Result<Arc<PeerRef>> {
-        match self.inner.peers.read().get(&id) {
+        match self.inner.peers.read().by_id.get(&id) {
             Some(p) => Ok(p.clone()),
             None if self.state() == ServiceState::Stopped => {
                 Err(Error::IllegalState("component is not started"))
@@ -235,6 +236,7 @@ impl UdpServer {
             .inner
             .peers
             .read()
+            .by_id
             .values()
             .filter(|p| pick(p, now))
             .map(|p| p.id)
@@ -271,21 +273,12 @@ impl UdpOwner for UdpServer {
     fn detect(&self) -> Option<Detect> {
         *self.inner.detect.lock()
     }
-    fn admit(&self, peer: Arc<PeerRef>) -> bool {
-        let mut peers = self.inner.peers.write();
-        if peers.len() >= self.max_connections() {
-            return false;
-        }
-        peers.insert(peer.id, peer);
-        true
-    }
-    fn replace(&self, old: ConnId, new: Arc<PeerRef>) {
-        let mut peers = self.inner.peers.write();
-        peers.remove(&old);
-        peers.insert(new.id, new);
+    fn admit(&self, peer: Arc<PeerRef>) -> Admission {
+        let max = self.max_connections();
+        self.inner.peers.write().admit(peer, max)
     }
     fn unregister(&self, id: ConnId) {
-        self.inner.peers.write().remove(&id);
+        self.inner.peers.write().remove(id);
     }
     fn fire_accept(&self, id: ConnId, socket: &mio::net::UdpSocket) -> HandleResult {
         guard(HandleResult::Error, || {
@@ -374,12 +367,12 @@ impl Connections for UdpServer {
 
     /// Number of connected peers.
     fn connection_count(&self) -> usize {
-        self.inner.peers.read().len()
+        self.inner.peers.read().by_id.len()
     }
 
     /// IDs of every connected peer, ascending.
     fn all_connection_ids(&self) -> Vec<ConnId> {
-        let mut v: Vec<ConnId> = self.inner.peers.read().keys().copied().collect();
+        let mut v: Vec<ConnId> = self.inner.peers.read().by_id.keys().copied().collect();
         v.sort_unstable();
         v
     }

@@ -5,9 +5,10 @@
 //! hashes each peer's address to one socket, so a peer's datagrams and events always stay on
 //! one worker and no datagram is handed between threads.
 
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::cores::udp_peers::{Detect, PeerTable};
@@ -25,6 +26,99 @@ pub(crate) struct PeerRef {
     pub connected_at: u64,
     pub last_recv: AtomicU64,
     pub closed: AtomicBool,
+    /// [`UNCONFIRMED`], [`CONFIRMED`] or [`EVICTED`]: a peer's own worker confirms it and any
+    /// worker may evict it, so the two decide by compare-and-swap (exactly one wins).
+    pub admission: AtomicU8,
+}
+
+/// Admitted by one datagram; may be evicted to admit a newcomer into a full table.
+pub(crate) const UNCONFIRMED: u8 = 0;
+/// Sent a second datagram: never evicted.
+pub(crate) const CONFIRMED: u8 = 1;
+/// Its place went to a newcomer; its worker closes it (`Close`, `ETIMEDOUT`).
+pub(crate) const EVICTED: u8 = 2;
+
+impl PeerRef {
+    /// Its worker saw the confirming datagram; false when it was evicted first.
+    pub fn confirm(&self) -> bool {
+        self.admission
+            .compare_exchange(UNCONFIRMED, CONFIRMED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    fn evict(&self) -> bool {
+        self.admission
+            .compare_exchange(UNCONFIRMED, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub fn is_evicted(&self) -> bool {
+        self.admission.load(Ordering::Acquire) == EVICTED
+    }
+}
+
+/// What [`PeerMap::admit`] did with a newcomer.
+pub(crate) enum Admission {
+    Admitted,
+    /// Admitted in the place of this unconfirmed peer (now [`EVICTED`]; its worker must close
+    /// it).
+    Replaced(Arc<PeerRef>),
+    /// The table is full of confirmed peers.
+    Full,
+}
+
+/// A UDP server's peers across all its worker sockets, by ID, with the order they were
+/// admitted in. Admission under pressure is component-wide: a newcomer arriving on any socket
+/// takes the place of the oldest unconfirmed peer of any socket, so a flood of one-datagram
+/// sources (forged addresses cost nothing) cycles through the unconfirmed places and never
+/// displaces a peer that keeps talking, whichever worker the kernel hashed each to.
+#[derive(Default)]
+pub(crate) struct PeerMap {
+    pub by_id: HashMap<ConnId, Arc<PeerRef>>,
+    /// Admission order, oldest first; entries gone, confirmed or evicted are stale (skipped,
+    /// and compacted away so churn does not grow it).
+    fifo: VecDeque<Arc<PeerRef>>,
+}
+
+impl PeerMap {
+    /// Registers `peer` if there is room under `max`, else in the place of the oldest
+    /// unconfirmed peer — check, eviction and insert in one step under the caller's lock.
+    pub fn admit(&mut self, peer: Arc<PeerRef>, max: usize) -> Admission {
+        let mut verdict = Admission::Admitted;
+        if self.by_id.len() >= max {
+            verdict = Admission::Full;
+            while let Some(old) = self.fifo.pop_front() {
+                // Gone (closed by its worker) or confirmed: stale. The CAS loses to a
+                // confirmation that came first, so a talking peer is never taken.
+                if self.by_id.contains_key(&old.id) && old.evict() {
+                    self.by_id.remove(&old.id);
+                    verdict = Admission::Replaced(old);
+                    break;
+                }
+            }
+            if matches!(verdict, Admission::Full) {
+                return verdict;
+            }
+        }
+        self.by_id.insert(peer.id, peer.clone());
+        self.fifo.push_back(peer);
+        if self.fifo.len() > 2 * self.by_id.len() + 64 {
+            let by_id = &self.by_id;
+            self.fifo.retain(|p| {
+                by_id.contains_key(&p.id) && p.admission.load(Ordering::Relaxed) == UNCONFIRMED
+            });
+        }
+        verdict
+    }
+
+    pub fn remove(&mut self, id: ConnId) {
+        self.by_id.remove(&id);
+    }
+
+    pub fn clear(&mut self) {
+        self.by_id.clear();
+        self.fifo.clear();
+    }
 }
 
 /// How a UDP socket's worker reaches its component.
@@ -34,11 +128,9 @@ pub(crate) trait UdpOwner: Send + Sync + 'static {
     fn max_connections(&self) -> usize;
     fn max_datagram(&self) -> usize;
     fn detect(&self) -> Option<Detect>;
-    /// Makes the peer reachable by ID (before `on_accept`, so the callback can send).
-    /// Registers the peer if the component has room (`max_connections`); false when full.
-    fn admit(&self, peer: Arc<PeerRef>) -> bool;
-    /// Hands `old`'s place to `new` (an eviction to admit a newcomer into a full table).
-    fn replace(&self, old: ConnId, new: Arc<PeerRef>);
+    /// Makes the peer reachable by ID (before `on_accept`, so the callback can send), if the
+    /// component has room (`max_connections`) or an unconfirmed peer to evict.
+    fn admit(&self, peer: Arc<PeerRef>) -> Admission;
     fn unregister(&self, id: ConnId);
     fn fire_accept(&self, id: ConnId, socket: &mio::net::UdpSocket) -> HandleResult;
     fn fire_handshake(&self, id: ConnId) -> HandleResult;
@@ -64,6 +156,8 @@ pub(crate) trait Datagram: Send {
     fn close_all(&mut self);
     fn disconnect(&mut self, id: ConnId);
     fn fire_sent(&self, id: ConnId, data: &[u8]);
+    /// Peer `id`'s place went to a newcomer on another socket.
+    fn evicted(&mut self, _id: ConnId) {}
     /// The detect tick the worker's timer is armed for.
     fn armed(&mut self) -> &mut u64;
     /// The worker may drop the socket (a closed client).
@@ -78,6 +172,8 @@ pub(crate) enum UdpMsg {
     Disconnect(ConnId),
     /// A datagram another thread sent, for `on_send`.
     Sent(ConnId, Vec<u8>),
+    /// Another worker gave this peer's place to a newcomer: close it.
+    Evicted(ConnId),
 }
 
 impl PeerRef {
@@ -124,6 +220,7 @@ impl<D: Datagram> Source for D {
         match msg.downcast::<UdpMsg>().map(|m| *m) {
             Ok(UdpMsg::Disconnect(id)) => self.disconnect(id),
             Ok(UdpMsg::Sent(id, data)) => self.fire_sent(id, &data),
+            Ok(UdpMsg::Evicted(id)) => self.evicted(id),
             Err(_) => {}
         }
     }
@@ -246,9 +343,15 @@ impl UdpEntry {
                 None => return,
             },
         };
-        self.peers.received(id, now);
+        let confirming = self.peers.received(id, now);
         if let Some(r) = self.refs.get(&id) {
             r.last_recv.store(now, Ordering::Relaxed);
+            // Evicted by another worker (its message is on the way), or now, racing this
+            // confirmation: it is gone either way.
+            if r.is_evicted() || (confirming && !r.confirm()) {
+                self.evicted(id);
+                return;
+            }
         }
         if oversize {
             self.close(id, SocketOperation::Receive, libc::EMSGSIZE, true);
@@ -284,27 +387,27 @@ impl UdpEntry {
             connected_at: now,
             last_recv: AtomicU64::new(now),
             closed: AtomicBool::new(false),
+            admission: AtomicU8::new(UNCONFIRMED),
         });
-        // Check and register in one step: workers admit concurrently, and a check apart from
-        // the insert let each of them take the last place.
-        if !self.owner.admit(peer.clone()) {
-            // Full: the oldest peer of this socket that never sent a second datagram makes
-            // room (its place handed over in one step too); peers that keep talking are never
-            // displaced.
-            match self.peers.evict_unconfirmed() {
-                Some((old, _)) => {
-                    tracing::debug!("UDP peer {old} evicted (unconfirmed) to admit {from}");
-                    self.owner.replace(old, peer.clone());
-                    self.forget_here(old);
-                    self.owner
-                        .fire_close(old, SocketOperation::Close, libc::ETIMEDOUT);
+        // Check, evict and register in one step: workers admit concurrently, and a check
+        // apart from the insert let each of them take the last place.
+        match self.owner.admit(peer.clone()) {
+            Admission::Admitted => {}
+            Admission::Replaced(old) => {
+                // The oldest peer that never sent a second datagram made room; its own worker
+                // closes it, so its events stay on one thread.
+                tracing::debug!("UDP peer {} evicted (unconfirmed) to admit {from}", old.id);
+                if Arc::ptr_eq(&old.socket, &self.socket) {
+                    self.evicted(old.id);
+                } else {
+                    old.post(UdpMsg::Evicted(old.id));
                 }
-                None => {
-                    if self.replies.take(now) {
-                        let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
-                    }
-                    return None;
+            }
+            Admission::Full => {
+                if self.replies.take(now) {
+                    let _ = self.socket.send_to(&CLOSE_NOTIFY, from);
                 }
+                return None;
             }
         }
         self.refs.insert(id, peer.clone());
@@ -355,6 +458,16 @@ impl UdpEntry {
         self.owner.unregister(id);
     }
 
+    /// Closes peer `id`, whose place went to a newcomer (its component entry is gone), unless
+    /// it closed meanwhile.
+    pub fn evicted(&mut self, id: ConnId) {
+        if self.peers.remove(id).is_some() {
+            self.forget_here(id);
+            self.owner
+                .fire_close(id, SocketOperation::Close, libc::ETIMEDOUT);
+        }
+    }
+
     /// Forgets peer `id` on this socket only (its component entry is gone or replaced).
     fn forget_here(&mut self, id: ConnId) {
         if let Some(r) = self.refs.remove(&id) {
@@ -397,6 +510,9 @@ impl Datagram for UdpEntry {
     }
     fn fire_sent(&self, id: ConnId, data: &[u8]) {
         UdpEntry::fire_sent(self, id, data)
+    }
+    fn evicted(&mut self, id: ConnId) {
+        UdpEntry::evicted(self, id)
     }
     fn armed(&mut self) -> &mut u64 {
         &mut self.armed
