@@ -91,6 +91,7 @@ pub mod prelude {
 /// Entry points for the fuzz targets in `fuzz/`; not part of the supported API.
 #[doc(hidden)]
 pub mod fuzzing {
+    pub use crate::cores::http::probe as http;
     use crate::cores::pack::{Flow, Framer};
     use crate::cores::pull::PullBuffer;
     use crate::tls::rustls;
