@@ -182,6 +182,10 @@ fn error_of(kind: Kind, e: httparse::Error, method_seen: bool, head: &[u8]) -> E
         E::NewLine => ErrorKind::LfExpected,
         E::Status => ErrorKind::InvalidStatus,
         E::TooManyHeaders => ErrorKind::TooManyHeaders,
+        // "GET /" with no version (HTTP/0.9) ends the target at the line end.
+        E::Token if kind == Kind::Request && method_seen && words(head) < 3 => {
+            ErrorKind::InvalidVersion
+        }
         E::Token if kind == Kind::Request && method_seen => ErrorKind::InvalidUrl,
         E::Token if kind == Kind::Request => ErrorKind::InvalidMethod,
         E::Token => ErrorKind::InvalidVersion,
@@ -190,12 +194,20 @@ fn error_of(kind: Kind, e: httparse::Error, method_seen: bool, head: &[u8]) -> E
     }
 }
 
+/// How many space-separated words the first line has.
+fn words(head: &[u8]) -> usize {
+    first_line(head).split(|&c| c == b' ').count()
+}
+
+fn first_line(head: &[u8]) -> &[u8] {
+    let line = head.split(|&c| c == b'\n').next().unwrap_or_default();
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
 /// Whether the version field of the first line is well formed ("HTTP/2", "HTTP/1.2"), so
 /// the refusal is 505 rather than 400.
 fn looks_like_version(kind: Kind, head: &[u8]) -> bool {
-    let line = head.split(|&c| c == b'\n').next().unwrap_or_default();
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let mut words = line.split(|&c| c == b' ');
+    let mut words = first_line(head).split(|&c| c == b' ');
     let field = match kind {
         // method SP target SP version: exactly three words.
         Kind::Request => words.nth(2).filter(|_| words.next().is_none()),

@@ -126,7 +126,7 @@ pub struct Options {
     /// What headers complete answers, as `En_HP_HttpParseResult` (0 OK, 1 skip body,
     /// 2 upgrade, -1 error).
     pub headers_complete: i8,
-    /// The event (counted from 1) that answers error; 0: none.
+    /// The event (counted from 1, body pieces not counted) that answers error; 0: none.
     pub fail_at: usize,
 }
 
@@ -139,8 +139,17 @@ struct Recorder {
 
 impl Recorder {
     fn push(&mut self, ev: Ev) -> ParseResult {
+        // Body pieces follow the split, so they neither count nor fail: the answers, like the
+        // events, must not depend on how the stream was cut.
         match (self.events.last_mut(), ev) {
-            (Some(Ev::Body(acc)), Ev::Body(more)) => acc.extend_from_slice(&more),
+            (Some(Ev::Body(acc)), Ev::Body(more)) => {
+                acc.extend_from_slice(&more);
+                return ParseResult::Ok;
+            }
+            (_, Ev::Body(more)) => {
+                self.events.push(Ev::Body(more));
+                return ParseResult::Ok;
+            }
             (_, ev) => self.events.push(ev),
         }
         self.seen += 1;

@@ -2,8 +2,53 @@
 //! the differential test use (`probe`).
 
 use super::probe::{run, Ev, Options, Run, Summary};
-use super::{UrlField, DEFAULT_MAX_HEAD_SIZE};
+use super::{
+    HttpSink, Kind, Limits, Message, ParseError, ParseResult, Parser, UpgradeType, UrlField,
+    DEFAULT_MAX_HEAD_SIZE,
+};
 use proptest::prelude::*;
+
+/// A sink that accepts everything, or refuses body pieces.
+struct Quiet {
+    fail_body: bool,
+}
+impl HttpSink for Quiet {
+    fn on_message_begin(&mut self, _: &Message) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_request_line(&mut self, _: &Message, _: &str, _: &str) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_status_line(&mut self, _: &Message, _: u16, _: &str) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_header(&mut self, _: &Message, _: &str, _: &[u8]) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_headers_complete(&mut self, _: &Message) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_body(&mut self, _: &Message, _: &[u8]) -> ParseResult {
+        if self.fail_body {
+            ParseResult::Error
+        } else {
+            ParseResult::Ok
+        }
+    }
+    fn on_chunk_header(&mut self, _: &Message, _: u64) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_chunk_complete(&mut self, _: &Message) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_message_complete(&mut self, _: &Message) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_upgrade(&mut self, _: &Message, _: UpgradeType) -> ParseResult {
+        ParseResult::Ok
+    }
+    fn on_parse_error(&mut self, _: &Message, _: &ParseError) {}
+}
 
 fn req(data: &[u8]) -> Run {
     run(true, &[], data, &[], false, Options::default())
@@ -141,44 +186,12 @@ fn a_chunked_body_with_extensions_and_trailers() {
 
 #[test]
 fn the_message_keeps_trailers_after_the_headers() {
-    use super::{HttpSink, Kind, Limits, Message, ParseError, ParseResult, Parser, UpgradeType};
-    struct Quiet;
-    impl HttpSink for Quiet {
-        fn on_message_begin(&mut self, _: &Message) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_request_line(&mut self, _: &Message, _: &str, _: &str) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_status_line(&mut self, _: &Message, _: u16, _: &str) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_header(&mut self, _: &Message, _: &str, _: &[u8]) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_headers_complete(&mut self, _: &Message) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_body(&mut self, _: &Message, _: &[u8]) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_chunk_header(&mut self, _: &Message, _: u64) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_chunk_complete(&mut self, _: &Message) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_message_complete(&mut self, _: &Message) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_upgrade(&mut self, _: &Message, _: UpgradeType) -> ParseResult {
-            ParseResult::Ok
-        }
-        fn on_parse_error(&mut self, _: &Message, _: &ParseError) {}
-    }
     let mut p = Parser::new(Kind::Request, Limits::default());
     let wire = b"POST / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: 3\r\n\r\n";
-    assert_eq!(p.feed(wire, &mut Quiet), Ok(super::Feed::Done));
+    assert_eq!(
+        p.feed(wire, &mut Quiet { fail_body: false }),
+        Ok(super::Feed::Done)
+    );
     let m = p.message();
     let all: Vec<&[u8]> = m.header_values("X-A").collect();
     assert_eq!(all, vec![&b"1"[..], b"2", b"3"]);
@@ -401,7 +414,7 @@ fn sink_answers_steer_the_parser() {
         },
     );
     assert_eq!(last(&r), &error(5, 0));
-    for (at, code) in [(1, 1), (2, 2), (3, 4), (6, 6), (7, 7)] {
+    for (at, code) in [(1, 1), (2, 2), (3, 4), (5, 5), (6, 7), (12, 9), (13, 10)] {
         let r = req_with(
             wire,
             Options {
@@ -410,8 +423,16 @@ fn sink_answers_steer_the_parser() {
             },
         );
         assert_eq!(last(&r), &error(code, 0), "failing event {at}");
-        assert_eq!(r.events.len(), at + 1);
+        let counted = r.events.iter().filter(|e| !matches!(e, Ev::Body(_)));
+        assert_eq!(counted.count(), at + 1);
     }
+    // A refused body piece (the recorder never refuses one: pieces follow the split).
+    let mut p = Parser::new(Kind::Request, Limits::default());
+    let mut sink = Quiet { fail_body: true };
+    let e = p.feed(wire, &mut sink).unwrap_err();
+    assert_eq!((e.code(), e.status()), (6, None));
+    assert_eq!(p.feed(b"more", &mut sink), Err(e), "an error is for good");
+    assert_eq!(p.message().parse_error(), Some(&e));
 }
 
 // ---- responses ---------------------------------------------------------------------------
