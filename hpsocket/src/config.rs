@@ -54,6 +54,12 @@ pub(crate) struct Config {
     pub cast_mode: crate::types::CastMode,
     pub multicast_ttl: u32,
     pub multicast_loop: bool,
+    pub http_max_head_size: u32,
+    pub http_max_headers: u32,
+    pub http_max_body_size: u64,
+    pub http_head_timeout: u32,
+    pub http_release_delay: u32,
+    pub http_local_version: crate::cores::http::HttpVersion,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -107,9 +113,24 @@ impl Default for Config {
             cast_mode: crate::types::CastMode::Multicast,
             multicast_ttl: 1,
             multicast_loop: false,
+            http_max_head_size: crate::cores::http::DEFAULT_MAX_HEAD_SIZE as u32,
+            http_max_headers: crate::cores::http::DEFAULT_MAX_HEADERS as u32,
+            http_max_body_size: crate::cores::http::DEFAULT_MAX_BODY_SIZE,
+            http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
+            http_release_delay: DEFAULT_HTTP_RELEASE_DELAY,
+            http_local_version: crate::cores::http::HttpVersion::V1_1,
         }
     }
 }
+
+/// Default `http_head_timeout` of the HTTP components: 30 s from a message head's first byte
+/// to its end (ours; a head trickled byte by byte — slowloris — otherwise holds a connection
+/// for as long as the idle limit allows).
+pub const DEFAULT_HTTP_HEAD_TIMEOUT: u32 = 30_000;
+
+/// Default `http_release_delay` of the HTTP components: 3 s (HP-Socket's
+/// `DEFAULT_HTTP_RELEASE_DELAY`).
+pub const DEFAULT_HTTP_RELEASE_DELAY: u32 = 3_000;
 
 /// Default [`memory_budget`](crate::Server::memory_budget) of a component: 1 GiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;

@@ -51,10 +51,15 @@ mod session;
 pub mod tls;
 mod types;
 
+pub use cores::http::write::reason_phrase;
+pub use cores::http::{
+    ErrorKind as HttpErrorKind, Event as HttpEvent, HttpVersion, Message as HttpMessage,
+    ParseError as HttpParseError, ParseResult, UpgradeType, UrlField,
+};
 pub use cores::pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
-pub use model::{Model, Pack, Plain, Pull, Push, Tls, Transport};
+pub use model::{Http, Model, Pack, Plain, Pull, Push, Tls, Transport};
 pub use roles::agent::{
     Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
     TcpPullAgent,
@@ -62,6 +67,9 @@ pub use roles::agent::{
 pub use roles::api::{Component, Connections};
 pub use roles::client::{
     Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
+};
+pub use roles::http::{
+    Header, HttpAgent, HttpClient, HttpServer, HttpsAgent, HttpsClient, HttpsServer, MAX_LOCAL_FILE,
 };
 pub use roles::server::{
     Server, SslPackServer, SslPullServer, SslServer, TcpPackServer, TcpPullServer, TcpServer,
@@ -84,7 +92,7 @@ pub use types::{
 pub mod prelude {
     pub use crate::{
         AgentListener, ClientListener, Component, ConnId, Connections, FetchResult, HandleResult,
-        ServerListener, ServiceState, SocketOperation,
+        HttpMessage, ParseResult, ServerListener, ServiceState, SocketOperation,
     };
 }
 

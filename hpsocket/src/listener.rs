@@ -25,7 +25,122 @@
 
 use socket2::SockRef;
 
+use crate::cores::http::{Message as HttpMessage, ParseError, ParseResult, UpgradeType};
 use crate::types::{ConnId, HandleResult, SocketOperation};
+
+/// The HTTP parse events (HP-Socket's `IHttpListener`), the same in the three listener
+/// traits: only the HTTP components fire them. Each gets the message parsed so far (its head
+/// is complete from `on_message_begin` on), so a callback reads the method, URL, headers and
+/// cookies without a lookup; returning [`ParseResult::Error`] closes the connection
+/// (`Receive`, `ECANCELED`).
+macro_rules! http_events {
+    ($S:ident, $c:ident) => {
+        /// HTTP: a message's head has arrived (HP-Socket's `OnMessageBegin`; it fires when
+        /// the head is whole, so a refused head fires only `on_parse_error`).
+        fn on_message_begin(&self, $c: &$S, id: ConnId, msg: &HttpMessage) -> ParseResult {
+            let _ = ($c, id, msg);
+            ParseResult::Ok
+        }
+
+        /// HTTP, servers: the request line.
+        fn on_request_line(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            msg: &HttpMessage,
+            method: &str,
+            url: &str,
+        ) -> ParseResult {
+            let _ = ($c, id, msg, method, url);
+            ParseResult::Ok
+        }
+
+        /// HTTP, agents and clients: the status line of a response.
+        fn on_status_line(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            msg: &HttpMessage,
+            status: u16,
+            reason: &str,
+        ) -> ParseResult {
+            let _ = ($c, id, msg, status, reason);
+            ParseResult::Ok
+        }
+
+        /// HTTP: one header field, in arrival order (trailer fields of a chunked body come
+        /// the same way after the last chunk header).
+        fn on_header(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            msg: &HttpMessage,
+            name: &str,
+            value: &[u8],
+        ) -> ParseResult {
+            let _ = ($c, id, msg, name, value);
+            ParseResult::Ok
+        }
+
+        /// HTTP: the head is complete. [`ParseResult::SkipBody`] frames the body without
+        /// reporting it; [`ParseResult::Upgrade`] switches protocols right after the head.
+        fn on_headers_complete(&self, $c: &$S, id: ConnId, msg: &HttpMessage) -> ParseResult {
+            let _ = ($c, id, msg);
+            ParseResult::Ok
+        }
+
+        /// HTTP: a piece of the body as it arrives.
+        fn on_body(&self, $c: &$S, id: ConnId, msg: &HttpMessage, data: &[u8]) -> ParseResult {
+            let _ = ($c, id, msg, data);
+            ParseResult::Ok
+        }
+
+        /// HTTP: a chunk of `size` bytes begins (0: the last one).
+        fn on_chunk_header(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            msg: &HttpMessage,
+            size: u64,
+        ) -> ParseResult {
+            let _ = ($c, id, msg, size);
+            ParseResult::Ok
+        }
+
+        /// HTTP: a chunk (or the trailer section after the last one) is complete.
+        fn on_chunk_complete(&self, $c: &$S, id: ConnId, msg: &HttpMessage) -> ParseResult {
+            let _ = ($c, id, msg);
+            ParseResult::Ok
+        }
+
+        /// HTTP: the message is complete; a server answers it now (or later, from any
+        /// thread: the connection remembers whether the request kept it alive).
+        fn on_message_complete(&self, $c: &$S, id: ConnId, msg: &HttpMessage) -> ParseResult {
+            let _ = ($c, id, msg);
+            ParseResult::Ok
+        }
+
+        /// HTTP: the connection switches protocols (WebSocket, a CONNECT tunnel, another
+        /// `Upgrade`); every later byte goes to `on_receive` untouched.
+        fn on_upgrade(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            msg: &HttpMessage,
+            kind: UpgradeType,
+        ) -> ParseResult {
+            let _ = ($c, id, msg, kind);
+            ParseResult::Ok
+        }
+
+        /// HTTP: the input is not acceptable HTTP. The connection closes next (`Receive`,
+        /// `EBADMSG`); a server has already answered with the error's status (400, 413,
+        /// 431, 501 or 505). For logging: parsing cannot go on.
+        fn on_parse_error(&self, $c: &$S, id: ConnId, msg: &HttpMessage, error: &ParseError) {
+            let _ = ($c, id, msg, error);
+        }
+    };
+}
 
 /// Events of a server component (`S` is the server type, [`TcpServer`](crate::TcpServer) by
 /// default).
@@ -90,6 +205,8 @@ pub trait ServerListener<S = crate::TcpServer>: Send + Sync + 'static {
     fn wants_send_events(&self) -> bool {
         true
     }
+
+    http_events!(S, server);
 }
 
 /// Events of an agent component (`S` is the agent type, [`TcpAgent`](crate::TcpAgent) by
@@ -151,6 +268,8 @@ pub trait AgentListener<S = crate::TcpAgent>: Send + Sync + 'static {
     fn wants_send_events(&self) -> bool {
         true
     }
+
+    http_events!(S, agent);
 }
 
 /// Events of a client component (`S` is the client type, [`TcpClient`](crate::TcpClient) by
@@ -204,4 +323,6 @@ pub trait ClientListener<S = crate::TcpClient>: Send + Sync + 'static {
     fn wants_send_events(&self) -> bool {
         true
     }
+
+    http_events!(S, client);
 }

@@ -3,7 +3,7 @@
 
 /// Which receive model a component uses (a type parameter of every component).
 ///
-/// Sealed: the models are [`Push`], [`Pull`] and [`Pack`].
+/// Sealed: the models are [`Push`], [`Pull`], [`Pack`] and [`Http`].
 pub trait Model: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     const KIND: ModelKind;
@@ -15,6 +15,7 @@ pub enum ModelKind {
     Push,
     Pull,
     Pack,
+    Http,
 }
 
 /// PUSH: every chunk read from the socket is handed to `on_receive` as it arrives.
@@ -37,6 +38,18 @@ pub struct Pull;
 /// connection with `SocketOperation::Receive` and `EBADMSG` (flag) or `EMSGSIZE` (length).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Pack;
+
+/// HTTP/1.1: received bytes are parsed into requests (servers) or responses (agents and
+/// clients) and reported through the listener's HTTP events (`on_message_begin` …
+/// `on_message_complete`); the component sends whole responses / requests. A connection that
+/// upgrades (WebSocket, CONNECT tunnel, another protocol) hands every later byte to
+/// `on_receive`, as HP-Socket does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Http;
+
+impl Model for Http {
+    const KIND: ModelKind = ModelKind::Http;
+}
 
 impl Model for Push {
     const KIND: ModelKind = ModelKind::Push;
@@ -81,6 +94,7 @@ mod sealed {
     impl Sealed for super::Push {}
     impl Sealed for super::Pull {}
     impl Sealed for super::Pack {}
+    impl Sealed for super::Http {}
     impl Sealed for super::Plain {}
     impl Sealed for super::Tls {}
 }

@@ -9,7 +9,7 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::reactor::{Cmd, Conn};
-use crate::session::{CloseReq, Event, Origin};
+use crate::session::{CloseReq, Event, Origin, Reply};
 use crate::types::{ConnId, HandleResult, SocketOperation};
 
 use super::core::{Core, NewConn};
@@ -138,8 +138,8 @@ pub(crate) fn open_connection(
     } else {
         // A synchronous connect's events fire on the caller's thread, before the worker can
         // fire anything else of the connection.
-        if conn.fire(Event::Connect) == HandleResult::Error
-            || (!conn.session.is_secure() && conn.fire(Event::Handshake) == HandleResult::Error)
+        if conn.fire(Event::Connect) == Reply::Error
+            || (!conn.session.is_secure() && conn.fire(Event::Handshake) == Reply::Error)
         {
             conn.session.abandon();
             core.table.remove(id);

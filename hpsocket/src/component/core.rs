@@ -472,6 +472,11 @@ fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
             first_read_ms: cfg.first_read_timeout as u64,
             idle_ms: cfg.idle_timeout as u64,
             notes: true,
+            http_limits: crate::cores::http::Limits::default()
+                .with_max_head_size(cfg.http_max_head_size as usize)
+                .with_max_headers(cfg.http_max_headers as usize)
+                .with_max_body_size(cfg.http_max_body_size),
+            http_head_ms: cfg.http_head_timeout as u64,
         },
     }
 }

@@ -13,14 +13,14 @@ use std::sync::Arc;
 use super::{Cmd, WorkerShared};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::session::{CloseReq, Event, SendError, SendRefused, Session};
-use crate::types::{ConnId, FetchResult, HandleResult};
+use crate::session::{CloseReq, Event, Reply, SendError, SendRefused, Session};
+use crate::types::{ConnId, FetchResult};
 
 /// Where a connection's events go, and what the reactor asks of its component. Implemented
 /// by the component layer (above), so the reactor needs nothing of it but this.
 pub(crate) trait Handler: Send + Sync + 'static {
     /// Fires one event of `conn` on the listener (guarded against panics).
-    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult;
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> Reply;
     /// Server: a new connection came out of `accept`.
     fn accepted(&self, _stream: mio::net::TcpStream, _addr: SocketAddr) {}
     /// The connection is gone (closed, or refused before it opened): forget its ID.
@@ -77,14 +77,35 @@ impl Conn {
     }
 
     /// Fires an event of this connection on its handler.
-    pub fn fire(&self, ev: Event<'_>) -> HandleResult {
+    pub fn fire(&self, ev: Event<'_>) -> Reply {
         self.owner.event(self, ev)
     }
 
     /// Queues or writes `bufs` as one ordered unit. Never blocks on the socket.
     pub fn send(self: &Arc<Self>, bufs: &[&[u8]]) -> Result<()> {
         let mut w: &mio::net::TcpStream = &self.stream;
-        match self.session.send(bufs, &mut w) {
+        let r = self.session.send(bufs, &mut w);
+        self.sent(r)
+    }
+
+    /// HTTP: sends a request whose response the parser must match to `method`.
+    pub fn send_request(self: &Arc<Self>, method: &str, bufs: &[&[u8]]) -> Result<()> {
+        let mut w: &mio::net::TcpStream = &self.stream;
+        let r = self.session.send_request(method, bufs, &mut w);
+        self.sent(r)
+    }
+
+    /// HTTP's `Release`: see `Session::http_release`.
+    pub fn release(self: &Arc<Self>, delay_ms: u64) -> bool {
+        let ok = self.session.http_release(now_ms(), delay_ms);
+        if ok {
+            self.kick();
+        }
+        ok
+    }
+
+    fn sent(self: &Arc<Self>, r: std::result::Result<bool, SendError>) -> Result<()> {
+        match r {
             Ok(notify) => {
                 if notify {
                     // The worker fires on_send after the current callback, never nested in it.

@@ -309,10 +309,13 @@ impl Worker {
                         &mut sink
                     ));
                     self.buf = buf;
-                    // A read never adds a deadline (only start, connect and close requests
-                    // do, and they re-arm where they happen), so `Go` needs no timer work.
+                    // A read adds a deadline only when the session says so (an HTTP head
+                    // begins); start, connect and close requests re-arm where they happen.
                     if step != Step::Go && !self.apply(token, step) {
                         return;
+                    }
+                    if step == Step::Go && conn.session.take_new_deadline() {
+                        self.arm(token);
                     }
                     if n < size && !self.read_closed(token) {
                         // Short read: the socket is drained; the next arrival is a new edge.
@@ -648,7 +651,8 @@ impl Worker {
                         }
                         _ => continue,
                     };
-                    let step = conn.session.handle_timeout(now);
+                    let mut w: &mio::net::TcpStream = &conn.stream;
+                    let step = conn.session.handle_timeout(now, &mut w);
                     // A session may ask to be read again from a deadline (room in its
                     // component's memory budget): the doorbell says so.
                     if self.apply(t.token, step) && conn.session.take_doorbell().1 {

@@ -201,16 +201,19 @@ impl<M: Model, T: Transport> Agent<M, T> {
 }
 
 impl<M: Model, T: Transport> Handler for Agent<M, T> {
-    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> crate::session::Reply {
         let (l, id) = (&self.inner.listener, conn.id);
         match ev {
-            Event::Accept => HandleResult::Ok,
-            Event::Connect => guard(HandleResult::Error, || l.on_connect(self, id)),
-            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
-            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
-            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
-            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
-            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+            Event::Accept => crate::session::Reply::Ok,
+            Event::Connect => guard(HandleResult::Error, || l.on_connect(self, id)).into(),
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)).into(),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)).into(),
+            Event::PullReceive(n) => {
+                guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
+            }
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
+            Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }
 

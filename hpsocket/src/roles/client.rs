@@ -159,7 +159,7 @@ impl<M: Model, T: Transport> Client<M, T> {
         Ok(())
     }
 
-    fn id(&self) -> Result<ConnId> {
+    pub(crate) fn id(&self) -> Result<ConnId> {
         ConnId::new(self.inner.id.load(Ordering::Acquire))
             .ok_or(Error::IllegalState("client is not started"))
     }
@@ -252,10 +252,10 @@ impl<M: Model, T: Transport> Client<M, T> {
 }
 
 impl<M: Model, T: Transport> Handler for Client<M, T> {
-    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> crate::session::Reply {
         let (l, id) = (&self.inner.listener, conn.id);
         match ev {
-            Event::Accept => HandleResult::Ok,
+            Event::Accept => crate::session::Reply::Ok,
             Event::Connect => {
                 // Connected: Starting → Started (unless a stop is under way). A synchronous
                 // connect fires this on the caller's thread before the worker sees the
@@ -263,13 +263,16 @@ impl<M: Model, T: Transport> Handler for Client<M, T> {
                 if self.core().state() == ServiceState::Starting {
                     self.core().set_state(ServiceState::Started);
                 }
-                guard(HandleResult::Error, || l.on_connect(self, id))
+                guard(HandleResult::Error, || l.on_connect(self, id)).into()
             }
-            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
-            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
-            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
-            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
-            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)).into(),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)).into(),
+            Event::PullReceive(n) => {
+                guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
+            }
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
+            Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }
 

@@ -9,5 +9,40 @@
 pub(crate) mod agent;
 pub(crate) mod api;
 pub(crate) mod client;
+pub(crate) mod http;
 pub(crate) mod server;
 pub(crate) mod udp;
+
+/// Fires an HTTP parse event on a listener: the same for the three roles, whose listener
+/// traits carry the same HTTP events.
+macro_rules! http_dispatch {
+    ($l:expr, $c:expr, $id:expr, $msg:expr, $ev:expr) => {{
+        use crate::cores::http::ParseResult as P;
+        use crate::session::HttpEv;
+        let (l, c, id, m) = ($l, $c, $id, $msg);
+        let r: P = match $ev {
+            HttpEv::MessageBegin => guard(P::Error, || l.on_message_begin(c, id, m)),
+            HttpEv::RequestLine { method, url } => {
+                guard(P::Error, || l.on_request_line(c, id, m, method, url))
+            }
+            HttpEv::StatusLine { status, reason } => {
+                guard(P::Error, || l.on_status_line(c, id, m, status, reason))
+            }
+            HttpEv::Header { name, value } => {
+                guard(P::Error, || l.on_header(c, id, m, name, value))
+            }
+            HttpEv::HeadersComplete => guard(P::Error, || l.on_headers_complete(c, id, m)),
+            HttpEv::Body(d) => guard(P::Error, || l.on_body(c, id, m, d)),
+            HttpEv::ChunkHeader(n) => guard(P::Error, || l.on_chunk_header(c, id, m, n)),
+            HttpEv::ChunkComplete => guard(P::Error, || l.on_chunk_complete(c, id, m)),
+            HttpEv::MessageComplete => guard(P::Error, || l.on_message_complete(c, id, m)),
+            HttpEv::Upgrade(k) => guard(P::Error, || l.on_upgrade(c, id, m, k)),
+            HttpEv::ParseError(e) => {
+                guard((), || l.on_parse_error(c, id, m, e));
+                P::Ok
+            }
+        };
+        crate::session::Reply::from(r)
+    }};
+}
+pub(crate) use http_dispatch;

@@ -196,18 +196,22 @@ impl<M: Model, T: Transport> Server<M, T> {
 }
 
 impl<M: Model, T: Transport> Handler for Server<M, T> {
-    fn event(&self, conn: &Conn, ev: Event<'_>) -> HandleResult {
+    fn event(&self, conn: &Conn, ev: Event<'_>) -> crate::session::Reply {
         let (l, id) = (&self.inner.listener, conn.id);
         match ev {
             Event::Accept => guard(HandleResult::Error, || {
                 l.on_accept(self, id, SockRef::from(&conn.stream))
-            }),
-            Event::Connect => HandleResult::Ok,
-            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)),
-            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)),
-            Event::PullReceive(n) => guard(HandleResult::Error, || l.on_pull_receive(self, id, n)),
-            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)),
-            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)),
+            })
+            .into(),
+            Event::Connect => crate::session::Reply::Ok,
+            Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)).into(),
+            Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)).into(),
+            Event::PullReceive(n) => {
+                guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
+            }
+            Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
+            Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
+            Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }
 

@@ -28,6 +28,8 @@ pub(crate) enum Ev {
     PullReceive(usize),
     Send(Vec<u8>),
     Close(SocketOperation, i32),
+    /// An HTTP event, as its debug text (the message is the parser's, borrowed).
+    Http(String),
 }
 
 impl Ev {
@@ -40,6 +42,7 @@ impl Ev {
             Event::PullReceive(n) => Ev::PullReceive(n),
             Event::Send(d) => Ev::Send(d.to_vec()),
             Event::Close(op, e) => Ev::Close(op, e),
+            Event::Http(_, ref h) => Ev::Http(format!("{h:?}")),
         }
     }
 }
@@ -176,7 +179,7 @@ impl Side {
                     w: ctl_w.clone(),
                     now,
                 };
-                app(&ev, &ctl)
+                app(&ev, &ctl).into()
             };
             f(session, &mut w, &mut sink)
         }
@@ -281,6 +284,8 @@ pub(crate) fn settings(model: ModelKind) -> Settings {
         first_read_ms: 0,
         idle_ms: 0,
         notes: true,
+        http_limits: Default::default(),
+        http_head_ms: 30_000,
     }
 }
 
@@ -426,7 +431,8 @@ impl Pair {
                 continue;
             }
             if side.session.poll_timeout().is_some_and(|t| t <= now) {
-                let step = side.session.handle_timeout(now);
+                let mut w = side.out.clone();
+                let step = side.session.handle_timeout(now, &mut w);
                 side.apply(step, now);
             }
         }

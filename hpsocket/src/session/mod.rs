@@ -7,7 +7,7 @@
 //! - bytes come in through [`Session::handle_read`] and leave through the `&mut dyn Write`
 //!   each call is given (rustls' `read_tls` / `write_tls` shape: the socket in production, a
 //!   byte pipe in the test harness);
-//! - events go out through a sink, `&mut dyn FnMut(Event) -> HandleResult`, whose answer steers
+//! - events go out through a sink, `&mut dyn FnMut(Event) -> Reply`, whose answer steers
 //!   the session (PACK's zero-copy delivery straight from the read buffer needs the answer
 //!   before the next packet, which an event queue could only give with a copy);
 //! - time comes in as milliseconds: [`Session::poll_timeout`] says when the session next
@@ -20,6 +20,7 @@
 //! calls [`Session::attend`].
 
 pub(crate) mod budget;
+pub(crate) mod http;
 pub(crate) mod link;
 pub(crate) mod phase;
 pub(crate) mod receiver;
@@ -30,11 +31,12 @@ mod harness;
 mod tests;
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::cores::http::{Limits as HttpLimits, Message, ParseResult};
 use crate::cores::pack::header;
 use crate::cores::pull::PullBuffer;
 use crate::model::ModelKind;
@@ -42,6 +44,7 @@ use crate::tls::TlsSession;
 use crate::types::{FetchResult, HandleResult, SocketOperation};
 
 pub(crate) use budget::{release_free_memory, Budget};
+pub(crate) use http::HttpEv;
 pub(crate) use link::SendRefused;
 use link::{Link, TlsTx};
 use phase::Expired;
@@ -50,7 +53,7 @@ use receiver::Receiver;
 
 /// An event for the listener, in the order the contract gives: accept or connect,
 /// handshake, then receive and send, then close exactly once.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Event<'a> {
     /// A server accepted the connection (it has its ID, nothing was read yet).
     Accept,
@@ -66,10 +69,55 @@ pub(crate) enum Event<'a> {
     Send(&'a [u8]),
     /// The connection closed: the operation that failed and the OS error (0 for none).
     Close(SocketOperation, i32),
+    /// HTTP: a parse event, with the message (request or response) parsed so far.
+    Http(&'a Message, HttpEv<'a>),
 }
 
 /// The listener, as the session sees it.
-pub(crate) type Sink<'s> = dyn FnMut(Event<'_>) -> HandleResult + 's;
+pub(crate) type Sink<'s> = dyn FnMut(Event<'_>) -> Reply + 's;
+
+/// The listener's answer to an event: HP-Socket's `EnHandleResult` for the socket events,
+/// its `EnHttpParseResult` for the HTTP ones (`Ignore` is HTTP's skip-body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reply {
+    Ok,
+    Ignore,
+    /// HTTP only: switch protocols after this head.
+    Upgrade,
+    Error,
+}
+
+impl From<HandleResult> for Reply {
+    fn from(r: HandleResult) -> Reply {
+        match r {
+            HandleResult::Ok => Reply::Ok,
+            HandleResult::Ignore => Reply::Ignore,
+            HandleResult::Error => Reply::Error,
+        }
+    }
+}
+
+impl From<ParseResult> for Reply {
+    fn from(r: ParseResult) -> Reply {
+        match r {
+            ParseResult::Ok => Reply::Ok,
+            ParseResult::SkipBody => Reply::Ignore,
+            ParseResult::Upgrade => Reply::Upgrade,
+            ParseResult::Error => Reply::Error,
+        }
+    }
+}
+
+impl From<Reply> for ParseResult {
+    fn from(r: Reply) -> ParseResult {
+        match r {
+            Reply::Ok => ParseResult::Ok,
+            Reply::Ignore => ParseResult::SkipBody,
+            Reply::Upgrade => ParseResult::Upgrade,
+            Reply::Error => ParseResult::Error,
+        }
+    }
+}
 
 /// What the caller (the reactor) does next with the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +164,11 @@ pub(crate) struct Settings {
     pub idle_ms: u64,
     /// Keep copies of written bytes for `on_send`.
     pub notes: bool,
+    /// HTTP: the parser's limits.
+    pub http_limits: HttpLimits,
+    /// HTTP: close a connection whose message head has not finished this long after its
+    /// first byte; 0: never.
+    pub http_head_ms: u64,
 }
 
 thread_local! {
@@ -156,6 +209,16 @@ pub(crate) struct Session {
     /// (with `on_send` copies and plaintext waiting for the TLS handshake).
     charged_rx: AtomicUsize,
     charged_tx: AtomicUsize,
+    /// Accepted by a server (HTTP: it parses requests and answers bad ones).
+    origin_is_server: bool,
+    /// HTTP: see `http.rs`.
+    http_keep_alive: AtomicBool,
+    http_head_since: AtomicU64,
+    http_release_at: AtomicU64,
+    http_released: AtomicBool,
+    http_sent: Mutex<http::SentMethods>,
+    /// A read set a deadline the worker's timer does not know yet (see `take_new_deadline`).
+    new_deadline: AtomicBool,
     /// TLS: ciphertext of an unfinished record inside rustls (part of `charged_rx`; only the
     /// worker writes it).
     tls_rx: AtomicUsize,
@@ -181,7 +244,7 @@ impl Session {
         Session {
             secure: tls.is_some(),
             link: Mutex::new(Link::new(phase, tls)),
-            rx: Mutex::new(Receiver::new(&settings)),
+            rx: Mutex::new(Receiver::new(&settings, origin == Origin::Accepted)),
             pull: Mutex::new(PullBuffer::default()),
             doorbell: AtomicU8::new(0),
             stopped: AtomicU8::new(0),
@@ -194,6 +257,13 @@ impl Session {
             charged_rx: AtomicUsize::new(0),
             charged_tx: AtomicUsize::new(0),
             tls_rx: AtomicUsize::new(0),
+            origin_is_server: origin == Origin::Accepted,
+            http_keep_alive: AtomicBool::new(true),
+            http_head_since: AtomicU64::new(u64::MAX),
+            http_release_at: AtomicU64::new(u64::MAX),
+            http_released: AtomicBool::new(false),
+            http_sent: Mutex::new(Default::default()),
+            new_deadline: AtomicBool::new(false),
             retry_at: AtomicU64::new(u64::MAX),
         }
     }
@@ -218,7 +288,7 @@ impl Session {
     fn charge_rx(&self) -> (usize, usize) {
         let held = match self.settings.model {
             ModelKind::Push => 0,
-            ModelKind::Pack => self.rx.lock().buffered(),
+            ModelKind::Pack | ModelKind::Http => self.rx.lock().buffered(),
             ModelKind::Pull => {
                 let p = self.pull.lock();
                 return self.set_rx_charge(p.len());
@@ -403,8 +473,8 @@ impl Session {
         match origin {
             Origin::Connecting => return self.attend(now, w, sink),
             Origin::Accepted => {
-                if sink(Event::Accept) == HandleResult::Error
-                    || (!self.secure && sink(Event::Handshake) == HandleResult::Error)
+                if sink(Event::Accept) == Reply::Error
+                    || (!self.secure && sink(Event::Handshake) == Reply::Error)
                 {
                     self.link.lock().close();
                     return Step::Refused;
@@ -420,8 +490,8 @@ impl Session {
 
     /// An asynchronous connect completed.
     pub fn connected(&self, now: u64, w: &mut dyn Write, sink: &mut Sink<'_>) -> Step {
-        if sink(Event::Connect) == HandleResult::Error
-            || (!self.secure && sink(Event::Handshake) == HandleResult::Error)
+        if sink(Event::Connect) == Reply::Error
+            || (!self.secure && sink(Event::Handshake) == Reply::Error)
         {
             return Step::Close(SocketOperation::Connect, libc::ECANCELED);
         }
@@ -576,7 +646,7 @@ impl Session {
             return Step::Close(SocketOperation::Send, errno(&e));
         }
         if progress.handshake_done {
-            if sink(Event::Handshake) == HandleResult::Error {
+            if sink(Event::Handshake) == Reply::Error {
                 return Step::Close(SocketOperation::Handshake, libc::ECANCELED);
             }
             // Plaintext sent before the handshake went out with its last flight; a graceful
@@ -605,19 +675,20 @@ impl Session {
             self.received.store(true, Ordering::Relaxed);
         }
         let failed = match self.settings.model {
+            ModelKind::Http => return self.deliver_http(data, now, w, sink),
             ModelKind::Push => {
-                (sink(Event::Receive(data)) == HandleResult::Error).then_some(libc::ECANCELED)
+                (sink(Event::Receive(data)) == Reply::Error).then_some(libc::ECANCELED)
             }
             ModelKind::Pull => {
                 let total = self.pull.lock().append(data);
-                (sink(Event::PullReceive(total)) == HandleResult::Error).then_some(libc::ECANCELED)
+                (sink(Event::PullReceive(total)) == Reply::Error).then_some(libc::ECANCELED)
             }
             ModelKind::Pack => {
                 let mut input = data;
                 loop {
                     let mut refused = false;
                     let r = self.rx.lock().push_packets(input, &mut |packet| {
-                        refused = sink(Event::Receive(packet)) == HandleResult::Error;
+                        refused = sink(Event::Receive(packet)) == Reply::Error;
                         // Hold the rest when the callback paused or asked for something.
                         refused || self.is_paused() || self.rung()
                     });
@@ -694,6 +765,13 @@ impl Session {
         }
     }
 
+    /// Whether the last read set a deadline the caller must arm (an HTTP head began); reads
+    /// otherwise never add one, so the worker skips timer work after them.
+    pub fn take_new_deadline(&self) -> bool {
+        self.new_deadline.load(Ordering::Relaxed)
+            && self.new_deadline.swap(false, Ordering::Relaxed)
+    }
+
     /// The next time [`handle_timeout`](Self::handle_timeout) is needed.
     pub fn poll_timeout(&self) -> Option<u64> {
         let phase = self.link.lock().phase;
@@ -701,11 +779,20 @@ impl Session {
             Phase::Open => self.idle_deadline(),
             _ => None,
         };
+        let http = match phase {
+            Phase::Open if self.settings.model == ModelKind::Http => self.http_deadline(),
+            _ => None,
+        };
         let retry = self.retry_at.load(Ordering::Relaxed);
-        [phase.deadline(), idle, (retry != u64::MAX).then_some(retry)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            phase.deadline(),
+            idle,
+            http,
+            (retry != u64::MAX).then_some(retry),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The receive deadline of an open connection: the first read after it opened, then
@@ -729,7 +816,12 @@ impl Session {
     }
 
     /// A deadline may have passed.
-    pub fn handle_timeout(&self, now: u64) -> Step {
+    pub fn handle_timeout(&self, now: u64, w: &mut dyn Write) -> Step {
+        if self.settings.model == ModelKind::Http && self.link.lock().phase == Phase::Open {
+            if let Some(step) = self.http_timeout(now, w) {
+                return step;
+            }
+        }
         let retry = self.retry_at.load(Ordering::Relaxed);
         if retry <= now {
             if self.budget.over_soft() {
@@ -773,6 +865,9 @@ impl Session {
         };
         if !connecting {
             self.fire_notes(sink);
+            if self.settings.model == ModelKind::Http && op == SocketOperation::Close && err == 0 {
+                self.http_eof(sink);
+            }
         }
         let dropped = self.close_and_release();
         if dropped > 0 && op == SocketOperation::Close && err == 0 {

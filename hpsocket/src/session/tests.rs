@@ -384,20 +384,20 @@ fn tls_handshake_timeout_and_garbage() {
     // Start only the server; the "client" stays silent.
     p.server.app = Box::new(|_, _| HandleResult::Ok);
     let mut w = p.server.out.clone();
-    let mut sink = |_e: super::Event<'_>| HandleResult::Ok;
+    let mut sink = |_e: super::Event<'_>| super::Reply::Ok;
     assert_eq!(
         p.server.session.start(origin, now, &mut w, &mut sink),
         super::Step::Go
     );
     assert_eq!(p.server.session.poll_timeout(), Some(now + 10_000));
     assert_eq!(
-        p.server.session.handle_timeout(now + 10_000),
+        p.server.session.handle_timeout(now + 10_000, &mut w),
         super::Step::Close(SocketOperation::Handshake, libc::ETIMEDOUT)
     );
 
     // Garbage instead of a ClientHello: closed at once with a handshake error.
     let p = tls_pair(ModelKind::Push);
-    let mut sink = |_e: super::Event<'_>| HandleResult::Ok;
+    let mut sink = |_e: super::Event<'_>| super::Reply::Ok;
     let mut w = p.server.out.clone();
     p.server.session.start(origin, now, &mut w, &mut sink);
     let step = p
@@ -728,4 +728,80 @@ fn budget_counts_an_unfinished_tls_record_and_stops_or_closes_its_holder() {
         vec![(SocketOperation::Receive, libc::ENOBUFS)]
     );
     assert_eq!(b.held(), (1 << 20) - 500, "its charge went back");
+}
+
+fn http_pair() -> Pair {
+    let mut p = Pair::plain(ModelKind::Http);
+    p.connect();
+    p
+}
+
+fn http_events(evs: &[Ev]) -> Vec<String> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Ev::Http(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn http_requests_split_anywhere_fire_the_same_events() {
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    let mut whole = None;
+    for chunk in [usize::MAX, 1, 2, 7, 30] {
+        let mut p = http_pair();
+        p.chunks = vec![chunk];
+        p.client.ctl(p.now).send(req);
+        p.drive();
+        let evs = http_events(&p.server.events);
+        assert_eq!(
+            evs.iter().filter(|e| *e == "MessageComplete").count(),
+            2,
+            "{evs:?}"
+        );
+        // Body pieces differ with the split; the rest must not.
+        let shape: Vec<String> = evs.into_iter().filter(|e| !e.starts_with("Body")).collect();
+        match &whole {
+            None => whole = Some(shape),
+            Some(w) => assert_eq!(&shape, w, "chunk {chunk}"),
+        }
+    }
+}
+
+#[test]
+fn http_head_that_stalls_gets_408_and_a_timeout_close() {
+    let mut p = http_pair();
+    p.client
+        .ctl(p.now)
+        .send(b"GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ");
+    p.drive();
+    let deadline = p.server.session.poll_timeout().expect("a head deadline");
+    assert_eq!(deadline, p.now + 30_000);
+    p.advance(29_999);
+    assert!(p.server.closes().is_empty());
+    p.advance(1);
+    assert_eq!(
+        p.server.closes(),
+        vec![(SocketOperation::Receive, libc::ETIMEDOUT)]
+    );
+    // The client (an HTTP session too) parsed the answer.
+    let got = http_events(&p.client.events);
+    assert!(got.iter().any(|e| e.contains("status: 408")), "{got:?}");
+}
+
+#[test]
+fn http_garbage_gets_400_then_a_close_after_the_answer() {
+    let mut p = http_pair();
+    p.client.ctl(p.now).send(b"NOT HTTP AT ALL\r\n\r\n");
+    p.drive();
+    assert_eq!(
+        p.server.closes(),
+        vec![(SocketOperation::Receive, libc::EBADMSG)]
+    );
+    let got = http_events(&p.client.events);
+    assert!(got.iter().any(|e| e.contains("status: 400")), "{got:?}");
+    assert!(http_events(&p.server.events)
+        .iter()
+        .any(|e| e.starts_with("ParseError")));
 }

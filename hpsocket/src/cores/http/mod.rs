@@ -72,11 +72,12 @@ pub(crate) mod parser;
 #[doc(hidden)]
 pub mod probe;
 pub(crate) mod url;
+pub(crate) mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub(crate) use message::Message;
+pub use message::Message;
 pub(crate) use parser::{Feed, Parser};
 
 /// What an event handler tells the parser (HP-Socket's `En_HP_HttpParseResult`).
@@ -220,25 +221,25 @@ impl Limits {
 /// The events of a message, for [`ErrorKind::Callback`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
-    /// [`HttpSink::on_message_begin`].
+    /// the listener's `on_message_begin`.
     MessageBegin,
-    /// [`HttpSink::on_request_line`].
+    /// the listener's `on_request_line`.
     RequestLine,
-    /// [`HttpSink::on_header`].
+    /// the listener's `on_header`.
     Header,
-    /// [`HttpSink::on_headers_complete`].
+    /// the listener's `on_headers_complete`.
     HeadersComplete,
-    /// [`HttpSink::on_body`].
+    /// the listener's `on_body`.
     Body,
-    /// [`HttpSink::on_message_complete`].
+    /// the listener's `on_message_complete`.
     MessageComplete,
-    /// [`HttpSink::on_status_line`].
+    /// the listener's `on_status_line`.
     StatusLine,
-    /// [`HttpSink::on_chunk_header`].
+    /// the listener's `on_chunk_header`.
     ChunkHeader,
-    /// [`HttpSink::on_chunk_complete`].
+    /// the listener's `on_chunk_complete`.
     ChunkComplete,
-    /// [`HttpSink::on_upgrade`] and [`HttpSink::on_interim`].
+    /// the listener's `on_upgrade` and the listener's `on_interim`.
     Upgrade,
 }
 

@@ -1,0 +1,302 @@
+//! The HTTP roles: [`Server`], [`Agent`] and [`Client`] with the [`Http`] receive model, and
+//! their operations — send a response (server), a request (agent, client), chunks, a local
+//! file; release a connection after a delay. Parsing and its events are the session's
+//! (`session::http`); the heads are written by `cores::http::write`.
+
+use std::path::Path;
+
+use crate::cores::http::write::{self, Extra};
+use crate::cores::http::HttpVersion;
+use crate::error::{Error, Result};
+use crate::model::{Http, Plain, Tls, Transport};
+use crate::roles::agent::Agent;
+use crate::roles::api::Role;
+use crate::roles::client::Client;
+use crate::roles::server::Server;
+use crate::types::ConnId;
+
+/// HP-Socket's HTTP server.
+pub type HttpServer = Server<Http, Plain>;
+/// HP-Socket's HTTPS server.
+pub type HttpsServer = Server<Http, Tls>;
+/// HP-Socket's HTTP agent (many outgoing HTTP connections).
+pub type HttpAgent = Agent<Http, Plain>;
+/// HP-Socket's HTTPS agent.
+pub type HttpsAgent = Agent<Http, Tls>;
+/// HP-Socket's HTTP client (one outgoing HTTP connection).
+pub type HttpClient = Client<Http, Plain>;
+/// HP-Socket's HTTPS client.
+pub type HttpsClient = Client<Http, Tls>;
+
+/// A header field to send: (name, value).
+pub type Header<'a> = (&'a str, &'a str);
+
+const BAD_FIELD: Error =
+    Error::InvalidParam("a header, method, path or chunk extension holds CR, LF or NUL");
+
+/// Largest file `send_local_file` sends (HP-Socket reads "small files" whole too).
+pub const MAX_LOCAL_FILE: u64 = 64 << 20;
+
+fn read_small_file(path: &Path) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(path).map_err(Error::Io)?.len();
+    if len > MAX_LOCAL_FILE {
+        return Err(Error::InvalidParam("file larger than MAX_LOCAL_FILE"));
+    }
+    std::fs::read(path).map_err(Error::Io)
+}
+
+fn chunk(data: &[u8], extensions: Option<&str>) -> Result<Vec<u8>> {
+    let mut line = Vec::with_capacity(16);
+    write::chunk_line(&mut line, data.len(), extensions).map_err(|_| BAD_FIELD)?;
+    Ok(line)
+}
+
+/// Properties of every HTTP component.
+macro_rules! http_properties {
+    () => {
+        $crate::config::properties! {
+            /// Largest message head in bytes — start line and header fields — and, apart,
+            /// largest trailer section (ours; default 16 KiB, 1 ..= 1 MiB). A larger head is a
+            /// parse error: a server answers 431 and closes.
+            http_max_head_size, set_http_max_head_size: u32, |v| (1..=1 << 20).contains(&v), "http_max_head_size must be 1 ..= 1048576";
+            /// Most header fields in a head (ours; default 100, 1 ..= 10000); past it 431.
+            http_max_headers, set_http_max_headers: u32, |v| (1..=10_000).contains(&v), "http_max_headers must be 1 ..= 10000";
+            /// Largest body of one message in bytes (ours; default 16 MiB; 0: no limit). A
+            /// larger `Content-Length` is refused at the head (413), a larger chunked or
+            /// read-until-close body where it passes the limit.
+            http_max_body_size, set_http_max_body_size: u64, |_v| true, "";
+            /// Time in ms from a message head's first byte to its end (ours; default 30000;
+            /// 0: none). A head that takes longer closes the connection with (`Receive`,
+            /// `ETIMEDOUT`), after a 408 from a server — slowloris defence.
+            http_head_timeout, set_http_head_timeout: u32, |_v| true, "";
+            /// Delay in ms between `release` and the close (`ReleaseDelay`, default 3000,
+            /// 0 ..= 60000).
+            http_release_delay, set_http_release_delay: u32, |v| v <= 60_000, "http_release_delay must be 0 ..= 60000";
+            /// The HTTP version this side writes (`LocalVersion`, default 1.1).
+            http_local_version, set_http_local_version: HttpVersion, |_v| true, "";
+        }
+    };
+}
+
+impl<T: Transport> Server<Http, T> {
+    http_properties!();
+
+    /// Sends a whole response to connection `id`: the status line (`reason` `None`: the
+    /// standard phrase), `headers`, then `body`. `Content-Length` is added unless `headers`
+    /// hold it or `Transfer-Encoding`; `Connection` is added from the request being
+    /// answered (keep-alive or close) unless `headers` hold it — also when the response is
+    /// sent later, from another thread (HP-Socket's `SendResponse`).
+    ///
+    /// A header holding CR, LF or NUL is refused (`InvalidParam`): it would split the head.
+    pub fn send_response(
+        &self,
+        id: ConnId,
+        status: u16,
+        reason: Option<&str>,
+        headers: &[Header<'_>],
+        body: &[u8],
+    ) -> Result<()> {
+        let version = self.http_local_version();
+        self.core().with_conn(id, |c| {
+            let mut head = Vec::with_capacity(160);
+            write::status_line(&mut head, version, status, reason);
+            let extra = Extra {
+                body_len: body.len(),
+                request: false,
+                keep_alive: Some(c.session.http_keep_alive()),
+                host: None,
+                cookies: &[],
+            };
+            write::header_lines(&mut head, headers, &extra).map_err(|_| BAD_FIELD)?;
+            c.send(&[&head, body])
+        })?
+    }
+
+    /// Sends a file as the body of a response (`SendLocalFile`); files up to
+    /// [`MAX_LOCAL_FILE`] bytes.
+    pub fn send_local_file(
+        &self,
+        id: ConnId,
+        path: impl AsRef<Path>,
+        status: u16,
+        reason: Option<&str>,
+        headers: &[Header<'_>],
+    ) -> Result<()> {
+        let body = read_small_file(path.as_ref())?;
+        self.send_response(id, status, reason, headers, &body)
+    }
+
+    /// Sends one chunk of a chunked body (`SendChunkData`): after a response whose headers
+    /// hold `Transfer-Encoding: chunked`; an empty `data` is the last chunk.
+    pub fn send_chunk_data(&self, id: ConnId, data: &[u8], extensions: Option<&str>) -> Result<()> {
+        let line = chunk(data, extensions)?;
+        self.core().send(id, &[&line, data, b"\r\n"])
+    }
+
+    /// HP-Socket's `Release`: bytes that arrive from now on close the connection, and after
+    /// `http_release_delay` it is closed once everything queued is written (`on_close`
+    /// with `Close`, 0).
+    pub fn release(&self, id: ConnId) -> Result<()> {
+        let delay = self.http_release_delay() as u64;
+        if self.core().with_conn(id, |c| c.release(delay))? {
+            Ok(())
+        } else {
+            Err(Error::ConnectionClosing(id))
+        }
+    }
+
+    /// Whether the request being answered on `id` keeps the connection open.
+    pub fn is_keep_alive(&self, id: ConnId) -> Result<bool> {
+        self.core().with_conn(id, |c| c.session.http_keep_alive())
+    }
+}
+
+/// Writes a request head for `method path` to a peer known as `host`.
+fn request_head(
+    version: HttpVersion,
+    method: &str,
+    path: &str,
+    headers: &[Header<'_>],
+    body_len: usize,
+    host: &str,
+) -> Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(160);
+    write::request_line(&mut head, method, path, version).map_err(|_| BAD_FIELD)?;
+    let extra = Extra {
+        body_len,
+        request: true,
+        keep_alive: None,
+        host: Some(host),
+        cookies: &[],
+    };
+    write::header_lines(&mut head, headers, &extra).map_err(|_| BAD_FIELD)?;
+    Ok(head)
+}
+
+/// `Host` for a connection: the name it was asked to connect to (else its address), with the
+/// port unless it is the scheme's default.
+fn host_of(c: &crate::reactor::Conn, secure: bool) -> String {
+    let port = c.remote.port();
+    let name = match &c.remote_host {
+        Some(h) => h.clone(),
+        None => match c.remote.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        },
+    };
+    let default = if secure { 443 } else { 80 };
+    if port == default {
+        name
+    } else {
+        format!("{name}:{port}")
+    }
+}
+
+/// The request operations of agents (by connection ID) and clients (their one connection).
+macro_rules! request_ops {
+    ($who:literal, $($id:ident: $idty:ty,)? |$me:ident| $conn:expr) => {
+        /// Sends a request: the request line (`method` upper-cased, `path` as given),
+        /// `headers`, then `body`. `Host` is added (the host connected to, with its port
+        /// unless it is the default) unless `headers` hold one; `Content-Length` when there
+        /// is a body and `headers` hold neither it nor `Transfer-Encoding`
+        /// (HP-Socket's `SendRequest`).
+        pub fn send_request(
+            &self,
+            $($id: $idty,)?
+            method: &str,
+            path: &str,
+            headers: &[Header<'_>],
+            body: &[u8],
+        ) -> Result<()> {
+            let version = self.http_local_version();
+            let secure = T::SECURE;
+            let $me = self;
+            $conn.and_then(|id| {
+                $me.core().with_conn(id, |c| {
+                    let head = request_head(version, method, path, headers, body.len(), &host_of(c, secure))?;
+                    c.send_request(method, &[&head, body])
+                })?
+            })
+        }
+
+        /// Sends a file as the body of a request (`SendLocalFile`); files up to
+        /// [`MAX_LOCAL_FILE`] bytes.
+        pub fn send_local_file(
+            &self,
+            $($id: $idty,)?
+            path_to_file: impl AsRef<Path>,
+            method: &str,
+            path: &str,
+            headers: &[Header<'_>],
+        ) -> Result<()> {
+            let body = read_small_file(path_to_file.as_ref())?;
+            self.send_request($($id,)? method, path, headers, &body)
+        }
+
+        /// Sends one chunk of a chunked request body; an empty `data` is the last chunk.
+        pub fn send_chunk_data(
+            &self,
+            $($id: $idty,)?
+            data: &[u8],
+            extensions: Option<&str>,
+        ) -> Result<()> {
+            let line = chunk(data, extensions)?;
+            let $me = self;
+            $conn.and_then(|id| $me.core().send(id, &[&line, data, b"\r\n"]))
+        }
+
+        /// `GET path` (HP-Socket's `SendGet`).
+        pub fn send_get(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "GET", path, headers, &[])
+        }
+        /// `POST path` with a body.
+        pub fn send_post(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>], body: &[u8]) -> Result<()> {
+            self.send_request($($id,)? "POST", path, headers, body)
+        }
+        /// `PUT path` with a body.
+        pub fn send_put(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>], body: &[u8]) -> Result<()> {
+            self.send_request($($id,)? "PUT", path, headers, body)
+        }
+        /// `PATCH path` with a body.
+        pub fn send_patch(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>], body: &[u8]) -> Result<()> {
+            self.send_request($($id,)? "PATCH", path, headers, body)
+        }
+        /// `DELETE path`.
+        pub fn send_delete(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "DELETE", path, headers, &[])
+        }
+        /// `HEAD path` (the response has no body, whatever its `Content-Length`).
+        pub fn send_head(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "HEAD", path, headers, &[])
+        }
+        /// `TRACE path`.
+        pub fn send_trace(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "TRACE", path, headers, &[])
+        }
+        /// `OPTIONS path`.
+        pub fn send_options(&self, $($id: $idty,)? path: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "OPTIONS", path, headers, &[])
+        }
+        /// `CONNECT host:port` (a 2xx answer turns the connection into a tunnel:
+        /// `on_upgrade`, then `on_receive`).
+        pub fn send_connect(&self, $($id: $idty,)? authority: &str, headers: &[Header<'_>]) -> Result<()> {
+            self.send_request($($id,)? "CONNECT", authority, headers, &[])
+        }
+
+        /// Whether the last response on the connection keeps it open.
+        pub fn is_keep_alive(&self, $($id: $idty)?) -> Result<bool> {
+            let $me = self;
+            $conn.and_then(|id| $me.core().with_conn(id, |c| c.session.http_keep_alive()))
+        }
+    };
+}
+
+impl<T: Transport> Agent<Http, T> {
+    http_properties!();
+    request_ops!("agent", id: ConnId, |me| Ok::<ConnId, Error>(id));
+}
+
+impl<T: Transport> Client<Http, T> {
+    http_properties!();
+    request_ops!("client", |me| me.id());
+}

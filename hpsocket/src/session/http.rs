@@ -1,0 +1,330 @@
+//! The HTTP receive model: the session feeds what it read to the sans-IO parser
+//! (`cores::http`) and turns its parse events into session events.
+//!
+//! What lives here rather than in the component, and why:
+//! - keep-alive of the message being answered is connection state (an atomic), so a
+//!   response sent later from any thread — outside every callback — still says the right
+//!   `Connection` (HP-Socket's issue 317 is the opposite);
+//! - a request the server cannot parse is answered (400, 413, 431, 501, 505) before the
+//!   connection closes, and a head that does not finish in time is closed: both need the
+//!   link and the session's deadlines;
+//! - after an upgrade every byte goes to `on_receive` untouched, as HP-Socket does;
+//! - `release`: after a delay the connection is closed once its queue is empty, and bytes
+//!   that arrive meanwhile close it.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
+use crate::cores::http::{
+    self, Feed, HttpSink, Kind, Message, ParseError, ParseResult, Parser, UpgradeType,
+};
+use crate::session::{CloseReq, Event, Reply, Session, Sink, Step};
+use crate::types::SocketOperation;
+
+/// One HTTP parse event (HP-Socket's `IHttpListener`), with the message parsed so far.
+#[derive(Debug)]
+pub(crate) enum HttpEv<'a> {
+    MessageBegin,
+    RequestLine { method: &'a str, url: &'a str },
+    StatusLine { status: u16, reason: &'a str },
+    Header { name: &'a str, value: &'a [u8] },
+    HeadersComplete,
+    Body(&'a [u8]),
+    ChunkHeader(u64),
+    ChunkComplete,
+    MessageComplete,
+    Upgrade(UpgradeType),
+    ParseError(&'a ParseError),
+}
+
+/// The worker's side of an HTTP connection.
+pub(crate) struct HttpRx {
+    parser: Parser,
+    /// Switched protocols: bytes go to `on_receive` as they are.
+    upgraded: bool,
+}
+
+impl HttpRx {
+    pub fn new(kind: Kind, limits: http::Limits) -> HttpRx {
+        HttpRx {
+            parser: Parser::new(kind, limits),
+            upgraded: false,
+        }
+    }
+
+    /// Bytes of an unfinished head held (they count against the memory budget).
+    pub fn buffered(&self) -> usize {
+        if self.upgraded {
+            0
+        } else {
+            self.parser.buffered()
+        }
+    }
+}
+
+/// Request methods sent and not yet answered, in send order (the response parser needs
+/// them: a response to HEAD has no body). Senders push under the link lock, so the order is
+/// the order on the wire; the worker moves them into its parser before each feed.
+#[derive(Default)]
+pub(crate) struct SentMethods(VecDeque<String>);
+
+impl SentMethods {
+    pub fn push(&mut self, m: &str) {
+        self.0.push_back(m.to_string());
+    }
+}
+
+/// Hands parse events to the session's sink, keeping the connection state they decide.
+struct Events<'s, 'k> {
+    session: &'s Session,
+    sink: &'k mut Sink<'s>,
+}
+
+impl Events<'_, '_> {
+    fn fire(&mut self, msg: &Message, ev: HttpEv<'_>) -> ParseResult {
+        (self.sink)(Event::Http(msg, ev)).into()
+    }
+}
+
+impl HttpSink for Events<'_, '_> {
+    fn on_message_begin(&mut self, msg: &Message) -> ParseResult {
+        self.fire(msg, HttpEv::MessageBegin)
+    }
+    fn on_request_line(&mut self, msg: &Message, method: &str, url: &str) -> ParseResult {
+        self.fire(msg, HttpEv::RequestLine { method, url })
+    }
+    fn on_status_line(&mut self, msg: &Message, status: u16, reason: &str) -> ParseResult {
+        self.fire(msg, HttpEv::StatusLine { status, reason })
+    }
+    fn on_header(&mut self, msg: &Message, name: &str, value: &[u8]) -> ParseResult {
+        self.fire(msg, HttpEv::Header { name, value })
+    }
+    fn on_headers_complete(&mut self, msg: &Message) -> ParseResult {
+        // Before the event: a response the callback sends must already see it.
+        self.session
+            .http_keep_alive
+            .store(msg.keep_alive(), Ordering::Release);
+        self.fire(msg, HttpEv::HeadersComplete)
+    }
+    fn on_body(&mut self, msg: &Message, data: &[u8]) -> ParseResult {
+        self.fire(msg, HttpEv::Body(data))
+    }
+    fn on_chunk_header(&mut self, msg: &Message, size: u64) -> ParseResult {
+        self.fire(msg, HttpEv::ChunkHeader(size))
+    }
+    fn on_chunk_complete(&mut self, msg: &Message) -> ParseResult {
+        self.fire(msg, HttpEv::ChunkComplete)
+    }
+    fn on_message_complete(&mut self, msg: &Message) -> ParseResult {
+        self.fire(msg, HttpEv::MessageComplete)
+    }
+    fn on_upgrade(&mut self, msg: &Message, kind: UpgradeType) -> ParseResult {
+        self.fire(msg, HttpEv::Upgrade(kind))
+    }
+    fn on_parse_error(&mut self, msg: &Message, err: &ParseError) {
+        let _ = self.fire(msg, HttpEv::ParseError(err));
+    }
+}
+
+impl Session {
+    /// HTTP: parses what was read and fires the parse events; after an upgrade, hands the
+    /// bytes to `on_receive`.
+    pub(super) fn deliver_http(
+        &self,
+        data: &[u8],
+        now: u64,
+        w: &mut dyn Write,
+        sink: &mut Sink<'_>,
+    ) -> Step {
+        if self.http_released.load(Ordering::Acquire) {
+            // HP-Socket: a released connection takes nothing more.
+            return Step::Close(SocketOperation::Receive, libc::ECANCELED);
+        }
+        let mut rx = self.rx.lock();
+        let Some(http) = rx.http.as_mut() else {
+            return Step::Go;
+        };
+        if http.upgraded {
+            drop(rx);
+            return self.raw(data, sink);
+        }
+        for m in self.http_sent.lock().0.drain(..) {
+            http.parser.push_request_method(&m);
+        }
+        let mut events = Events {
+            session: self,
+            sink,
+        };
+        let r = http.parser.feed(data, &mut events);
+        // The head deadline runs from the first byte of a head until its end.
+        if http.parser.head_in_progress() {
+            if self
+                .http_head_since
+                .compare_exchange(u64::MAX, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+                && self.settings.http_head_ms > 0
+            {
+                self.new_deadline.store(true, Ordering::Relaxed);
+            }
+        } else {
+            self.http_head_since.store(u64::MAX, Ordering::Relaxed);
+        }
+        match r {
+            Ok(Feed::Done) => {
+                drop(rx);
+                if self.rung() {
+                    return self.attend(now, w, sink);
+                }
+                Step::Go
+            }
+            Ok(Feed::Upgraded { consumed }) => {
+                http.upgraded = true;
+                drop(rx);
+                self.http_head_since.store(u64::MAX, Ordering::Relaxed);
+                let rest = data.get(consumed..).unwrap_or(&[]);
+                if rest.is_empty() {
+                    return Step::Go;
+                }
+                self.raw(rest, sink)
+            }
+            Err(e) => {
+                drop(rx);
+                self.refuse_http(e.status(), now, w, sink)
+            }
+        }
+    }
+
+    fn raw(&self, data: &[u8], sink: &mut Sink<'_>) -> Step {
+        if sink(Event::Receive(data)) == Reply::Error {
+            Step::Close(SocketOperation::Receive, libc::ECANCELED)
+        } else {
+            Step::Go
+        }
+    }
+
+    /// Ends a connection whose input cannot be parsed: a server answers with `status` first
+    /// (none when the application's own callback refused: `ECANCELED`), then closes once the
+    /// answer is written, reporting (`Receive`, `EBADMSG`).
+    fn refuse_http(
+        &self,
+        status: Option<u16>,
+        now: u64,
+        w: &mut dyn Write,
+        sink: &mut Sink<'_>,
+    ) -> Step {
+        let Some(status) = status else {
+            return Step::Close(SocketOperation::Receive, libc::ECANCELED);
+        };
+        if self.origin_is_server {
+            let answer = http::write::error_response(status);
+            let _ = self.send(&[&answer], w);
+        }
+        self.request_close(
+            CloseReq {
+                op: SocketOperation::Receive,
+                err: libc::EBADMSG,
+                graceful: true,
+            },
+            now,
+        );
+        self.attend(now, w, sink)
+    }
+
+    /// The peer closed: a response read until the close is complete now (its events fire
+    /// before `on_close`).
+    pub(super) fn http_eof(&self, sink: &mut Sink<'_>) {
+        let mut rx = self.rx.lock();
+        let Some(http) = rx.http.as_mut() else {
+            return;
+        };
+        if http.upgraded {
+            return;
+        }
+        let mut events = Events {
+            session: self,
+            sink,
+        };
+        let _ = http.parser.feed_eof(&mut events);
+    }
+
+    /// Whether the message being answered keeps the connection open (the request's, on a
+    /// server; the response's, on a client).
+    pub fn http_keep_alive(&self) -> bool {
+        self.http_keep_alive.load(Ordering::Acquire)
+    }
+
+    /// Sends a request (its head and body in `bufs`) and records its method for the
+    /// response parser. The record's lock is held across the send, so concurrent senders
+    /// record methods in the order their requests reach the wire.
+    pub fn send_request(
+        &self,
+        method: &str,
+        bufs: &[&[u8]],
+        w: &mut dyn Write,
+    ) -> Result<bool, super::SendError> {
+        let mut sent = self.http_sent.lock();
+        let r = self.send(bufs, w);
+        if r.is_ok() {
+            sent.push(method);
+        }
+        r
+    }
+
+    /// HP-Socket's `Release`: from now on received bytes close the connection, and after
+    /// `delay_ms` it is closed once everything queued is written. False when already
+    /// released or closed.
+    pub fn http_release(&self, now: u64, delay_ms: u64) -> bool {
+        if self.is_closed() || self.http_released.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.http_release_at
+            .store(now.saturating_add(delay_ms), Ordering::Release);
+        // The worker re-arms its timer for the new deadline.
+        self.ring(super::ATTEND);
+        true
+    }
+
+    /// The HTTP deadlines: a head in progress (`http_head_ms`), a release.
+    pub(super) fn http_deadline(&self) -> Option<u64> {
+        let head = self.http_head_since.load(Ordering::Relaxed);
+        let head = (head != u64::MAX && self.settings.http_head_ms > 0)
+            .then(|| head.saturating_add(self.settings.http_head_ms));
+        let release = self.http_release_at.load(Ordering::Relaxed);
+        let release = (release != u64::MAX).then_some(release);
+        head.into_iter().chain(release).min()
+    }
+
+    /// A HTTP deadline may have passed: a head that took too long closes with (`Receive`,
+    /// `ETIMEDOUT`) after a 408 on a server; a release closes gracefully (`Close`, 0).
+    pub(super) fn http_timeout(&self, now: u64, w: &mut dyn Write) -> Option<Step> {
+        let head = self.http_head_since.load(Ordering::Relaxed);
+        if head != u64::MAX
+            && self.settings.http_head_ms > 0
+            && now >= head.saturating_add(self.settings.http_head_ms)
+        {
+            tracing::debug!("closing an HTTP connection whose head did not finish in time");
+            if self.origin_is_server {
+                let _ = self.send(&[&http::write::error_response(408)], w);
+            }
+            return Some(Step::Close(SocketOperation::Receive, libc::ETIMEDOUT));
+        }
+        let release = self.http_release_at.load(Ordering::Relaxed);
+        if release != u64::MAX && now >= release {
+            self.http_release_at.store(u64::MAX, Ordering::Relaxed);
+            if self.pending() == 0 {
+                return Some(Step::Close(SocketOperation::Close, 0));
+            }
+            // Closes when the queue drains (or the flush timeout passes).
+            self.request_close(
+                CloseReq {
+                    op: SocketOperation::Close,
+                    err: 0,
+                    graceful: true,
+                },
+                now,
+            );
+        }
+        None
+    }
+}

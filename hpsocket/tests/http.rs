@@ -1,0 +1,662 @@
+//! HTTP components over loopback: our server against raw sockets, curl and Python's
+//! `http.client`; our client and agent against our server and Python's `http.server`.
+
+mod util;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hpsocket::prelude::*;
+use hpsocket::*;
+use parking_lot::Mutex;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// What a server saw of each request, in order.
+#[derive(Default)]
+struct Seen {
+    events: Vec<String>,
+    closes: Vec<(SocketOperation, i32)>,
+}
+
+/// Answers every request with `method url body` as a `text/plain` body, echoing the request's
+/// `X-Tag` header.
+struct Echo {
+    seen: Arc<Mutex<Seen>>,
+    body: Mutex<std::collections::HashMap<ConnId, Vec<u8>>>,
+}
+
+impl Echo {
+    fn new() -> (Echo, Arc<Mutex<Seen>>) {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        (
+            Echo {
+                seen: seen.clone(),
+                body: Mutex::new(Default::default()),
+            },
+            seen,
+        )
+    }
+    fn log(&self, e: String) {
+        self.seen.lock().events.push(e);
+    }
+}
+
+impl ServerListener<HttpServer> for Echo {
+    fn on_message_begin(&self, _s: &HttpServer, id: ConnId, _m: &HttpMessage) -> ParseResult {
+        self.log("begin".into());
+        self.body.lock().remove(&id);
+        ParseResult::Ok
+    }
+    fn on_request_line(
+        &self,
+        _s: &HttpServer,
+        _id: ConnId,
+        _m: &HttpMessage,
+        method: &str,
+        url: &str,
+    ) -> ParseResult {
+        self.log(format!("line {method} {url}"));
+        ParseResult::Ok
+    }
+    fn on_headers_complete(&self, _s: &HttpServer, _id: ConnId, m: &HttpMessage) -> ParseResult {
+        self.log(format!(
+            "headers {} keep-alive={}",
+            m.header_count(),
+            m.keep_alive()
+        ));
+        ParseResult::Ok
+    }
+    fn on_body(&self, _s: &HttpServer, id: ConnId, _m: &HttpMessage, data: &[u8]) -> ParseResult {
+        self.body
+            .lock()
+            .entry(id)
+            .or_default()
+            .extend_from_slice(data);
+        ParseResult::Ok
+    }
+    fn on_chunk_header(
+        &self,
+        _s: &HttpServer,
+        _id: ConnId,
+        _m: &HttpMessage,
+        n: u64,
+    ) -> ParseResult {
+        self.log(format!("chunk {n}"));
+        ParseResult::Ok
+    }
+    fn on_message_complete(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> ParseResult {
+        self.log("complete".into());
+        let mut out = format!("{} {} ", m.method(), m.url()).into_bytes();
+        out.extend_from_slice(&self.body.lock().remove(&id).unwrap_or_default());
+        let tag = m
+            .header("x-tag")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default();
+        let headers = [("Content-Type", "text/plain"), ("X-Tag", tag.as_str())];
+        if m.method() == "HEAD" {
+            let len = out.len().to_string();
+            let headers = [("Content-Length", len.as_str())];
+            s.send_response(id, 200, None, &headers, &[]).unwrap();
+        } else {
+            s.send_response(id, 200, None, &headers, &out).unwrap();
+        }
+        ParseResult::Ok
+    }
+    fn on_upgrade(
+        &self,
+        _s: &HttpServer,
+        _id: ConnId,
+        _m: &HttpMessage,
+        k: UpgradeType,
+    ) -> ParseResult {
+        self.log(format!("upgrade {k:?}"));
+        ParseResult::Ok
+    }
+    fn on_receive(&self, s: &HttpServer, id: ConnId, data: &[u8]) -> HandleResult {
+        // After an upgrade: raw bytes, echoed upper-cased.
+        self.log(format!("raw {}", String::from_utf8_lossy(data)));
+        let _ = s.send(id, &data.to_ascii_uppercase());
+        HandleResult::Ok
+    }
+    fn on_parse_error(&self, _s: &HttpServer, _id: ConnId, _m: &HttpMessage, e: &HttpParseError) {
+        self.log(format!("parse error {:?} {}", e.kind, e.code()));
+    }
+    fn on_close(
+        &self,
+        _s: &HttpServer,
+        _id: ConnId,
+        op: SocketOperation,
+        err: i32,
+    ) -> HandleResult {
+        self.seen.lock().closes.push((op, err));
+        HandleResult::Ok
+    }
+}
+
+fn server() -> (HttpServer, Arc<Mutex<Seen>>, SocketAddr) {
+    let (l, seen) = Echo::new();
+    let s = HttpServer::new(l);
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    (s, seen, a)
+}
+
+fn connect(a: SocketAddr) -> TcpStream {
+    let c = TcpStream::connect(a).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c
+}
+
+/// A response as read: status, (lower-cased name, value) fields, body.
+type Response = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// Bodies of finished responses by connection.
+type Done = Arc<Mutex<Vec<(ConnId, Vec<u8>)>>>;
+
+/// Reads one response (head + Content-Length body) from `c`; `None` at EOF.
+fn read_response(c: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Response> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8(buf[..end].to_vec()).unwrap();
+            let mut lines = head.split("\r\n");
+            let status: u16 = lines
+                .next()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            let headers: Vec<(String, String)> = lines
+                .map(|l| {
+                    let (n, v) = l.split_once(": ").unwrap();
+                    (n.to_ascii_lowercase(), v.to_string())
+                })
+                .collect();
+            let len: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map(|(_, v)| v.parse().unwrap())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let mut b = [0u8; 4096];
+                let n = c.read(&mut b).unwrap();
+                assert!(n > 0, "EOF inside a body");
+                buf.extend_from_slice(&b[..n]);
+            }
+            let body = buf[end + 4..end + 4 + len].to_vec();
+            buf.drain(..end + 4 + len);
+            return Some((status, headers, body));
+        }
+        let mut b = [0u8; 4096];
+        match c.read(&mut b) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&b[..n]),
+        }
+    }
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn pipelined_requests_get_their_answers_in_order_with_keep_alive() {
+    let (s, seen, a) = server();
+    let mut c = connect(a);
+    c.write_all(
+        b"GET /a?x=1 HTTP/1.1\r\nHost: h\r\nX-Tag: one\r\n\r\n\
+          POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello\
+          POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n\
+          HEAD /d HTTP/1.1\r\nHost: h\r\n\r\n",
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let (st, h, body) = read_response(&mut c, &mut buf).unwrap();
+    assert_eq!((st, body.as_slice()), (200, &b"GET /a?x=1 "[..]));
+    assert_eq!(header(&h, "x-tag"), Some("one"));
+    assert_eq!(header(&h, "connection"), Some("keep-alive"));
+    let (_, _, body) = read_response(&mut c, &mut buf).unwrap();
+    assert_eq!(body, b"POST /b hello");
+    let (_, _, body) = read_response(&mut c, &mut buf).unwrap();
+    assert_eq!(body, b"POST /c abcde");
+    // HEAD: a Content-Length and no body (read_response would read one: check by hand).
+    let deadline = Instant::now() + LIMIT;
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && Instant::now() < deadline {
+        let mut b = [0u8; 1024];
+        let n = c.read(&mut b).unwrap();
+        buf.extend_from_slice(&b[..n]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains("Content-Length: 8\r\n") && head.ends_with("\r\n\r\n"),
+        "{head}"
+    );
+    let ev = seen.lock().events.clone();
+    assert_eq!(ev.iter().filter(|e| *e == "complete").count(), 4, "{ev:?}");
+    assert!(ev.contains(&"chunk 3".to_string()) && ev.contains(&"chunk 0".to_string()));
+    assert_eq!(
+        ev[0..3],
+        ["begin", "line GET /a?x=1", "headers 2 keep-alive=true"]
+    );
+    s.stop().unwrap();
+}
+
+#[test]
+fn connection_close_and_http_1_0_are_answered_with_close() {
+    let (s, _seen, a) = server();
+    for (req, want) in [
+        (
+            &b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"[..],
+            "close",
+        ),
+        (b"GET / HTTP/1.0\r\n\r\n", "close"),
+        (
+            b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            "keep-alive",
+        ),
+    ] {
+        let mut c = connect(a);
+        c.write_all(req).unwrap();
+        let (_, h, _) = read_response(&mut c, &mut Vec::new()).unwrap();
+        assert_eq!(header(&h, "connection"), Some(want));
+    }
+    s.stop().unwrap();
+}
+
+#[test]
+fn a_response_sent_later_from_another_thread_keeps_the_requests_keep_alive() {
+    struct Later(Arc<Mutex<Option<ConnId>>>);
+    impl ServerListener<HttpServer> for Later {
+        fn on_message_complete(
+            &self,
+            _s: &HttpServer,
+            id: ConnId,
+            _m: &HttpMessage,
+        ) -> ParseResult {
+            *self.0.lock() = Some(id);
+            ParseResult::Ok
+        }
+    }
+    let slot = Arc::new(Mutex::new(None));
+    let s = HttpServer::new(Later(slot.clone()));
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+    for (req, want) in [
+        (
+            &b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"[..],
+            "close",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", "keep-alive"),
+    ] {
+        let mut c = connect(a);
+        c.write_all(req).unwrap();
+        assert!(util::eventually(|| slot.lock().is_some()));
+        let id = slot.lock().take().unwrap();
+        let s2 = s.clone();
+        std::thread::spawn(move || s2.send_response(id, 204, None, &[], b"").unwrap())
+            .join()
+            .unwrap();
+        let (st, h, _) = read_response(&mut c, &mut Vec::new()).unwrap();
+        assert_eq!((st, header(&h, "connection")), (204, Some(want)));
+    }
+    s.stop().unwrap();
+}
+
+#[test]
+fn bad_requests_get_their_status_then_the_connection_closes() {
+    let (s, seen, a) = server();
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: h\r\nX: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    for (req, status) in [
+        (b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                .to_vec(),
+            400,
+        ),
+        (big.into_bytes(), 431),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999\r\n\r\n".to_vec(),
+            413,
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
+            501,
+        ),
+    ] {
+        let mut c = connect(a);
+        c.write_all(&req).unwrap();
+        let mut buf = Vec::new();
+        let (st, h, _) = read_response(&mut c, &mut buf).expect("an answer before the close");
+        assert_eq!(st, status);
+        assert_eq!(header(&h, "connection"), Some("close"));
+        assert!(
+            read_response(&mut c, &mut buf).is_none(),
+            "closed after the answer"
+        );
+    }
+    assert!(util::eventually(|| seen.lock().closes.len() == 5));
+    let closes = seen.lock().closes.clone();
+    assert!(
+        closes
+            .iter()
+            .all(|c| *c == (SocketOperation::Receive, libc::EBADMSG)),
+        "{closes:?}"
+    );
+    assert_eq!(
+        seen.lock()
+            .events
+            .iter()
+            .filter(|e| e.starts_with("parse error"))
+            .count(),
+        5
+    );
+    s.stop().unwrap();
+}
+
+#[test]
+fn a_head_that_does_not_finish_in_time_gets_408_and_a_close() {
+    let (l, seen) = Echo::new();
+    let s = HttpServer::new(l);
+    s.set_http_head_timeout(300).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let mut c = connect(s.listen_address().unwrap());
+    let t0 = Instant::now();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ")
+        .unwrap();
+    let (st, _, _) = read_response(&mut c, &mut Vec::new()).expect("408");
+    assert_eq!(st, 408);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(util::eventually(
+        || seen.lock().closes == vec![(SocketOperation::Receive, libc::ETIMEDOUT)]
+    ));
+    s.stop().unwrap();
+}
+
+#[test]
+fn an_upgrade_hands_the_following_bytes_to_on_receive() {
+    let (s, seen, a) = server();
+    let mut c = connect(a);
+    c.write_all(
+        b"GET /chat HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhello",
+    )
+    .unwrap();
+    let mut buf = Vec::new();
+    let (st, _, _) = read_response(&mut c, &mut buf).unwrap();
+    assert_eq!(st, 200);
+    // The bytes after the head are the new protocol's (echoed upper-cased by the listener).
+    let mut got = buf.clone();
+    while got.len() < 5 {
+        let mut b = [0u8; 64];
+        let n = c.read(&mut b).unwrap();
+        got.extend_from_slice(&b[..n]);
+    }
+    assert_eq!(got, b"HELLO");
+    c.write_all(b"more").unwrap();
+    let mut b = [0u8; 4];
+    c.read_exact(&mut b).unwrap();
+    assert_eq!(&b, b"MORE");
+    let ev = seen.lock().events.clone();
+    assert!(ev.contains(&"upgrade WebSocket".to_string()), "{ev:?}");
+    s.stop().unwrap();
+}
+
+#[test]
+fn release_closes_the_connection_after_the_delay() {
+    struct Rel;
+    impl ServerListener<HttpServer> for Rel {
+        fn on_message_complete(&self, s: &HttpServer, id: ConnId, _m: &HttpMessage) -> ParseResult {
+            s.send_response(id, 200, None, &[], b"bye").unwrap();
+            s.release(id).unwrap();
+            assert!(s.release(id).is_err(), "released once");
+            ParseResult::Ok
+        }
+    }
+    let s = HttpServer::new(Rel);
+    s.set_http_release_delay(200).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let mut c = connect(s.listen_address().unwrap());
+    let t0 = Instant::now();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let (_, _, body) = read_response(&mut c, &mut buf).unwrap();
+    assert_eq!(body, b"bye");
+    assert!(read_response(&mut c, &mut buf).is_none());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        t0.elapsed()
+    );
+    s.stop().unwrap();
+}
+
+// ---- clients ------------------------------------------------------------------------------
+
+/// Collects responses: status, headers of interest, body.
+#[derive(Default)]
+struct Got {
+    responses: Vec<(u16, Vec<u8>)>,
+    body: Vec<u8>,
+    upgraded: Vec<u8>,
+}
+
+struct Collect(Arc<Mutex<Got>>);
+
+impl ClientListener<HttpClient> for Collect {
+    fn on_body(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage, d: &[u8]) -> ParseResult {
+        self.0.lock().body.extend_from_slice(d);
+        ParseResult::Ok
+    }
+    fn on_message_complete(&self, _c: &HttpClient, _id: ConnId, m: &HttpMessage) -> ParseResult {
+        let mut g = self.0.lock();
+        let body = std::mem::take(&mut g.body);
+        g.responses.push((m.status_code(), body));
+        ParseResult::Ok
+    }
+    fn on_receive(&self, _c: &HttpClient, _id: ConnId, d: &[u8]) -> HandleResult {
+        self.0.lock().upgraded.extend_from_slice(d);
+        HandleResult::Ok
+    }
+}
+
+#[test]
+fn our_client_talks_to_our_server_including_head_and_pipelining() {
+    let (s, _seen, a) = server();
+    let got = Arc::new(Mutex::new(Got::default()));
+    let c = HttpClient::new(Collect(got.clone()));
+    c.start("127.0.0.1", a.port(), false).unwrap();
+    c.send_get("/x", &[("X-Tag", "t")]).unwrap();
+    c.send_head("/y", &[]).unwrap();
+    c.send_post("/z", &[], b"payload").unwrap();
+    c.send_request("put", "/w", &[("Content-Type", "text/plain")], b"p")
+        .unwrap();
+    assert!(util::eventually(|| got.lock().responses.len() == 4));
+    let r = got.lock().responses.clone();
+    assert_eq!(r[0], (200, b"GET /x ".to_vec()));
+    assert_eq!(
+        r[1],
+        (200, Vec::new()),
+        "HEAD: no body despite Content-Length"
+    );
+    assert_eq!(r[2], (200, b"POST /z payload".to_vec()));
+    assert_eq!(r[3], (200, b"PUT /w p".to_vec()));
+    assert!(c.is_keep_alive().unwrap());
+    // Bad header values are refused before anything is written.
+    assert!(matches!(
+        c.send_get("/", &[("X", "a\r\nb: c")]),
+        Err(Error::InvalidParam(_))
+    ));
+    c.stop().unwrap();
+    s.stop().unwrap();
+}
+
+#[test]
+fn an_agent_runs_requests_on_many_connections() {
+    struct A(Done, Mutex<std::collections::HashMap<ConnId, Vec<u8>>>);
+    impl AgentListener<HttpAgent> for A {
+        fn on_body(&self, _a: &HttpAgent, id: ConnId, _m: &HttpMessage, d: &[u8]) -> ParseResult {
+            self.1.lock().entry(id).or_default().extend_from_slice(d);
+            ParseResult::Ok
+        }
+        fn on_message_complete(&self, _a: &HttpAgent, id: ConnId, _m: &HttpMessage) -> ParseResult {
+            let body = self.1.lock().remove(&id).unwrap_or_default();
+            self.0.lock().push((id, body));
+            ParseResult::Ok
+        }
+    }
+    let (s, _seen, a) = server();
+    let done = Arc::new(Mutex::new(Vec::new()));
+    let agent = HttpAgent::new(A(done.clone(), Mutex::new(Default::default())));
+    agent.start(None, false).unwrap();
+    let ids: Vec<ConnId> = (0..10)
+        .map(|_| agent.connect("127.0.0.1", a.port()).unwrap())
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        agent
+            .send_post(*id, &format!("/{i}"), &[], format!("n{i}").as_bytes())
+            .unwrap();
+    }
+    assert!(util::eventually(|| done.lock().len() == 10));
+    for (id, body) in done.lock().iter() {
+        let i = ids.iter().position(|x| x == id).unwrap();
+        assert_eq!(body, format!("POST /{i} n{i}").as_bytes());
+    }
+    agent.stop().unwrap();
+    s.stop().unwrap();
+}
+
+// ---- independent peers --------------------------------------------------------------------
+
+#[test]
+fn curl_gets_answers_from_our_server() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("HPSOCKET_REQUIRE_CURL").is_err(),
+            "curl is required (HPSOCKET_REQUIRE_CURL is set)"
+        );
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let (s, _seen, a) = server();
+    let base = format!("http://{a}");
+    // Two requests on one connection (curl reuses it), a POST, a HEAD.
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-H", "X-Tag: c1"])
+        .arg(format!("{base}/one"))
+        .arg(format!("{base}/two?q=1"))
+        .args(["-d", "data=1", "-X", "POST"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "POST /one data=1POST /two?q=1 data=1"
+    );
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "-I"])
+        .arg(format!("{base}/h"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("content-length: 8"),
+        "{head}"
+    );
+    s.stop().unwrap();
+}
+
+fn python() -> Option<&'static str> {
+    Command::new("python3")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|_| "python3")
+}
+
+#[test]
+fn pythons_http_client_and_server_interoperate_with_ours() {
+    let Some(py) = python() else {
+        eprintln!("skipped: python3 missing");
+        return;
+    };
+    // Python's client against our server: keep-alive over several requests and a chunked
+    // request body.
+    let (s, _seen, a) = server();
+    let script = format!(
+        r#"
+import http.client
+c = http.client.HTTPConnection("127.0.0.1", {port}, timeout=10)
+out = []
+for i in range(3):
+    c.request("POST", "/p%d" % i, body=b"b%d" % i, headers={{"X-Tag": "t%d" % i}})
+    r = c.getresponse()
+    out.append("%d %s %s" % (r.status, r.getheader("X-Tag"), r.read().decode()))
+c.request("PUT", "/chunked", body=iter([b"ab", b"cd"]), encode_chunked=True)
+r = c.getresponse()
+out.append(r.read().decode())
+print("|".join(out))
+"#,
+        port = a.port()
+    );
+    let out = Command::new(py).arg("-c").arg(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "200 t0 POST /p0 b0|200 t1 POST /p1 b1|200 t2 POST /p2 b2|PUT /chunked abcd"
+    );
+    s.stop().unwrap();
+
+    // Our client against Python's server (HTTP/1.0 responses, read until close).
+    let dir = std::env::temp_dir().join(format!("hps-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("f.txt"), b"file body").unwrap();
+    let port = testkit::free_tcp_port();
+    let mut child = Command::new(py)
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "python http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = Arc::new(Mutex::new(Got::default()));
+    let c = HttpClient::new(Collect(got.clone()));
+    c.start("127.0.0.1", port, false).unwrap();
+    assert!(util::eventually(|| c.is_connected()));
+    c.send_get("/f.txt", &[]).unwrap();
+    assert!(util::eventually(|| !got.lock().responses.is_empty()));
+    assert_eq!(got.lock().responses[0], (200, b"file body".to_vec()));
+    let _ = c.stop();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
