@@ -3,6 +3,7 @@
 
 mod bench;
 mod certs;
+mod http;
 mod listeners;
 mod loadgen;
 mod session;
@@ -65,6 +66,11 @@ enum Command {
     /// UDP cast: several members on one multicast group (or broadcast address) that must all
     /// hear every datagram.
     UdpCast(udp::UdpCastArgs),
+    /// HTTP server: static files from --root (content types, HEAD, keep-alive, directory
+    /// listings, 404), one log line per request.
+    HttpServer(http::HttpServerArgs),
+    /// HTTP client: one request, prints the status, header fields and body.
+    HttpClient(http::HttpClientArgs),
     /// Side-by-side benchmark: hpsocket vs a tokio echo server vs the original HP-Socket
     /// 5.2.1, each in its own process; writes docs/BENCHMARKS.md and an SVG chart.
     Bench(bench::BenchArgs),
@@ -606,6 +612,8 @@ fn main() -> ExitCode {
         Command::UdpServer(a) => udp::server(a),
         Command::UdpClient(a) => udp::client(a),
         Command::UdpCast(a) => udp::cast(a),
+        Command::HttpServer(a) => http::server(a),
+        Command::HttpClient(a) => http::client(a),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Loadgen(a) => loadgen::run(a).map_err(Into::into).map(|r| {
             if let Some(t) = &r.tls {

@@ -376,3 +376,57 @@ fn udp_demos_echo_and_cast() {
     let text = succeeded(&out, "udp demo");
     assert_eq!(text.matches("heard 6 of 6").count(), 2, "{text}");
 }
+
+#[test]
+fn http_demos_serve_files_and_fetch_them() {
+    let root = std::env::temp_dir().join(format!("hps-cli-http-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub").join("a.txt"), b"file text\n").unwrap();
+    std::fs::write(root.join("page.html"), b"<h1>hi</h1>").unwrap();
+    let mut cmd = hps();
+    cmd.args(["http-server", "--port", "0", "--seconds", "20", "--root"])
+        .arg(&root)
+        .stderr(Stdio::null());
+    let mut proc = Proc::spawn(cmd);
+    let line = proc.line(LIMIT).expect("the HTTP server printed nothing");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let srv = Server(proc, port);
+
+    let out = run(hps().args(["http-client", &format!("{base}/sub/a.txt")]));
+    let text = succeeded(&out, "http-client");
+    assert!(text.starts_with("200 OK\n"), "{text}");
+    assert!(
+        text.contains("Content-Type: text/plain; charset=utf-8"),
+        "{text}"
+    );
+    assert!(text.ends_with("\nfile text\n"), "{text}");
+    let out = run(hps().args(["http-client", &format!("{base}/page.html")]));
+    assert!(succeeded(&out, "html").contains("text/html"));
+    // A directory lists its entries; a missing file is 404 (exit status 1); HEAD has no body.
+    let out = run(hps().args(["http-client", &format!("{base}/")]));
+    let text = succeeded(&out, "listing");
+    assert!(
+        text.contains("sub/") && text.contains("page.html"),
+        "{text}"
+    );
+    let out = run(hps().args(["http-client", &format!("{base}/missing")]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("404 Not Found"));
+    let out = run(hps().args(["http-client", "-X", "HEAD", &format!("{base}/page.html")]));
+    let text = succeeded(&out, "head");
+    assert!(
+        text.contains("Content-Length: 11") && text.ends_with("\n\n"),
+        "{text}"
+    );
+    // Paths that leave the root are refused.
+    let out = run(hps().args(["http-client", &format!("{base}/sub/../../etc/passwd")]));
+    assert!(!out.status.success());
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -1,0 +1,379 @@
+//! The HTTP demos: `hps http-server --root DIR` (static files, HEAD, keep-alive, directory
+//! listings, 404; one log line per request) and `hps http-client URL` (prints the status,
+//! headers and body of one request).
+
+use std::path::{Component as PathPart, Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use clap::Args;
+use hpsocket::*;
+use parking_lot::Mutex;
+use tracing::info;
+
+use crate::certs::Res;
+
+#[derive(Args)]
+pub struct HttpServerArgs {
+    /// Directory to serve.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    addr: String,
+    /// Port (0: any free port; the chosen one is printed).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Worker threads (default: one per CPU).
+    #[arg(long)]
+    workers: Option<u32>,
+    /// Stop after this many seconds (0: run until killed).
+    #[arg(long, default_value_t = 0.0)]
+    seconds: f64,
+}
+
+/// The content type of a file, by its extension.
+fn content_type(p: &Path) -> &'static str {
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("txt" | "md" | "rs" | "toml") => "text/plain; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("ico") => "image/x-icon",
+        Some("wasm") => "application/wasm",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Decodes `%XX` escapes of a URL path; `None` when they do not make UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The file a URL path names under `root`, refusing anything that leaves it (`..`, absolute
+/// parts); `None` for such paths.
+fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let decoded = percent_decode(url_path)?;
+    let mut p = root.to_path_buf();
+    for part in Path::new(decoded.trim_start_matches('/')).components() {
+        match part {
+            PathPart::Normal(n) => p.push(n),
+            PathPart::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(p)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn listing(dir: &Path, url_path: &str) -> std::io::Result<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let mut n = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_dir() {
+                n.push('/');
+            }
+            n
+        })
+        .collect();
+    names.sort();
+    let base = if url_path.ends_with('/') {
+        url_path.to_string()
+    } else {
+        format!("{url_path}/")
+    };
+    let mut html = format!(
+        "<!doctype html><meta charset=utf-8><title>{0}</title><h1>Index of {0}</h1><ul>",
+        html_escape(&base)
+    );
+    for n in names {
+        html.push_str(&format!(
+            "<li><a href=\"{0}{1}\">{1}</a></li>",
+            html_escape(&base),
+            html_escape(&n)
+        ));
+    }
+    html.push_str("</ul>");
+    Ok(html)
+}
+
+struct Files {
+    root: PathBuf,
+}
+
+impl Files {
+    fn answer(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> Result<u16> {
+        let head = m.method() == "HEAD";
+        let path = m.url_field(UrlField::Path).unwrap_or("/").to_string();
+        let send = |status: u16, ctype: &str, body: &[u8]| {
+            let len = body.len().to_string();
+            let headers = [("Content-Type", ctype), ("Content-Length", len.as_str())];
+            s.send_response(id, status, None, &headers, if head { b"" } else { body })
+                .map(|_| status)
+        };
+        if m.method() != "GET" && !head {
+            return send(405, "text/plain; charset=utf-8", b"method not allowed\n");
+        }
+        let Some(file) = resolve(&self.root, &path) else {
+            return send(400, "text/plain; charset=utf-8", b"bad path\n");
+        };
+        if file.is_dir() {
+            let index = file.join("index.html");
+            if index.is_file() {
+                return match std::fs::read(&index) {
+                    Ok(b) => send(200, content_type(&index), &b),
+                    Err(_) => send(403, "text/plain; charset=utf-8", b"forbidden\n"),
+                };
+            }
+            return match listing(&file, &path) {
+                Ok(html) => send(200, "text/html; charset=utf-8", html.as_bytes()),
+                Err(_) => send(403, "text/plain; charset=utf-8", b"forbidden\n"),
+            };
+        }
+        match std::fs::metadata(&file) {
+            Ok(md) if md.len() > MAX_LOCAL_FILE => send(
+                413,
+                "text/plain; charset=utf-8",
+                b"file too large for this demo\n",
+            ),
+            Ok(_) => match std::fs::read(&file) {
+                Ok(b) => send(200, content_type(&file), &b),
+                Err(_) => send(403, "text/plain; charset=utf-8", b"forbidden\n"),
+            },
+            Err(_) => send(404, "text/plain; charset=utf-8", b"not found\n"),
+        }
+    }
+}
+
+impl ServerListener<HttpServer> for Files {
+    fn on_message_complete(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> ParseResult {
+        let peer = s.remote_address(id).ok();
+        match self.answer(s, id, m) {
+            Ok(status) => {
+                info!(
+                    "{} {} {} -> {status}",
+                    peer.map(|p| p.to_string()).unwrap_or_default(),
+                    m.method(),
+                    m.url()
+                );
+                ParseResult::Ok
+            }
+            Err(e) => {
+                info!("{} {}: answer failed: {e}", m.method(), m.url());
+                ParseResult::Error
+            }
+        }
+    }
+
+    fn on_parse_error(&self, s: &HttpServer, id: ConnId, _m: &HttpMessage, e: &HttpParseError) {
+        info!(
+            "{}: bad request ({e}, status {:?})",
+            s.remote_address(id)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            e.status()
+        );
+    }
+}
+
+pub fn server(a: &HttpServerArgs) -> Res<ExitCode> {
+    let root = a.root.canonicalize()?;
+    let s = HttpServer::new(Files { root: root.clone() });
+    if let Some(w) = a.workers {
+        s.set_worker_thread_count(w)?;
+    }
+    s.start(&a.addr, a.port)?;
+    let banner = format!(
+        "hps HTTP server on http://{}/ serving {}\n",
+        s.listen_address()?,
+        root.display()
+    );
+    crate::announce_and_serve(&banner, a.seconds, |t| s.wait(t), || s.stop())
+}
+
+#[derive(Args)]
+pub struct HttpClientArgs {
+    /// URL to request (http://host[:port]/path).
+    url: String,
+    /// Method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    method: String,
+    /// Request body.
+    #[arg(long, short = 'd')]
+    data: Option<String>,
+    /// Extra header fields, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    headers: Vec<String>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
+
+/// What the client's listener collected.
+#[derive(Default)]
+struct Response {
+    status: u16,
+    reason: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+struct Collect {
+    got: Arc<Mutex<Response>>,
+    done: Mutex<mpsc::Sender<std::result::Result<(), String>>>,
+}
+
+impl ClientListener<HttpClient> for Collect {
+    fn on_status_line(
+        &self,
+        _c: &HttpClient,
+        _id: ConnId,
+        _m: &HttpMessage,
+        status: u16,
+        reason: &str,
+    ) -> ParseResult {
+        let mut g = self.got.lock();
+        g.status = status;
+        g.reason = reason.to_string();
+        ParseResult::Ok
+    }
+    fn on_header(
+        &self,
+        _c: &HttpClient,
+        _id: ConnId,
+        _m: &HttpMessage,
+        n: &str,
+        v: &[u8],
+    ) -> ParseResult {
+        self.got
+            .lock()
+            .headers
+            .push((n.to_string(), String::from_utf8_lossy(v).into_owned()));
+        ParseResult::Ok
+    }
+    fn on_body(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage, d: &[u8]) -> ParseResult {
+        self.got.lock().body.extend_from_slice(d);
+        ParseResult::Ok
+    }
+    fn on_message_complete(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage) -> ParseResult {
+        let _ = self.done.lock().send(Ok(()));
+        ParseResult::Ok
+    }
+    fn on_parse_error(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage, e: &HttpParseError) {
+        let _ = self.done.lock().send(Err(format!("bad response: {e}")));
+    }
+    fn on_close(
+        &self,
+        _c: &HttpClient,
+        _id: ConnId,
+        op: SocketOperation,
+        err: i32,
+    ) -> HandleResult {
+        let _ = self
+            .done
+            .lock()
+            .send(Err(format!("connection closed ({op:?}, errno {err})")));
+        HandleResult::Ok
+    }
+}
+
+/// `http://host[:port]/path` → (host, port, path).
+fn split_url(url: &str) -> Option<(String, u16, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+            (h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)
+        }
+        _ => (authority.trim_matches(['[', ']']).to_string(), 80),
+    };
+    (!host.is_empty()).then(|| (host, port, path.to_string()))
+}
+
+pub fn client(a: &HttpClientArgs) -> Res<ExitCode> {
+    let Some((host, port, path)) = split_url(&a.url) else {
+        eprintln!("hps http-client: not an http:// URL: {}", a.url);
+        return Ok(ExitCode::from(2));
+    };
+    let (tx, rx) = mpsc::channel();
+    let got = Arc::new(Mutex::new(Response::default()));
+    let c = HttpClient::new(Collect {
+        got: got.clone(),
+        done: Mutex::new(tx),
+    });
+    c.start(&host, port, false)?;
+    let extra: Vec<(String, String)> = a
+        .headers
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let headers: Vec<Header<'_>> = extra
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let body = a.data.as_deref().unwrap_or("").as_bytes();
+    c.send_request(&a.method, &path, &headers, body)?;
+    let r = rx.recv_timeout(Duration::from_secs_f64(a.timeout));
+    let _ = c.stop();
+    match r {
+        Ok(Ok(())) => {
+            let g = got.lock();
+            println!("{} {}", g.status, g.reason);
+            for (n, v) in &g.headers {
+                println!("{n}: {v}");
+            }
+            println!();
+            use std::io::Write;
+            std::io::stdout().write_all(&g.body)?;
+            Ok(if g.status < 400 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Ok(Err(e)) => {
+            eprintln!("hps http-client: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(_) => {
+            eprintln!("hps http-client: no response within {} s", a.timeout);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
