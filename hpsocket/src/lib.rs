@@ -71,6 +71,10 @@ pub use roles::client::{
 pub use roles::http::{
     Header, HttpAgent, HttpClient, HttpServer, HttpsAgent, HttpsClient, HttpsServer, MAX_LOCAL_FILE,
 };
+pub use roles::http_sync::{
+    HttpSyncClient, HttpsSyncClient, SyncClient, SyncResponse, Url, DEFAULT_SYNC_CONNECT_TIMEOUT,
+    DEFAULT_SYNC_REQUEST_TIMEOUT,
+};
 pub use roles::server::{
     Server, SslPackServer, SslPullServer, SslServer, TcpPackServer, TcpPullServer, TcpServer,
 };

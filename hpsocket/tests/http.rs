@@ -656,7 +656,114 @@ print("|".join(out))
     assert!(util::eventually(|| !got.lock().responses.is_empty()));
     assert_eq!(got.lock().responses[0], (200, b"file body".to_vec()));
     let _ = c.stop();
+    // The sync client too (HTTP/1.0 answers: a new connection each time).
+    let sync = HttpSyncClient::new();
+    for _ in 0..2 {
+        sync.open_url(
+            "GET",
+            &format!("http://127.0.0.1:{port}/f.txt"),
+            &[],
+            b"",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (sync.status_code(), sync.response_body()),
+            (200, b"file body".to_vec())
+        );
+    }
+    sync.open_url(
+        "GET",
+        &format!("http://127.0.0.1:{port}/missing"),
+        &[],
+        b"",
+        false,
+    )
+    .unwrap();
+    assert_eq!(sync.status_code(), 404);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- the sync client ----------------------------------------------------------------------
+
+#[test]
+fn the_sync_client_reuses_its_connection_and_keeps_the_response() {
+    let (s, _seen, a) = server();
+    let c = HttpSyncClient::new();
+    let base = format!("http://127.0.0.1:{}", a.port());
+    c.open_url(
+        "GET",
+        &format!("{base}/one?x=1"),
+        &[("X-Tag", "s1")],
+        b"",
+        false,
+    )
+    .unwrap();
+    let r = c.response();
+    assert_eq!((r.status, r.reason.as_str()), (200, "OK"));
+    assert_eq!(r.body, b"GET /one?x=1 ");
+    assert_eq!(r.header("x-tag"), Some(&b"s1"[..]));
+    assert!(r.keep_alive);
+    c.open_url("POST", &format!("{base}/two"), &[], b"abc", false)
+        .unwrap();
+    assert_eq!(c.response_body(), b"POST /two abc");
+    // Both requests went over one connection.
+    assert_eq!(s.connection_count(), 1);
+    c.send_request("HEAD", "/three", &[], b"").unwrap();
+    assert_eq!((c.status_code(), c.response_body().len()), (200, 0));
+    c.cleanup_request_result();
+    assert_eq!(c.status_code(), 0);
+    // A forced reconnect opens a new connection.
+    c.open_url("GET", &format!("{base}/four"), &[], b"", true)
+        .unwrap();
+    assert!(util::eventually(|| s.connection_count() == 1));
+    c.stop().unwrap();
+    s.stop().unwrap();
+}
+
+#[test]
+fn the_sync_client_fails_clearly() {
+    let c = HttpSyncClient::new();
+    assert!(matches!(
+        c.open_url("GET", "https://127.0.0.1:1/", &[], b"", false),
+        Err(Error::InvalidParam(_))
+    ));
+    assert!(matches!(
+        c.open_url("GET", "not a url", &[], b"", false),
+        Err(Error::InvalidParam(_))
+    ));
+    // Nothing listens: the connect fails.
+    let port = testkit::free_tcp_port();
+    assert!(c
+        .open_url("GET", &format!("http://127.0.0.1:{port}/"), &[], b"", false)
+        .is_err());
+    // A server that accepts and never answers: the request timeout ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    c.set_request_timeout(300).unwrap();
+    let t0 = Instant::now();
+    let r = c.open_url("GET", &url, &[], b"", false);
+    assert!(
+        matches!(&r, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut),
+        "{r:?}"
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(250) && t0.elapsed() < LIMIT);
+    // A server that answers garbage: a clear parse error, not a hang.
+    let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", garbage.local_addr().unwrap());
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = garbage.accept().unwrap();
+        let mut b = [0u8; 1024];
+        let _ = s.read(&mut b);
+        s.write_all(b"NOT HTTP\r\n\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let r = c.open_url("GET", &url, &[], b"", false);
+    assert!(
+        matches!(&r, Err(Error::Io(e)) if e.to_string().contains("bad response")),
+        "{r:?}"
+    );
+    t.join().unwrap();
 }

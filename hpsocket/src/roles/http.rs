@@ -70,8 +70,8 @@ macro_rules! http_properties {
             /// `ETIMEDOUT`), after a 408 from a server — slowloris defence.
             http_head_timeout, set_http_head_timeout: u32, |_v| true, "";
             /// Delay in ms between `release` and the close (`ReleaseDelay`, default 3000,
-            /// 0 ..= 60000).
-            http_release_delay, set_http_release_delay: u32, |v| v <= 60_000, "http_release_delay must be 0 ..= 60000";
+            /// 100 ..= 60000 as in HP-Socket).
+            http_release_delay, set_http_release_delay: u32, |v| (100..=60_000).contains(&v), "http_release_delay must be 100 ..= 60000";
             /// The HTTP version this side writes (`LocalVersion`, default 1.1).
             http_local_version, set_http_local_version: HttpVersion, |_v| true, "";
         }

@@ -10,6 +10,7 @@ pub(crate) mod agent;
 pub(crate) mod api;
 pub(crate) mod client;
 pub(crate) mod http;
+pub(crate) mod http_sync;
 pub(crate) mod server;
 pub(crate) mod udp;
 
