@@ -60,6 +60,7 @@ pub(crate) struct Config {
     pub http_head_timeout: u32,
     pub http_release_delay: u32,
     pub http_local_version: crate::cores::http::HttpVersion,
+    pub http_use_cookie: bool,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -119,6 +120,7 @@ impl Default for Config {
             http_head_timeout: DEFAULT_HTTP_HEAD_TIMEOUT,
             http_release_delay: DEFAULT_HTTP_RELEASE_DELAY,
             http_local_version: crate::cores::http::HttpVersion::V1_1,
+            http_use_cookie: true,
         }
     }
 }

@@ -51,6 +51,7 @@ mod session;
 pub mod tls;
 mod types;
 
+pub use cores::http::cookie;
 pub use cores::http::write::reason_phrase;
 pub use cores::http::{
     ErrorKind as HttpErrorKind, Event as HttpEvent, HttpVersion, Message as HttpMessage,
@@ -69,7 +70,8 @@ pub use roles::client::{
     Client, SslClient, SslPackClient, SslPullClient, TcpClient, TcpPackClient, TcpPullClient,
 };
 pub use roles::http::{
-    Header, HttpAgent, HttpClient, HttpServer, HttpsAgent, HttpsClient, HttpsServer, MAX_LOCAL_FILE,
+    cookie_jar, Header, HttpAgent, HttpClient, HttpServer, HttpsAgent, HttpsClient, HttpsServer,
+    MAX_LOCAL_FILE,
 };
 pub use roles::http_sync::{
     HttpSyncClient, HttpsSyncClient, SyncClient, SyncResponse, Url, DEFAULT_SYNC_CONNECT_TIMEOUT,

@@ -475,7 +475,11 @@ fn announced_never_sent() {
         c.write_all(&frame).unwrap();
         attackers.push(c);
     }
-    assert!(eventually(|| s.connection_count() == n + partial));
+    // Accepted, counted by event: on a loaded machine the first may already have idled out
+    // (800 ms) before the last connects, so the open count need not reach n + partial.
+    assert!(f.rec.wait_until(
+        |evs| evs.iter().filter(|e| matches!(e, Ev::Accept(_))).count() == n + partial
+    ));
     thread::sleep(Duration::from_millis(200)); // the workers read what was sent
                                                // Ceiling the library documents: one partial packet (<= max_pack_size + 4) per connection,
                                                // which only the 1 MiB senders approach; reserving on the announcement would be

@@ -767,3 +767,87 @@ fn the_sync_client_fails_clearly() {
     );
     t.join().unwrap();
 }
+
+// ---- cookies ------------------------------------------------------------------------------
+
+#[test]
+fn clients_keep_the_cookies_servers_set_and_send_them_back() {
+    /// Sets a cookie on /login, answers every request with the Cookie field it got.
+    struct Jar;
+    impl ServerListener<HttpServer> for Jar {
+        fn on_message_complete(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> ParseResult {
+            let got = m
+                .header("cookie")
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_default();
+            let set: &[Header<'_>] = if m.url().starts_with("/login") {
+                &[
+                    ("Set-Cookie", "sid=s3cr3t; Path=/"),
+                    ("Set-Cookie", "pref=dark; Path=/app"),
+                ]
+            } else {
+                &[]
+            };
+            s.send_response(id, 200, None, set, got.as_bytes()).unwrap();
+            ParseResult::Ok
+        }
+    }
+    let s = HttpServer::new(Jar);
+    s.start("127.0.0.1", 0).unwrap();
+    let port = s.listen_address().unwrap().port();
+    // "localhost": the jar is process-wide, and the other tests talk to 127.0.0.1.
+    let c = HttpSyncClient::new();
+    let base = format!("http://localhost:{port}");
+    c.open_url("GET", &format!("{base}/login"), &[], b"", false)
+        .unwrap();
+    assert_eq!(c.response_body(), b"");
+    c.open_url("GET", &format!("{base}/app/page"), &[], b"", false)
+        .unwrap();
+    assert_eq!(c.response_body(), b"pref=dark; sid=s3cr3t");
+    c.open_url("GET", &format!("{base}/other"), &[], b"", false)
+        .unwrap();
+    assert_eq!(c.response_body(), b"sid=s3cr3t");
+    // Given Cookie fields are sent as they are; a client without cookies sends none.
+    c.open_url(
+        "GET",
+        &format!("{base}/app"),
+        &[("Cookie", "x=1")],
+        b"",
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.response_body(), b"x=1");
+    let plain = HttpSyncClient::new();
+    plain.client().set_http_use_cookie(false).unwrap();
+    plain
+        .open_url("GET", &format!("{base}/app/page"), &[], b"", false)
+        .unwrap();
+    assert_eq!(plain.response_body(), b"");
+    // The jar saves in curl's format and curl sends the cookies back.
+    let mut file = Vec::new();
+    cookie_jar().lock().save(&mut file).unwrap();
+    let text = String::from_utf8(file.clone()).unwrap();
+    assert!(
+        text.contains("localhost\tFALSE\t/\tFALSE\t0\tsid\ts3cr3t"),
+        "{text}"
+    );
+    if Command::new("curl").arg("--version").output().is_ok() {
+        let path = std::env::temp_dir().join(format!("hps-jar-{}.txt", std::process::id()));
+        std::fs::write(&path, &file).unwrap();
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "-b"])
+            .arg(&path)
+            .arg(format!("{base}/app/x"))
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let body = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            body.contains("sid=s3cr3t") && body.contains("pref=dark"),
+            "{body}"
+        );
+    }
+    c.stop().unwrap();
+    plain.stop().unwrap();
+    s.stop().unwrap();
+}

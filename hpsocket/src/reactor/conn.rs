@@ -89,9 +89,9 @@ impl Conn {
     }
 
     /// HTTP: sends a request whose response the parser must match to `method`.
-    pub fn send_request(self: &Arc<Self>, method: &str, bufs: &[&[u8]]) -> Result<()> {
+    pub fn send_request(self: &Arc<Self>, method: &str, path: &str, bufs: &[&[u8]]) -> Result<()> {
         let mut w: &mio::net::TcpStream = &self.stream;
-        let r = self.session.send_request(method, bufs, &mut w);
+        let r = self.session.send_request(method, path, bufs, &mut w);
         self.sent(r)
     }
 

@@ -212,7 +212,13 @@ impl<M: Model, T: Transport> Handler for Agent<M, T> {
                 guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
             }
             Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
-            Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
+            Event::Http(m, hev) => {
+                if matches!(hev, crate::session::HttpEv::MessageComplete) {
+                    let use_cookie = self.core().config.read().http_use_cookie;
+                    crate::roles::http::keep_cookies(conn, m, use_cookie);
+                }
+                crate::roles::http_dispatch!(l, self, id, m, hev)
+            }
             Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }

@@ -5,8 +5,13 @@
 
 use std::path::Path;
 
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+
+use crate::cores::http::cookie::CookieJar;
 use crate::cores::http::write::{self, Extra};
-use crate::cores::http::HttpVersion;
+use crate::cores::http::{HttpVersion, Message};
 use crate::error::{Error, Result};
 use crate::model::{Http, Plain, Tls, Transport};
 use crate::roles::agent::Agent;
@@ -151,6 +156,44 @@ impl<T: Transport> Server<Http, T> {
     }
 }
 
+/// The process-wide cookie jar of HTTP agents and clients (HP-Socket's global cookie
+/// manager): components with `http_use_cookie` (the default, as in HP-Socket) take the
+/// `Set-Cookie` fields of every response into it and send the matching cookies with every
+/// request. Lock it to read, add, delete, load or save cookies.
+pub fn cookie_jar() -> &'static Mutex<CookieJar> {
+    static JAR: OnceLock<Mutex<CookieJar>> = OnceLock::new();
+    JAR.get_or_init(|| Mutex::new(CookieJar::new()))
+}
+
+/// Seconds since the epoch (the cookie jar's clock).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The host a connection's cookies belong to: the name it connected to, else its address.
+fn cookie_host(c: &crate::reactor::Conn) -> String {
+    c.remote_host
+        .clone()
+        .unwrap_or_else(|| c.remote.ip().to_string())
+}
+
+/// Agents and clients: a complete response's cookies go into the jar.
+pub(crate) fn keep_cookies(c: &crate::reactor::Conn, msg: &Message, use_cookie: bool) {
+    let path = c.session.http_answered_path();
+    if !use_cookie || msg.header("set-cookie").is_none() {
+        return;
+    }
+    let host = cookie_host(c);
+    cookie_jar().lock().store_response(
+        msg.header_values("set-cookie"),
+        &host,
+        path.as_deref().unwrap_or("/"),
+        unix_now(),
+    );
+}
+
 /// Writes a request head for `method path` to a peer known as `host`.
 fn request_head(
     version: HttpVersion,
@@ -159,6 +202,7 @@ fn request_head(
     headers: &[Header<'_>],
     body_len: usize,
     host: &str,
+    cookies: &[(String, String)],
 ) -> Result<Vec<u8>> {
     let mut head = Vec::with_capacity(160);
     write::request_line(&mut head, method, path, version).map_err(|_| BAD_FIELD)?;
@@ -167,7 +211,7 @@ fn request_head(
         request: true,
         keep_alive: None,
         host: Some(host),
-        cookies: &[],
+        cookies,
     };
     write::header_lines(&mut head, headers, &extra).map_err(|_| BAD_FIELD)?;
     Ok(head)
@@ -209,12 +253,19 @@ macro_rules! request_ops {
             body: &[u8],
         ) -> Result<()> {
             let version = self.http_local_version();
+            let use_cookie = self.http_use_cookie();
             let secure = T::SECURE;
             let $me = self;
             $conn.and_then(|id| {
                 $me.core().with_conn(id, |c| {
-                    let head = request_head(version, method, path, headers, body.len(), &host_of(c, secure))?;
-                    c.send_request(method, &[&head, body])
+                    let given = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("cookie"));
+                    let cookies = if use_cookie && !given {
+                        cookie_jar().lock().for_request(&cookie_host(c), path, secure, unix_now())
+                    } else {
+                        Vec::new()
+                    };
+                    let head = request_head(version, method, path, headers, body.len(), &host_of(c, secure), &cookies)?;
+                    c.send_request(method, path, &[&head, body])
                 })?
             })
         }
@@ -291,12 +342,27 @@ macro_rules! request_ops {
     };
 }
 
+/// The cookie switch of agents and clients.
+macro_rules! cookie_properties {
+    () => {
+        $crate::config::properties! {
+            /// Whether the component uses the process-wide [`cookie_jar`]: stores the
+            /// `Set-Cookie` fields of responses and sends matching cookies with requests
+            /// (`UseCookie`, default true as in HP-Socket). A request whose headers already
+            /// hold `Cookie` is sent as given.
+            http_use_cookie, set_http_use_cookie: bool, |_v| true, "";
+        }
+    };
+}
+
 impl<T: Transport> Agent<Http, T> {
     http_properties!();
+    cookie_properties!();
     request_ops!("agent", id: ConnId, |me| Ok::<ConnId, Error>(id));
 }
 
 impl<T: Transport> Client<Http, T> {
     http_properties!();
+    cookie_properties!();
     request_ops!("client", |me| me.id());
 }

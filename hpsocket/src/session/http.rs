@@ -260,6 +260,7 @@ impl Session {
     pub fn send_request(
         &self,
         method: &str,
+        path: &str,
         bufs: &[&[u8]],
         w: &mut dyn Write,
     ) -> Result<bool, super::SendError> {
@@ -267,8 +268,16 @@ impl Session {
         let r = self.send(bufs, w);
         if r.is_ok() {
             sent.push(method);
+            self.http_paths.lock().push_back(path.to_string());
         }
         r
+    }
+
+    /// The path of the request the response now completing answers (responses come in
+    /// request order); the component calls it once per complete response (cookies default
+    /// their path to it).
+    pub fn http_answered_path(&self) -> Option<String> {
+        self.http_paths.lock().pop_front()
     }
 
     /// HP-Socket's `Release`: from now on received bytes close the connection, and after

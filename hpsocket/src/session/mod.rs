@@ -217,6 +217,9 @@ pub(crate) struct Session {
     http_release_at: AtomicU64,
     http_released: AtomicBool,
     http_sent: Mutex<http::SentMethods>,
+    /// Paths of the requests sent and not yet answered (apart from `http_sent`, which the
+    /// worker drains into its parser: the component pops these inside callbacks).
+    http_paths: Mutex<std::collections::VecDeque<String>>,
     /// A read set a deadline the worker's timer does not know yet (see `take_new_deadline`).
     new_deadline: AtomicBool,
     /// TLS: ciphertext of an unfinished record inside rustls (part of `charged_rx`; only the
@@ -263,6 +266,7 @@ impl Session {
             http_release_at: AtomicU64::new(u64::MAX),
             http_released: AtomicBool::new(false),
             http_sent: Mutex::new(Default::default()),
+            http_paths: Mutex::new(Default::default()),
             new_deadline: AtomicBool::new(false),
             retry_at: AtomicU64::new(u64::MAX),
         }

@@ -66,6 +66,7 @@
 //! `GetParseErrorCode` returns.
 
 pub(crate) mod body;
+pub mod cookie;
 pub(crate) mod head;
 pub(crate) mod message;
 pub(crate) mod parser;
