@@ -851,3 +851,29 @@ fn clients_keep_the_cookies_servers_set_and_send_them_back() {
     plain.stop().unwrap();
     s.stop().unwrap();
 }
+
+#[test]
+fn expect_100_continue_is_answered_before_the_body() {
+    let (s, _seen, a) = server();
+    let mut c = connect(a);
+    c.write_all(
+        b"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .unwrap();
+    let mut interim = [0u8; 25];
+    c.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.write_all(b"hello").unwrap();
+    let (st, _, body) = read_response(&mut c, &mut Vec::new()).unwrap();
+    assert_eq!((st, body.as_slice()), (200, &b"POST /up hello"[..]));
+    // Our client skips the interim answer and reads the real one.
+    let got = Arc::new(Mutex::new(Got::default()));
+    let cl = HttpClient::new(Collect(got.clone()));
+    cl.start("127.0.0.1", a.port(), false).unwrap();
+    cl.send_post("/x", &[("Expect", "100-continue")], b"body")
+        .unwrap();
+    assert!(util::eventually(|| got.lock().responses.len() == 1));
+    assert_eq!(got.lock().responses[0], (200, b"POST /x body".to_vec()));
+    cl.stop().unwrap();
+    s.stop().unwrap();
+}

@@ -79,6 +79,8 @@ impl SentMethods {
 struct Events<'s, 'k> {
     session: &'s Session,
     sink: &'k mut Sink<'s>,
+    /// Where a server's `100 Continue` goes (`None` once the peer is gone: at EOF).
+    w: Option<&'k mut dyn Write>,
 }
 
 impl Events<'_, '_> {
@@ -105,7 +107,20 @@ impl HttpSink for Events<'_, '_> {
         self.session
             .http_keep_alive
             .store(msg.keep_alive(), Ordering::Release);
-        self.fire(msg, HttpEv::HeadersComplete)
+        let r = self.fire(msg, HttpEv::HeadersComplete);
+        // `Expect: 100-continue` (ours; HP-Socket leaves it to the application): once the
+        // listener accepts the head of a request with a body, the client is told to send
+        // it rather than made to wait out its own timer (curl waits 1 s).
+        if r == ParseResult::Ok
+            && self.session.origin_is_server
+            && msg.expect_continue()
+            && (msg.content_length().is_some_and(|n| n > 0) || msg.is_chunked())
+        {
+            if let Some(w) = self.w.as_mut() {
+                let _ = self.session.send(&[b"HTTP/1.1 100 Continue\r\n\r\n"], *w);
+            }
+        }
+        r
     }
     fn on_body(&mut self, msg: &Message, data: &[u8]) -> ParseResult {
         self.fire(msg, HttpEv::Body(data))
@@ -155,6 +170,7 @@ impl Session {
         let mut events = Events {
             session: self,
             sink,
+            w: Some(w),
         };
         let r = http.parser.feed(data, &mut events);
         // The head deadline runs from the first byte of a head until its end.
@@ -244,6 +260,7 @@ impl Session {
         let mut events = Events {
             session: self,
             sink,
+            w: None,
         };
         let _ = http.parser.feed_eof(&mut events);
     }
