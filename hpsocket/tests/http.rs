@@ -877,3 +877,101 @@ fn expect_100_continue_is_answered_before_the_body() {
     cl.stop().unwrap();
     s.stop().unwrap();
 }
+
+// ---- HTTPS --------------------------------------------------------------------------------
+
+#[test]
+fn https_server_client_and_sync_client_talk_over_tls() {
+    /// Answers with the request line and whether the connection is secure.
+    struct Secure;
+    impl ServerListener<HttpsServer> for Secure {
+        fn on_message_complete(&self, s: &HttpsServer, id: ConnId, m: &HttpMessage) -> ParseResult {
+            let body = format!("{} {} tls={}", m.method(), m.url(), s.is_secure());
+            s.send_response(id, 200, None, &[], body.as_bytes())
+                .unwrap();
+            ParseResult::Ok
+        }
+    }
+    let pki = util::Pki::new();
+    let s = HttpsServer::new(Secure);
+    s.setup_ssl_context(&pki.server_setup()).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let port = s.listen_address().unwrap().port();
+
+    // The asynchronous client, verifying the server.
+    type Responses = Arc<Mutex<Vec<(u16, Vec<u8>)>>>;
+    struct C(Responses, Mutex<Vec<u8>>);
+    impl ClientListener<HttpsClient> for C {
+        fn on_body(
+            &self,
+            _c: &HttpsClient,
+            _id: ConnId,
+            _m: &HttpMessage,
+            d: &[u8],
+        ) -> ParseResult {
+            self.1.lock().extend_from_slice(d);
+            ParseResult::Ok
+        }
+        fn on_message_complete(
+            &self,
+            _c: &HttpsClient,
+            _id: ConnId,
+            m: &HttpMessage,
+        ) -> ParseResult {
+            let body = std::mem::take(&mut *self.1.lock());
+            self.0.lock().push((m.status_code(), body));
+            ParseResult::Ok
+        }
+    }
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let c = HttpsClient::new(C(got.clone(), Mutex::new(Vec::new())));
+    c.setup_ssl_context(&pki.client_setup()).unwrap();
+    c.start("localhost", port, false).unwrap();
+    c.send_get("/secure", &[]).unwrap();
+    c.send_post("/again", &[], b"x").unwrap();
+    assert!(util::eventually(|| got.lock().len() == 2));
+    assert_eq!(got.lock()[0], (200, b"GET /secure tls=true".to_vec()));
+    assert_eq!(got.lock()[1], (200, b"POST /again tls=true".to_vec()));
+    c.stop().unwrap();
+
+    // The sync client with an https URL.
+    let sync = HttpsSyncClient::new();
+    sync.client()
+        .setup_ssl_context(&pki.client_setup())
+        .unwrap();
+    sync.open_url(
+        "GET",
+        &format!("https://localhost:{port}/sync"),
+        &[],
+        b"",
+        false,
+    )
+    .unwrap();
+    assert_eq!(sync.response_body(), b"GET /sync tls=true");
+    // http:// on the https client is refused.
+    assert!(matches!(
+        sync.open_url("GET", &format!("http://localhost:{port}/"), &[], b"", false),
+        Err(Error::InvalidParam(_))
+    ));
+    sync.stop().unwrap();
+
+    // curl over TLS, verifying against the test CA.
+    if Command::new("curl").arg("--version").output().is_ok() {
+        let ca = std::env::temp_dir().join(format!("hps-https-ca-{}.pem", std::process::id()));
+        std::fs::write(&ca, &pki.0.ca).unwrap();
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(&ca)
+            .arg(format!("https://localhost:{port}/curl"))
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&ca);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /curl tls=true");
+    }
+    s.stop().unwrap();
+}
