@@ -61,6 +61,7 @@ pub(crate) struct Config {
     pub http_release_delay: u32,
     pub http_local_version: crate::cores::http::HttpVersion,
     pub http_use_cookie: bool,
+    pub http_auto_start: bool,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -121,6 +122,7 @@ impl Default for Config {
             http_release_delay: DEFAULT_HTTP_RELEASE_DELAY,
             http_local_version: crate::cores::http::HttpVersion::V1_1,
             http_use_cookie: true,
+            http_auto_start: true,
         }
     }
 }

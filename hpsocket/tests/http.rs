@@ -975,3 +975,42 @@ fn https_server_client_and_sync_client_talk_over_tls() {
     }
     s.stop().unwrap();
 }
+
+#[test]
+fn with_auto_start_off_bytes_are_raw_until_start_http() {
+    struct Late;
+    impl ServerListener<HttpServer> for Late {
+        fn on_receive(&self, s: &HttpServer, id: ConnId, data: &[u8]) -> HandleResult {
+            assert_eq!(data, b"HELLO\n");
+            s.send(id, b"OK\n").unwrap();
+            s.start_http(id).unwrap();
+            assert!(s.start_http(id).is_err(), "once per connection");
+            HandleResult::Ok
+        }
+        fn on_message_complete(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> ParseResult {
+            s.send_response(id, 200, None, &[], m.url().as_bytes())
+                .unwrap();
+            ParseResult::Ok
+        }
+    }
+    let s = HttpServer::new(Late);
+    s.set_http_auto_start(false).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let mut c = connect(s.listen_address().unwrap());
+    c.write_all(b"HELLO\n").unwrap();
+    let mut ok = [0u8; 3];
+    c.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"OK\n");
+    c.write_all(b"GET /now-http HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let (st, _, body) = read_response(&mut c, &mut Vec::new()).unwrap();
+    assert_eq!((st, body.as_slice()), (200, &b"/now-http"[..]));
+    s.stop().unwrap();
+    // With auto-start on, start_http is refused.
+    let (s, _seen, a) = server();
+    let _c = connect(a);
+    assert!(util::eventually(|| s.connection_count() == 1));
+    let id = s.all_connection_ids()[0];
+    assert!(matches!(s.start_http(id), Err(Error::IllegalState(_))));
+    s.stop().unwrap();
+}

@@ -477,6 +477,7 @@ fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
                 .with_max_headers(cfg.http_max_headers as usize)
                 .with_max_body_size(cfg.http_max_body_size),
             http_head_ms: cfg.http_head_timeout as u64,
+            http_auto_start: cfg.http_auto_start,
         },
     }
 }

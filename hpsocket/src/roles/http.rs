@@ -79,6 +79,10 @@ macro_rules! http_properties {
             http_release_delay, set_http_release_delay: u32, |v| (100..=60_000).contains(&v), "http_release_delay must be 100 ..= 60000";
             /// The HTTP version this side writes (`LocalVersion`, default 1.1).
             http_local_version, set_http_local_version: HttpVersion, |_v| true, "";
+            /// Parse HTTP from a connection's first byte (`HttpAutoStart`, default true).
+            /// Off: bytes go to `on_receive` until `start_http` is called for the connection
+            /// (for protocols that speak something else first, e.g. a PROXY header).
+            http_auto_start, set_http_auto_start: bool, |_v| true, "";
         }
     };
 }
@@ -150,6 +154,13 @@ impl<T: Transport> Server<Http, T> {
         }
     }
 
+    /// Starts HTTP parsing on connection `id` (HP-Socket's `StartHttp`): only with
+    /// `http_auto_start` off, once per connection.
+    pub fn start_http(&self, id: ConnId) -> Result<()> {
+        let auto = self.http_auto_start();
+        self.core().with_conn(id, |c| start_http_on(c, auto))?
+    }
+
     /// Whether the request being answered on `id` keeps the connection open.
     pub fn is_keep_alive(&self, id: ConnId) -> Result<bool> {
         self.core().with_conn(id, |c| c.session.http_keep_alive())
@@ -192,6 +203,22 @@ pub(crate) fn keep_cookies(c: &crate::reactor::Conn, msg: &Message, use_cookie: 
         path.as_deref().unwrap_or("/"),
         unix_now(),
     );
+}
+
+/// `StartHttp` on connection `c`: refused while auto-start is on, or when started already.
+fn start_http_on(c: &crate::reactor::Conn, auto: bool) -> Result<()> {
+    if auto {
+        return Err(Error::IllegalState(
+            "http_auto_start is on: HTTP has started by itself",
+        ));
+    }
+    if c.session.start_http() {
+        Ok(())
+    } else {
+        Err(Error::IllegalState(
+            "HTTP has started on this connection already",
+        ))
+    }
 }
 
 /// Writes a request head for `method path` to a peer known as `host`.
@@ -332,6 +359,14 @@ macro_rules! request_ops {
         /// `on_upgrade`, then `on_receive`).
         pub fn send_connect(&self, $($id: $idty,)? authority: &str, headers: &[Header<'_>]) -> Result<()> {
             self.send_request($($id,)? "CONNECT", authority, headers, &[])
+        }
+
+        /// Starts HTTP parsing on the connection (HP-Socket's `StartHttp`): only with
+        /// `http_auto_start` off, once per connection.
+        pub fn start_http(&self, $($id: $idty)?) -> Result<()> {
+            let auto = self.http_auto_start();
+            let $me = self;
+            $conn.and_then(|id| $me.core().with_conn(id, |c| start_http_on(c, auto))?)
         }
 
         /// Whether the last response on the connection keeps it open.

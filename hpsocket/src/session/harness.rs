@@ -286,6 +286,7 @@ pub(crate) fn settings(model: ModelKind) -> Settings {
         notes: true,
         http_limits: Default::default(),
         http_head_ms: 30_000,
+        http_auto_start: true,
     }
 }
 

@@ -156,6 +156,10 @@ impl Session {
             // HP-Socket: a released connection takes nothing more.
             return Step::Close(SocketOperation::Receive, libc::ECANCELED);
         }
+        if !self.http_on.load(Ordering::Acquire) {
+            // Auto-start off and `start_http` not called yet: plain bytes.
+            return self.raw(data, sink);
+        }
         let mut rx = self.rx.lock();
         let Some(http) = rx.http.as_mut() else {
             return Step::Go;
@@ -263,6 +267,12 @@ impl Session {
             w: None,
         };
         let _ = http.parser.feed_eof(&mut events);
+    }
+
+    /// HP-Socket's `StartHttp` with auto-start off: parsing begins with the next bytes
+    /// read. False when it was on already.
+    pub fn start_http(&self) -> bool {
+        !self.http_on.swap(true, Ordering::AcqRel)
     }
 
     /// Whether the message being answered keeps the connection open (the request's, on a

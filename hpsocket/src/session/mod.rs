@@ -169,6 +169,8 @@ pub(crate) struct Settings {
     /// HTTP: close a connection whose message head has not finished this long after its
     /// first byte; 0: never.
     pub http_head_ms: u64,
+    /// HTTP: parse from the first byte (else bytes go to `on_receive` until `start_http`).
+    pub http_auto_start: bool,
 }
 
 thread_local! {
@@ -216,6 +218,8 @@ pub(crate) struct Session {
     http_head_since: AtomicU64,
     http_release_at: AtomicU64,
     http_released: AtomicBool,
+    /// HTTP parsing is on (auto-start, or `start_http` was called).
+    http_on: AtomicBool,
     http_sent: Mutex<http::SentMethods>,
     /// Paths of the requests sent and not yet answered (apart from `http_sent`, which the
     /// worker drains into its parser: the component pops these inside callbacks).
@@ -265,6 +269,7 @@ impl Session {
             http_head_since: AtomicU64::new(u64::MAX),
             http_release_at: AtomicU64::new(u64::MAX),
             http_released: AtomicBool::new(false),
+            http_on: AtomicBool::new(settings.http_auto_start),
             http_sent: Mutex::new(Default::default()),
             http_paths: Mutex::new(Default::default()),
             new_deadline: AtomicBool::new(false),
