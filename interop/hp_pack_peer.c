@@ -23,6 +23,11 @@
  *       UDP echo server (the library's UdpServer): every datagram is sent back to its peer.
  *       Same READY line as above.
  *
+ *   hp_pack_peer [--no-stdin] http-server [BUF [WORKERS]]
+ *       HTTP server (the library's HttpServer): every complete request is answered
+ *       "200 OK" with Content-Type: text/plain and the 13-byte body "Hello, world!" (the
+ *       benchmark's HTTP scenario). Same READY line and defaults as above.
+ *
  *   Servers exit when stdin reaches end-of-file, or on SIGTERM / SIGINT / SIGHUP. With
  *   --no-stdin they ignore stdin (for callers that start them in the background with stdin on
  *   /dev/null) and only a signal stops them.
@@ -110,6 +115,25 @@ extern const char *HP_Client_GetLastErrorDesc(HP_Object);
 extern void HP_TcpPackClient_SetMaxPackSize(HP_Object, DWORD);
 extern void HP_TcpPackClient_SetPackHeaderFlag(HP_Object, USHORT);
 
+/* HTTP server: En_HP_HttpParseResult HPR_OK / HPR_ERROR = 0 / -1; HP_THeader is a pair of
+ * C strings (name, value). */
+typedef int HttpParseResult;
+enum { HPR_OK = 0, HPR_ERROR = -1 };
+typedef struct {
+    const char *name;
+    const char *value;
+} HP_THeader;
+typedef HttpParseResult (*OnHttpMessageCompleteFn)(HP_Object, HP_CONNID);
+
+extern HP_Object Create_HP_HttpServerListener(void);
+extern HP_Object Create_HP_HttpServer(HP_Object listener);
+extern void Destroy_HP_HttpServer(HP_Object);
+extern void Destroy_HP_HttpServerListener(HP_Object);
+extern void HP_Set_FN_HttpServer_OnMessageComplete(HP_Object listener, OnHttpMessageCompleteFn fn);
+extern BOOL HP_HttpServer_SendResponse(HP_Object, HP_CONNID, USHORT status, const char *desc,
+                                       const HP_THeader headers[], int count, const BYTE *body,
+                                       int len);
+
 extern int SYS_GetLastError(void);
 
 /* ---- helpers ---- */
@@ -130,6 +154,7 @@ static void usage(void) {
             "usage: hp_pack_peer [--no-stdin] server FLAG MAXSIZE [BUF [WORKERS]]\n"
             "       hp_pack_peer [--no-stdin] push-server [BUF [WORKERS]]\n"
             "       hp_pack_peer [--no-stdin] udp-server [WORKERS]\n"
+            "       hp_pack_peer [--no-stdin] http-server [BUF [WORKERS]]\n"
             "       hp_pack_peer client PORT FLAG MAXSIZE SIZE...\n");
     exit(2);
 }
@@ -148,6 +173,16 @@ static HandleResult on_server_close(HP_Object sender, HP_CONNID id, int op, int 
     (void)op;
     (void)err;
     return HR_OK;
+}
+
+static const HP_THeader http_headers[] = {{"Content-Type", "text/plain"}};
+static const char http_body[] = "Hello, world!";
+
+static HttpParseResult on_http_message_complete(HP_Object sender, HP_CONNID id) {
+    return HP_HttpServer_SendResponse(sender, id, 200, "OK", http_headers, 1,
+                                      (const BYTE *)http_body, (int)(sizeof http_body - 1))
+               ? HPR_OK
+               : HPR_ERROR;
 }
 
 /* Blocks until stdin reaches EOF (unless ignored) or a termination signal arrives. The
@@ -173,8 +208,8 @@ static void wait_for_end(int sfd, int watch_stdin) {
     }
 }
 
-/* The server kinds: plain TCP, PACK, UDP. */
-enum { PUSH = 0, PACK = 1, UDP = 2 };
+/* The server kinds: plain TCP, PACK, UDP, HTTP. */
+enum { PUSH = 0, PACK = 1, UDP = 2, HTTP = 3 };
 
 static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, unsigned workers,
                       unsigned buf) {
@@ -190,14 +225,20 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
         return 1;
     }
 
-    HP_Object listener = pack == UDP    ? Create_HP_UdpServerListener()
+    HP_Object listener = pack == HTTP   ? Create_HP_HttpServerListener()
+                         : pack == UDP  ? Create_HP_UdpServerListener()
                          : pack == PACK ? Create_HP_TcpPackServerListener()
                                         : Create_HP_TcpServerListener();
-    HP_Object server = pack == UDP    ? Create_HP_UdpServer(listener)
+    HP_Object server = pack == HTTP   ? Create_HP_HttpServer(listener)
+                       : pack == UDP  ? Create_HP_UdpServer(listener)
                        : pack == PACK ? Create_HP_TcpPackServer(listener)
                                       : Create_HP_TcpServer(listener);
-    HP_Set_FN_Server_OnReceive(listener, on_server_receive);
-    HP_Set_FN_Server_OnClose(listener, on_server_close);
+    if (pack == HTTP) {
+        HP_Set_FN_HttpServer_OnMessageComplete(listener, on_http_message_complete);
+    } else {
+        HP_Set_FN_Server_OnReceive(listener, on_server_receive);
+        HP_Set_FN_Server_OnClose(listener, on_server_close);
+    }
     HP_Server_SetWorkerThreadCount(server, workers);
     if (buf > 0 && pack != UDP)
         HP_TcpServer_SetSocketBufferSize(server, buf);
@@ -227,7 +268,10 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
      * action) ends the process. */
     alarm(10);
     HP_Server_Stop(server);
-    if (pack == UDP) {
+    if (pack == HTTP) {
+        Destroy_HP_HttpServer(server);
+        Destroy_HP_HttpServerListener(listener);
+    } else if (pack == UDP) {
         Destroy_HP_UdpServer(server);
         Destroy_HP_UdpServerListener(listener);
     } else if (pack == PACK) {
@@ -419,6 +463,13 @@ int main(int argc, char **argv) {
             usage();
         unsigned workers = rest > 0 ? (unsigned)parse_num(r[0], "WORKERS") : 1;
         return run_server(UDP, watch_stdin, 0, 0, workers, 0);
+    }
+    if (strcmp(mode, "http-server") == 0) {
+        if (rest > 2)
+            usage();
+        unsigned buf = rest > 0 ? (unsigned)parse_num(r[0], "BUF") : 0;
+        unsigned workers = rest > 1 ? (unsigned)parse_num(r[1], "WORKERS") : 1;
+        return run_server(HTTP, watch_stdin, 0, 0, workers, buf);
     }
     if (strcmp(mode, "client") == 0)
         return run_client(rest, r);

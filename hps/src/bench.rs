@@ -1,7 +1,8 @@
 //! `hps bench`: our echo server against a tokio echo server and the original HP-Socket 5.2.1,
 //! each in its own process, server pinned to CPU 0 and load generator to CPU 1, alternating
 //! peers over repetitions; medians go to docs/BENCHMARKS.md and an SVG chart. The TLS
-//! scenario compares our SSL server with tokio-rustls (HP-Socket 5.2.1's library has no SSL).
+//! scenario compares our SSL server with tokio-rustls (HP-Socket 5.2.1's library has no SSL);
+//! the HTTP scenario our `HttpServer` with hyper and the original's HttpServer.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -289,8 +290,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// The original HP-Socket peers (C harness over libhpsocket4c_amd64_64.so), when available.
-/// The original's PUSH, PACK and UDP echo servers.
-fn orig_peers(buf: usize) -> Option<(Peer, Peer, Peer)> {
+struct OrigPeers {
+    /// PUSH, PACK and UDP echo servers.
+    push: Peer,
+    pack: Peer,
+    udp: Peer,
+    /// The HttpServer answering `Hello, world!`.
+    http: Peer,
+}
+
+fn orig_peers(buf: usize) -> Option<OrigPeers> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let script = root.join("scripts/fetch-hpsocket.sh");
     let so = Command::new("bash").arg(&script).output().ok()?;
@@ -313,26 +322,19 @@ fn orig_peers(buf: usize) -> Option<(Peer, Peer, Peer)> {
         return None;
     }
     let b = bin.display().to_string();
-    Some((
-        Peer {
-            name: "hp-socket 5.2.1",
-            argv: vec![b.clone(), "push-server".into(), buf.to_string()],
-        },
-        Peer {
-            name: "hp-socket 5.2.1",
-            argv: vec![
-                b.clone(),
-                "server".into(),
-                "0".into(),
-                "4194303".into(),
-                buf.to_string(),
-            ],
-        },
-        Peer {
-            name: "hp-socket 5.2.1",
-            argv: vec![b, "udp-server".into(), "1".into()],
-        },
-    ))
+    let peer = |args: &[&str]| Peer {
+        name: "hp-socket 5.2.1",
+        argv: std::iter::once(b.clone())
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect(),
+    };
+    let buf = buf.to_string();
+    Some(OrigPeers {
+        push: peer(&["push-server", &buf]),
+        pack: peer(&["server", "0", "4194303", &buf]),
+        udp: peer(&["udp-server", "1"]),
+        http: peer(&["http-server", &buf]),
+    })
 }
 
 pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
@@ -384,6 +386,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     const TLS_SCENARIO: &str = "TLS ping-pong 100 × 1 KiB";
     const UDP_SCENARIO: &str = "UDP ping-pong 100 × 64 B";
+    const HTTP_SCENARIO: &str = "HTTP keep-alive GET 100 × small response";
     let wants_tls = wanted(TLS_SCENARIO);
     // One throw-away certificate for every TLS peer, so they do the same crypto work.
     let tls_files = if wants_tls {
@@ -442,10 +445,30 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             ],
         },
     ];
-    if let Some((p, k, u)) = &orig {
-        push_peers.push(p.clone());
-        pack_peers.push(k.clone());
-        udp_peers.push(u.clone());
+    let http_server = |name: &'static str, imp: &str| Peer {
+        name,
+        argv: vec![
+            me(),
+            "http-bench-server".into(),
+            "--impl".into(),
+            imp.into(),
+            "--port".into(),
+            "0".into(),
+            "--workers".into(),
+            "1".into(),
+            "--buf".into(),
+            a.buf.to_string(),
+        ],
+    };
+    let mut http_peers = vec![
+        http_server("hpsocket", "hpsocket"),
+        http_server("hyper", "hyper"),
+    ];
+    if let Some(o) = &orig {
+        push_peers.push(o.push.clone());
+        pack_peers.push(o.pack.clone());
+        udp_peers.push(o.udp.clone());
+        http_peers.push(o.http.clone());
     }
     let all = [
         Scenario {
@@ -497,6 +520,14 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             tls_ca: None,
         },
         Scenario {
+            name: HTTP_SCENARIO,
+            mode: "http",
+            conns: 100,
+            size: crate::loadgen::HTTP_BODY.len(),
+            peers: http_peers,
+            tls_ca: None,
+        },
+        Scenario {
             name: TLS_SCENARIO,
             mode: "pingpong",
             conns: 100,
@@ -540,6 +571,9 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted(UDP_SCENARIO) {
         writeln!(md, "UDP row: **hpsocket** is `hps udp-server` (the `UdpServer`, 1 worker), **tokio** one tokio `UdpSocket` echoing with `recv_from` / `send_to`, **hp-socket 5.2.1** the original `UdpServer` (`hp_pack_peer udp-server`). The load generator keeps one 64-byte datagram in flight on each of 100 UDP sockets and checks every echo; a datagram not echoed within 200 ms counts as an error and is replaced.\n")?;
+    }
+    if wanted(HTTP_SCENARIO) {
+        writeln!(md, "HTTP row: 100 keep-alive connections, each sending `GET /hello HTTP/1.1` (with `Host`) and reading the whole response before the next request (no pipelining); the load generator parses every response (status 200, `Content-Length` 13, body `Hello, world!`) and counts a request/response as one message; MB/s is response bytes. **hpsocket** is `HttpServer` (`hps http-bench-server`, 1 worker, `send_response` from `on_message_complete`), **hyper** a hyper 1.x `http1` server (keep-alive) on a current-thread tokio runtime, **hp-socket 5.2.1** the original's `HttpServer` through its 4C API (`hp_pack_peer http-server`, `HP_HttpServer_SendResponse` from `OnMessageComplete`, 1 worker). Each answers `200 OK` with `Content-Type: text/plain` and the 13-byte body.\n")?;
     }
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
@@ -664,8 +698,8 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         writeln!(md, "| connections | peer | bytes per connection |")?;
         writeln!(md, "|---:|---|---:|")?;
         let mut peers = vec![hps.clone(), tokio.clone()];
-        if let Some((p, _, _)) = &orig {
-            peers.push(p.clone());
+        if let Some(o) = &orig {
+            peers.push(o.push.clone());
         }
         for n in [1000usize, 10_000] {
             for p in &peers {

@@ -35,6 +35,51 @@ mod tests {
         v[2999] ^= 1;
         assert_eq!(mismatches(&v, 17, 1000), 2);
     }
+
+    const OK: &[u8] =
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 13\r\n\r\nHello, world!";
+
+    #[test]
+    fn http_responses_are_framed_and_checked_however_they_are_split() {
+        let two: Vec<u8> = [OK, OK].concat();
+        for step in 1..=two.len() {
+            let mut h = HttpRead::default();
+            let (mut done, mut bad) = (0, 0);
+            for part in two.chunks(step) {
+                let (d, b) = h.take(part);
+                done += d;
+                bad += b;
+            }
+            assert_eq!((done, bad, h.broken), (2, 0, false), "step {step}");
+            assert_eq!(h.bytes, two.len() as u64);
+        }
+    }
+
+    #[test]
+    fn wrong_http_responses_are_errors() {
+        let wrong_body = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!";
+        let wrong_status = b"HTTP/1.1 404 Not Found\r\nContent-Length: 13\r\n\r\nHello, world!";
+        let wrong_len = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nHe";
+        for r in [&wrong_body[..], wrong_status, wrong_len] {
+            let mut h = HttpRead::default();
+            assert_eq!(
+                h.take(&[r, OK].concat()),
+                (2, 1),
+                "{}",
+                String::from_utf8_lossy(r)
+            );
+        }
+        // Unframable: no Content-Length, chunked, not HTTP.
+        for r in [
+            &b"HTTP/1.1 200 OK\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"SSH-2.0\r\n\r\n",
+        ] {
+            let mut h = HttpRead::default();
+            assert_eq!(h.take(r), (0, 1));
+            assert!(h.broken);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,7 +94,18 @@ pub enum Mode {
     Idle,
     /// Ping-pong of datagrams, one UDP socket per "connection".
     Udp,
+    /// HTTP/1.1 keep-alive: `GET /hello`, read the whole response (status 200,
+    /// `Content-Length`, body `Hello, world!`), then the next request; one message per
+    /// request/response.
+    Http,
 }
+
+/// The body the HTTP bench servers answer with (`hps http-bench-server`, the original's
+/// `hp_pack_peer http-server`).
+pub(crate) const HTTP_BODY: &[u8] = b"Hello, world!";
+
+/// Longest response head the HTTP mode accepts.
+const MAX_HTTP_HEAD: usize = 8192;
 
 #[derive(Args, Debug, Clone)]
 pub struct LoadgenArgs {
@@ -127,6 +183,104 @@ struct Conn {
     hdr: Vec<u8>,
     body_left: usize,
     connected: bool,
+    /// HTTP mode: `sent` / `recvd` count requests / complete responses, and this reads
+    /// the responses.
+    http: Option<Box<HttpRead>>,
+}
+
+/// The HTTP response being read on one connection.
+#[derive(Default)]
+struct HttpRead {
+    /// Response bytes received (head and body).
+    bytes: u64,
+    /// The head collected so far.
+    head: Vec<u8>,
+    /// Past the head of the current response: reading its body.
+    in_body: bool,
+    /// Body bytes of the current response seen so far / still to come.
+    body_off: usize,
+    body_left: usize,
+    /// The current response is wrong (status, length or body bytes).
+    bad: bool,
+    /// The byte stream cannot be framed any more (bad head); the connection is given up.
+    broken: bool,
+}
+
+impl HttpRead {
+    /// Frames and checks responses; returns (complete responses, wrong ones among them or
+    /// unparsable heads).
+    fn take(&mut self, mut data: &[u8]) -> (u64, u64) {
+        self.bytes += data.len() as u64;
+        let (mut done, mut bad) = (0, 0);
+        while !self.broken && (self.in_body || !data.is_empty()) {
+            if !self.in_body {
+                // In the head: look for its end, starting where the last search stopped.
+                let from = self.head.len().saturating_sub(3);
+                self.head.extend_from_slice(data);
+                let Some(end) = self.head[from..]
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map(|p| from + p + 4)
+                else {
+                    if self.head.len() > MAX_HTTP_HEAD {
+                        self.broken = true;
+                        bad += 1;
+                    }
+                    break;
+                };
+                // What follows the head in this read is body (or the next response).
+                data = &data[data.len() - (self.head.len() - end)..];
+                match parse_head(&self.head[..end - 4]) {
+                    Some((status, len)) => {
+                        self.bad = status != 200 || len != HTTP_BODY.len();
+                        self.body_left = len;
+                        self.body_off = 0;
+                        self.in_body = true;
+                    }
+                    None => {
+                        self.broken = true;
+                        bad += 1;
+                    }
+                }
+                self.head.clear();
+            } else {
+                let n = self.body_left.min(data.len());
+                if HTTP_BODY.get(self.body_off..self.body_off + n) != Some(&data[..n]) {
+                    self.bad = true;
+                }
+                self.body_off += n;
+                self.body_left -= n;
+                data = &data[n..];
+                if self.body_left > 0 {
+                    break;
+                }
+                done += 1;
+                bad += self.bad as u64;
+                self.in_body = false;
+            }
+        }
+        (done, bad)
+    }
+}
+
+/// The status and `Content-Length` of a response head (without its final CRLF CRLF); `None`
+/// when it is not an HTTP/1.x response with a `Content-Length`.
+fn parse_head(head: &[u8]) -> Option<(u16, usize)> {
+    let text = std::str::from_utf8(head).ok()?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next()?;
+    let rest = status_line.strip_prefix("HTTP/1.")?;
+    let status: u16 = rest.get(2..5)?.parse().ok()?;
+    let mut len = None;
+    for l in lines {
+        let (name, value) = l.split_once(':')?;
+        if name.eq_ignore_ascii_case("content-length") {
+            len = Some(value.trim().parse().ok()?);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return None;
+        }
+    }
+    Some((status, len?))
 }
 
 pub struct Report {
@@ -180,8 +334,13 @@ impl Conn {
         true
     }
 
-    /// Verifies received bytes; returns the mismatches.
+    /// Verifies received bytes; returns the mismatches (HTTP: the wrong responses).
     fn take(&mut self, data: &[u8], size: usize, pack: bool) -> u64 {
+        if let Some(h) = self.http.as_deref_mut() {
+            let (done, bad) = h.take(data);
+            self.recvd += done;
+            return bad;
+        }
         let mut bad = 0;
         let mut i = 0;
         while i < data.len() {
@@ -310,11 +469,14 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
     }
     let size = a.size.max(1);
     let pack = a.mode == Mode::Pack;
+    let http = a.mode == Mode::Http;
+    // Bytes (HTTP: requests) in flight per connection.
     let window = match a.mode {
         Mode::Bulk => 4 * size as u64,
-        Mode::Idle => 1,
+        Mode::Idle | Mode::Http => 1,
         _ => size as u64,
     };
+    let request = format!("GET /hello HTTP/1.1\r\nHost: {}\r\n\r\n", a.addr).into_bytes();
     let msg = if a.mode == Mode::Idle { 1 } else { size };
     let tls = tls_config(a)?;
     let server_name = ServerName::IpAddress(a.addr.ip().into());
@@ -345,6 +507,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
             hdr: Vec::new(),
             body_left: 0,
             connected: false,
+            http: http.then(Box::default),
         });
     }
     let mut events = Events::with_capacity(1024);
@@ -353,8 +516,14 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
     let warm_end = start + Duration::from_secs_f64(a.warmup);
     let end = warm_end + Duration::from_secs_f64(a.seconds);
     let mut errors = 0u64;
-    let mut base: Option<(u64, Instant)> = None;
-    let total = |conns: &[Conn]| conns.iter().map(|c| c.recvd).sum::<u64>();
+    let mut base: Option<((u64, u64), Instant)> = None;
+    // Received so far: (bytes or, HTTP, responses; bytes).
+    let total = |conns: &[Conn]| {
+        conns.iter().fold((0u64, 0u64), |(m, b), c| {
+            let bytes = c.http.as_ref().map_or(c.recvd, |h| h.bytes);
+            (m + c.recvd, b + bytes)
+        })
+    };
     let mut dead = 0usize;
     loop {
         let now = Instant::now();
@@ -394,7 +563,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                 let (alive, bad) = read_tls(c, &mut t, &mut buf, msg, pack);
                 errors += bad;
                 c.tls = Some(t);
-                if !alive {
+                if !alive || c.http.as_ref().is_some_and(|h| h.broken) {
                     dead += 1;
                 }
             } else if ev.is_readable() {
@@ -404,7 +573,13 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                             dead += 1;
                             break;
                         }
-                        Ok(n) => errors += c.take(&buf[..n], msg, pack),
+                        Ok(n) => {
+                            errors += c.take(&buf[..n], msg, pack);
+                            if c.http.as_ref().is_some_and(|h| h.broken) {
+                                dead += 1;
+                                break;
+                            }
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => {
@@ -418,6 +593,11 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                 if a.mode == Mode::Idle && c.sent >= 1 {
                     break;
                 }
+                if http {
+                    c.out.extend_from_slice(&request);
+                    c.sent += 1;
+                    continue;
+                }
                 c.queue_message(msg, pack);
             }
             if !c.flush() {
@@ -429,8 +609,11 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
             break;
         }
     }
-    let (b0, t0) = base.unwrap_or((0, start));
-    let bytes = total(&conns) - b0;
+    let ((m0, b0), t0) = base.unwrap_or(((0, 0), start));
+    let (m1, b1) = total(&conns);
+    let bytes = b1 - b0;
+    // HTTP counts responses; the others count bytes, `size` to a message.
+    let msgs = if http { m1 - m0 } else { bytes / size as u64 };
     let secs = t0.elapsed().as_secs_f64();
     if a.mode == Mode::Idle {
         println!("READY {}", conns.len());
@@ -448,7 +631,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
         ))
     });
     Ok(Report {
-        msgs: bytes / size as u64,
+        msgs,
         bytes,
         secs,
         errors,

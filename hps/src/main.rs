@@ -4,6 +4,7 @@
 mod bench;
 mod certs;
 mod http;
+mod http_bench;
 mod listeners;
 mod loadgen;
 mod session;
@@ -80,6 +81,9 @@ enum Command {
     /// tokio (or, with --tls, tokio-rustls) echo server used by `hps bench`.
     #[command(hide = true)]
     TokioEcho(tokio_echo::TokioEchoArgs),
+    /// HTTP "Hello, world!" servers used by `hps bench` (hpsocket's `HttpServer`, hyper).
+    #[command(hide = true)]
+    HttpBenchServer(http_bench::HttpBenchServerArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -576,7 +580,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = if matches!(
         cli.cmd,
-        Command::Pfm(_) | Command::Bench(_) | Command::Loadgen(_) | Command::TokioEcho(_)
+        Command::Pfm(_)
+            | Command::Bench(_)
+            | Command::Loadgen(_)
+            | Command::TokioEcho(_)
+            | Command::HttpBenchServer(_)
     ) {
         "warn"
     } else {
@@ -630,6 +638,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::TokioEcho(a) => tokio_echo::run(a).map(|_| ExitCode::SUCCESS),
+        Command::HttpBenchServer(a) => http_bench::run(a),
     };
     match r {
         Ok(code) => code,

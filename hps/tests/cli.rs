@@ -183,7 +183,7 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
             "--reps",
             "1",
             "--only",
-            "100 × 64,tls,udp",
+            "100 × 64,tls,udp,http",
             "--out",
         ])
         .arg(&md)
@@ -202,6 +202,11 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         ("| TLS ping-pong 100 × 1 KiB |", "| tokio-rustls (TLS"),
         ("| UDP ping-pong 100 × 64 B |", "| hpsocket |"),
         ("| UDP ping-pong 100 × 64 B |", "| tokio |"),
+        (
+            "| HTTP keep-alive GET 100 × small response |",
+            "| hpsocket |",
+        ),
+        ("| HTTP keep-alive GET 100 × small response |", "| hyper |"),
     ] {
         let row = report
             .lines()
@@ -210,6 +215,8 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         // Every byte verified: the errors column is 0.
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
         assert_eq!(cols[8], "0", "{row}");
+        // Messages (HTTP: parsed responses) were counted.
+        assert!(cols[3].parse::<f64>().is_ok_and(|m| m > 0.0), "{row}");
     }
     // Every run is listed too (1 repetition: one row per scenario and peer), with its CPU.
     let (_, runs) = report
@@ -219,7 +226,7 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         .lines()
         .filter(|l| l.starts_with("| ") && l.contains(" | 1 | "))
         .collect();
-    assert_eq!(rows.len(), 6, "{runs}");
+    assert_eq!(rows.len(), 8, "{runs}");
     for row in rows {
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
         assert!(cols[7].ends_with('%') && cols[8].ends_with('%'), "{row}");
