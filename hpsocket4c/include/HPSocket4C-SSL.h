@@ -1,7 +1,7 @@
 /*
  * HPSocket4C-SSL.h: the SSL (TLS) components of libhpsocket4c (the Rust hpsocket4c crate), an
- * implementation of HP-Socket 5.8's "4C" SSL API for Linux, TCP components only (the HTTPS
- * family is not implemented).
+ * implementation of HP-Socket 5.8's "4C" SSL API for Linux: the TCP SSL components and the
+ * HTTPS ones (HttpsServer, HttpsAgent, HttpsClient; no HttpsSyncClient).
  *
  * Written for this project from the API's published facts (names, types, signatures).
  * Include this header instead of HPSocket4C.h; it includes HPSocket4C.h.
@@ -148,6 +148,19 @@ HPSOCKET_API BOOL __HP_CALL HP_SSLClient_IsSSLAutoHandShake(HP_SSLClient pClient
 HPSOCKET_API void __HP_CALL HP_SSLClient_SetSSLCipherList(HP_SSLClient pClient, LPCTSTR lpszCipherList);
 HPSOCKET_API LPCTSTR __HP_CALL HP_SSLClient_GetSSLCipherList(HP_SSLClient pClient);
 HPSOCKET_API BOOL __HP_CALL HP_SSLClient_GetSSLSessionInfo(HP_SSLClient pClient, En_HP_SSLSessionInfo enInfo, LPVOID* lppInfo);
+
+/* ======================================================================================= */
+/* HTTPS: the HTTP components over TLS. They take the HTTP listeners, every HP_HttpServer_* /
+ * HP_HttpAgent_* / HP_HttpClient_* function and the TCP ones work on them, and they are set
+ * up with HP_SSLServer_* / HP_SSLAgent_* / HP_SSLClient_* as the SSL components are.         */
+/* ======================================================================================= */
+
+HPSOCKET_API HP_HttpsServer __HP_CALL Create_HP_HttpsServer(HP_HttpServerListener pListener);
+HPSOCKET_API HP_HttpsAgent __HP_CALL Create_HP_HttpsAgent(HP_HttpAgentListener pListener);
+HPSOCKET_API HP_HttpsClient __HP_CALL Create_HP_HttpsClient(HP_HttpClientListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_HttpsServer(HP_HttpsServer pServer);
+HPSOCKET_API void __HP_CALL Destroy_HP_HttpsAgent(HP_HttpsAgent pAgent);
+HPSOCKET_API void __HP_CALL Destroy_HP_HttpsClient(HP_HttpsClient pClient);
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,7 @@
 //!    SSL and UDP variants, the `Component` trait and the dispatch macros, the listener
 //!    bridge) and [`ops`] (export generators shared by the families).
 //! 3. The families, the exports themselves: [`server`], [`agent`], [`client`], [`ssl`],
-//!    [`udp`], [`listener`], [`sys`], [`codec`], [`pending`].
+//!    [`udp`], [`http`], [`listener`], [`sys`], [`codec`].
 //!
 //! This root only declares them, plus the two global exports below.
 #![deny(missing_docs)]
@@ -33,8 +33,8 @@ pub mod roles;
 pub mod agent;
 pub mod client;
 pub mod codec;
+pub mod http;
 pub mod listener;
-pub mod pending;
 pub mod server;
 pub mod ssl;
 pub mod sys;
@@ -76,7 +76,7 @@ mod tests {
         ("listener", 3),
         ("sys", 3),
         ("codec", 3),
-        ("pending", 3),
+        ("http", 3),
     ];
 
     /// The top-level modules a source file names as `crate::<module>` (or `$crate::`) in

@@ -163,6 +163,10 @@ macro_rules! with_ssl {
                 let ($c, $st) = (&**x, &x.state);
                 $body
             }
+            Some($e::Https(x)) => {
+                let ($c, $st) = (&***x, &x.state);
+                $body
+            }
             Some(_) => {
                 set_errno(libc::EINVAL);
                 $fail

@@ -1,14 +1,17 @@
-//! Export coverage: every C API function of the TCP and UDP families that the original
+//! Export coverage: every C API function of the TCP, UDP and HTTP families that the original
 //! HP-Socket 5.2.1 library (`libhpsocket4c_amd64_64.so` from the PyPI package `hpsocket` 0.9.3)
-//! exports must be exported by ours too. The HTTP family (names containing `Http`, the
-//! `http_*` parser internals, `g_CookieMgr`) and `SYS_CharsetConvert` are left out; so are the
-//! C++ symbols (names starting with `_`), which are not part of the C API.
+//! exports must be exported by ours too. Left out: the HTTP sync client, the cookie manager
+//! (`HP_HttpCookie_*`, `g_CookieMgr`), the WebSocket `SendWSMessage` / `GetWSMessageState`, the
+//! `http_*` parser internals and `SYS_CharsetConvert` (see `common::outside_tcp_family`); so
+//! are the C++ symbols (names starting with `_`), which are not part of the C API.
 //!
 //! Needs the original package (fetched by `scripts/fetch-hpsocket.sh`); set
 //! `HPSOCKET_SKIP_INTEROP=1` to skip on purpose.
 //!
 //! Also: every function of HP-Socket 5.8's SSL API for the TCP components (a list written out
-//! here, since 5.2.1 has none) is exported, and no other SSL name.
+//! here, since 5.2.1 has none) is exported, and no other SSL name; and HP-Socket 5.8.6's HTTP
+//! function list (built here from its header's families) is covered but for the parts named
+//! as not built.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
@@ -18,7 +21,7 @@ use std::collections::BTreeSet;
 use common::*;
 
 #[test]
-fn ours_exports_every_tcp_and_udp_function_of_the_original() {
+fn ours_exports_every_tcp_udp_and_http_function_of_the_original() {
     let Some(pkg) = original_package() else {
         return;
     };
@@ -123,4 +126,179 @@ fn ours_exports_every_tcp_ssl_function_of_5_8() {
         .collect();
     assert!(extra.is_empty(), "SSL exports not in 5.8: {extra:?}");
     println!("{} SSL functions exported", SSL_5_8.len());
+}
+
+/// HP-Socket 5.8.6's HTTP functions (`HPSocket4C.h` and `HPSocket4C-SSL.h`): 149 functions
+/// and 59 callback setters.
+fn http_5_8_6() -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    let mut add = |s: String| v.push(s);
+    for c in ["HttpServer", "HttpAgent", "HttpClient", "HttpSyncClient"] {
+        add(format!("Create_HP_{c}"));
+        add(format!("Destroy_HP_{c}"));
+        let https = c.replace("Http", "Https");
+        add(format!("Create_HP_{https}"));
+        add(format!("Destroy_HP_{https}"));
+    }
+    for l in ["HttpServer", "HttpAgent", "HttpClient"] {
+        add(format!("Create_HP_{l}Listener"));
+        add(format!("Destroy_HP_{l}Listener"));
+    }
+    let parse = [
+        "MessageBegin",
+        "Header",
+        "HeadersComplete",
+        "Body",
+        "ChunkHeader",
+        "ChunkComplete",
+        "MessageComplete",
+        "Upgrade",
+        "ParseError",
+        "WSMessageHeader",
+        "WSMessageBody",
+        "WSMessageComplete",
+        "HandShake",
+        "Receive",
+        "Send",
+        "Close",
+    ];
+    for (r, own) in [
+        (
+            "HttpServer",
+            &["RequestLine", "PrepareListen", "Accept", "Shutdown"][..],
+        ),
+        (
+            "HttpAgent",
+            &["StatusLine", "PrepareConnect", "Connect", "Shutdown"][..],
+        ),
+        (
+            "HttpClient",
+            &["StatusLine", "PrepareConnect", "Connect"][..],
+        ),
+    ] {
+        for e in parse.iter().chain(own) {
+            add(format!("HP_Set_FN_{r}_On{e}"));
+        }
+    }
+    let getters = [
+        "SetLocalVersion",
+        "GetLocalVersion",
+        "IsUpgrade",
+        "IsKeepAlive",
+        "GetVersion",
+        "GetContentLength",
+        "GetContentType",
+        "GetContentEncoding",
+        "GetTransferEncoding",
+        "GetUpgradeType",
+        "GetParseErrorCode",
+        "GetHeader",
+        "GetHeaders",
+        "GetAllHeaders",
+        "GetAllHeaderNames",
+        "GetCookie",
+        "GetAllCookies",
+        "GetWSMessageState",
+        "SetHttpAutoStart",
+        "IsHttpAutoStart",
+        "StartHttp",
+        "SendLocalFile",
+        "SendChunkData",
+        "SendWSMessage",
+    ];
+    for f in getters.iter().chain(&[
+        "SendResponse",
+        "Release",
+        "SetReleaseDelay",
+        "GetReleaseDelay",
+        "GetUrlFieldSet",
+        "GetUrlField",
+        "GetMethod",
+        "GetHost",
+    ]) {
+        add(format!("HP_HttpServer_{f}"));
+    }
+    for r in ["HttpAgent", "HttpClient"] {
+        for f in getters.iter().chain(&[
+            "SendRequest",
+            "SendPost",
+            "SendPut",
+            "SendPatch",
+            "SendGet",
+            "SendDelete",
+            "SendHead",
+            "SendTrace",
+            "SendOptions",
+            "SendConnect",
+            "GetStatusCode",
+            "SetUseCookie",
+            "IsUseCookie",
+        ]) {
+            add(format!("HP_{r}_{f}"));
+        }
+    }
+    for f in [
+        "OpenUrl",
+        "CleanupRequestResult",
+        "SetConnectTimeout",
+        "SetRequestTimeout",
+        "GetConnectTimeout",
+        "GetRequestTimeout",
+        "GetResponseBody",
+    ] {
+        add(format!("HP_HttpSyncClient_{f}"));
+    }
+    for f in [
+        "MGR_LoadFromFile",
+        "MGR_SaveToFile",
+        "MGR_ClearCookies",
+        "MGR_RemoveExpiredCookies",
+        "MGR_SetCookie",
+        "MGR_DeleteCookie",
+        "MGR_SetEnableThirdPartyCookie",
+        "MGR_IsEnableThirdPartyCookie",
+        "HLP_ParseExpires",
+        "HLP_MakeExpiresStr",
+        "HLP_ToString",
+        "HLP_CurrentUTCTime",
+        "HLP_MaxAgeToExpires",
+        "HLP_ExpiresToMaxAge",
+    ] {
+        add(format!("HP_HttpCookie_{f}"));
+    }
+    v
+}
+
+#[test]
+fn ours_exports_the_http_functions_of_5_8_6_but_the_parts_not_built() {
+    let all = http_5_8_6();
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a name is listed twice");
+    let setters = all.iter().filter(|n| n.starts_with("HP_Set_FN_")).count();
+    assert_eq!((all.len() - setters, setters), (149, 59), "5.8.6's counts");
+
+    let ours = exported_names(&cdylib());
+    let (not_built, wanted): (Vec<&String>, Vec<&String>) =
+        all.iter().partition(|n| outside_tcp_family(n));
+    let missing: Vec<&&String> = wanted.iter().filter(|n| !ours.contains(**n)).collect();
+    assert!(
+        missing.is_empty(),
+        "HTTP functions not exported: {missing:?}"
+    );
+    // The parts not built are really absent (no stub pretends to work).
+    let stubs: Vec<&&String> = not_built.iter().filter(|n| ours.contains(**n)).collect();
+    assert!(stubs.is_empty(), "exported though not built: {stubs:?}");
+    // And nothing HTTP-named beyond 5.8.6's list.
+    let extra: Vec<&String> = ours
+        .iter()
+        .filter(|n| is_api_name(n) && n.contains("Http") && !unique.contains(n))
+        .collect();
+    assert!(extra.is_empty(), "HTTP exports not in 5.8.6: {extra:?}");
+    println!(
+        "HTTP: {} of 5.8.6's {} functions exported ({} setters); not built: {}",
+        wanted.len(),
+        all.len(),
+        setters,
+        not_built.len()
+    );
 }

@@ -3,7 +3,7 @@
 //! component is created on a [`Bridge`]; the `Create_HP_*Listener` and `HP_Set_FN_*` exports
 //! that fill the tables are the listener family's (`crate::listener`).
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -11,6 +11,7 @@ use std::sync::{Arc, LazyLock};
 use hpsocket::*;
 
 use crate::marshal::c_callback;
+use crate::roles::http::{with_message, HttpStore};
 use crate::roles::Registry;
 
 /// `En_HP_HandleResult` as the C callbacks return it.
@@ -27,6 +28,24 @@ pub struct ListenerObj {
     pub(crate) pull_receive: AtomicUsize,
     pub(crate) close: AtomicUsize,
     pub(crate) shutdown: AtomicUsize,
+    // HTTP (the `HP_Set_FN_Http*_On*` setters; the TCP ones above serve HTTP too).
+    pub(crate) message_begin: AtomicUsize,
+    pub(crate) request_line: AtomicUsize,
+    pub(crate) status_line: AtomicUsize,
+    pub(crate) header: AtomicUsize,
+    pub(crate) headers_complete: AtomicUsize,
+    pub(crate) body: AtomicUsize,
+    pub(crate) chunk_header: AtomicUsize,
+    pub(crate) chunk_complete: AtomicUsize,
+    pub(crate) message_complete: AtomicUsize,
+    pub(crate) upgrade: AtomicUsize,
+    pub(crate) parse_error: AtomicUsize,
+    /// WebSocket: stored, not fired yet (the WebSocket codec is not built).
+    pub(crate) ws_message_header: AtomicUsize,
+    /// WebSocket: stored, not fired yet.
+    pub(crate) ws_message_body: AtomicUsize,
+    /// WebSocket: stored, not fired yet.
+    pub(crate) ws_message_complete: AtomicUsize,
 }
 
 pub(crate) static LISTENERS: LazyLock<Registry<ListenerObj>> = LazyLock::new(Registry::default);
@@ -39,6 +58,13 @@ type FnData = unsafe extern "C" fn(*mut c_void, usize, *const u8, c_int) -> HR;
 type FnPull = unsafe extern "C" fn(*mut c_void, usize, c_int) -> HR;
 type FnClose = unsafe extern "C" fn(*mut c_void, usize, c_int, c_int) -> HR;
 type FnSender = unsafe extern "C" fn(*mut c_void) -> HR;
+// HTTP events return `En_HP_HttpParseResult`.
+type FnHttpId = unsafe extern "C" fn(*mut c_void, usize) -> c_int;
+type FnHttpStrs = unsafe extern "C" fn(*mut c_void, usize, *const c_char, *const c_char) -> c_int;
+type FnHttpStatus = unsafe extern "C" fn(*mut c_void, usize, u16, *const c_char) -> c_int;
+type FnHttpData = unsafe extern "C" fn(*mut c_void, usize, *const u8, c_int) -> c_int;
+type FnHttpInt = unsafe extern "C" fn(*mut c_void, usize, c_int) -> c_int;
+type FnHttpError = unsafe extern "C" fn(*mut c_void, usize, c_int, *const c_char) -> c_int;
 
 fn load<F: Copy>(slot: &AtomicUsize) -> Option<F> {
     let v = slot.load(Ordering::Acquire);
@@ -67,6 +93,8 @@ pub struct Bridge {
     pub listener: Arc<ListenerObj>,
     /// The component's handle, set once it is registered.
     pub sender: AtomicUsize,
+    /// HTTP components: the snapshots their getters read (unused by the others).
+    pub http: Arc<HttpStore>,
 }
 
 impl Bridge {
@@ -255,5 +283,277 @@ pub(crate) fn bridge(listener: *mut c_void) -> Option<Bridge> {
     LISTENERS.get(listener).map(|l| Bridge {
         listener: l,
         sender: AtomicUsize::new(0),
+        http: Arc::default(),
     })
 }
+
+// ---- HTTP ----
+
+/// `En_HP_HttpParseResult` from a C HTTP callback: 1 skip body, 2 upgrade, negative error,
+/// anything else go on.
+fn hpr(v: c_int) -> ParseResult {
+    match v {
+        1 => ParseResult::SkipBody,
+        2 => ParseResult::Upgrade,
+        v if v < 0 => ParseResult::Error,
+        _ => ParseResult::Ok,
+    }
+}
+
+/// Runs `f` with `a` and `b` as NUL-terminated C strings (in a reused per-thread buffer; a
+/// NUL inside either is passed as a space).
+fn with_cstrs<R>(a: &[u8], b: &[u8], f: impl FnOnce(*const c_char, *const c_char) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    // Taken out while in use, so a nested callback on this thread gets a buffer of its own.
+    let mut buf = SCRATCH.with(|s| s.take());
+    buf.clear();
+    let clean = |c: &u8| if *c == 0 { b' ' } else { *c };
+    buf.extend(a.iter().map(clean));
+    buf.push(0);
+    buf.extend(b.iter().map(clean));
+    buf.push(0);
+    let p = buf.as_ptr() as *const c_char;
+    // SAFETY: both strings lie inside `buf`, which outlives the call.
+    let r = f(p, unsafe { p.add(a.len() + 1) });
+    SCRATCH.with(|s| s.set(buf));
+    r
+}
+
+impl Bridge {
+    /// Calls an HTTP callback with `msg` reachable by the getters of this thread.
+    fn http(
+        &self,
+        id: ConnId,
+        msg: &HttpMessage,
+        f: impl FnOnce(*mut c_void) -> c_int,
+    ) -> ParseResult {
+        let s = self.sender();
+        hpr(with_message(s as usize, id, msg, || {
+            c_callback(s as usize, || f(s))
+        }))
+    }
+    fn http_id(&self, slot: &AtomicUsize, id: ConnId, msg: &HttpMessage) -> ParseResult {
+        load::<FnHttpId>(slot).map_or(ParseResult::Ok, |f| {
+            self.http(id, msg, |s| unsafe { f(s, id.get()) })
+        })
+    }
+    fn http_strs(
+        &self,
+        slot: &AtomicUsize,
+        id: ConnId,
+        msg: &HttpMessage,
+        a: &[u8],
+        b: &[u8],
+    ) -> ParseResult {
+        load::<FnHttpStrs>(slot).map_or(ParseResult::Ok, |f| {
+            with_cstrs(a, b, |a, b| {
+                self.http(id, msg, |s| unsafe { f(s, id.get(), a, b) })
+            })
+        })
+    }
+    fn http_int(&self, slot: &AtomicUsize, id: ConnId, msg: &HttpMessage, v: c_int) -> ParseResult {
+        load::<FnHttpInt>(slot).map_or(ParseResult::Ok, |f| {
+            self.http(id, msg, |s| unsafe { f(s, id.get(), v) })
+        })
+    }
+}
+
+/// The HTTP events of every HTTP listener (`$s` the component type), forwarded to the C
+/// callbacks with the message reachable by the getters, and the getters' snapshots kept at
+/// message begin (cleared), headers-complete, message-complete and parse errors.
+macro_rules! http_events {
+    ($s:ty) => {
+        fn on_message_begin(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> ParseResult {
+            self.http.begin(id);
+            self.http_id(&self.listener.message_begin, id, m)
+        }
+        fn on_request_line(
+            &self,
+            _s: &$s,
+            id: ConnId,
+            m: &HttpMessage,
+            method: &str,
+            url: &str,
+        ) -> ParseResult {
+            self.http_strs(
+                &self.listener.request_line,
+                id,
+                m,
+                method.as_bytes(),
+                url.as_bytes(),
+            )
+        }
+        fn on_status_line(
+            &self,
+            _s: &$s,
+            id: ConnId,
+            m: &HttpMessage,
+            status: u16,
+            reason: &str,
+        ) -> ParseResult {
+            load::<FnHttpStatus>(&self.listener.status_line).map_or(ParseResult::Ok, |f| {
+                with_cstrs(reason.as_bytes(), b"", |r, _| {
+                    self.http(id, m, |s| unsafe { f(s, id.get(), status, r) })
+                })
+            })
+        }
+        fn on_header(
+            &self,
+            _s: &$s,
+            id: ConnId,
+            m: &HttpMessage,
+            name: &str,
+            value: &[u8],
+        ) -> ParseResult {
+            self.http_strs(&self.listener.header, id, m, name.as_bytes(), value)
+        }
+        fn on_headers_complete(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> ParseResult {
+            self.http.keep(id, m);
+            self.http_id(&self.listener.headers_complete, id, m)
+        }
+        fn on_body(&self, _s: &$s, id: ConnId, m: &HttpMessage, d: &[u8]) -> ParseResult {
+            load::<FnHttpData>(&self.listener.body).map_or(ParseResult::Ok, |f| {
+                // Pieces come from one read, far below 2 GiB; split anyway rather than lie.
+                let mut r = ParseResult::Ok;
+                for part in d.chunks(c_int::MAX as usize) {
+                    r = self.http(id, m, |s| unsafe {
+                        f(s, id.get(), part.as_ptr(), part.len() as c_int)
+                    });
+                    if r == ParseResult::Error {
+                        break;
+                    }
+                }
+                r
+            })
+        }
+        fn on_chunk_header(&self, _s: &$s, id: ConnId, m: &HttpMessage, size: u64) -> ParseResult {
+            self.http_int(
+                &self.listener.chunk_header,
+                id,
+                m,
+                size.min(c_int::MAX as u64) as c_int,
+            )
+        }
+        fn on_chunk_complete(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> ParseResult {
+            self.http_id(&self.listener.chunk_complete, id, m)
+        }
+        fn on_message_complete(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> ParseResult {
+            self.http.keep(id, m);
+            self.http_id(&self.listener.message_complete, id, m)
+        }
+        fn on_upgrade(
+            &self,
+            _s: &$s,
+            id: ConnId,
+            m: &HttpMessage,
+            kind: UpgradeType,
+        ) -> ParseResult {
+            self.http_int(&self.listener.upgrade, id, m, kind as c_int)
+        }
+        fn on_parse_error(&self, _s: &$s, id: ConnId, m: &HttpMessage, e: &HttpParseError) {
+            self.http.parse_error(id, m, e);
+            if let Some(f) = load::<FnHttpError>(&self.listener.parse_error) {
+                with_cstrs(e.description().as_bytes(), b"", |d, _| {
+                    self.http(id, m, |s| unsafe { f(s, id.get(), e.code() as c_int, d) })
+                });
+            }
+        }
+    };
+}
+
+/// The TCP events of an HTTP component: as the others', plus opening and dropping the
+/// connection's getter state.
+macro_rules! http_tcp_events {
+    ($s:ty) => {
+        fn on_handshake(&self, _s: &$s, id: ConnId) -> HandleResult {
+            self.handshake(id)
+        }
+        fn on_send(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
+            self.data(&self.listener.send, id, d)
+        }
+        fn on_receive(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
+            self.data(&self.listener.receive, id, d)
+        }
+        fn on_close(&self, _s: &$s, id: ConnId, op: SocketOperation, e: i32) -> HandleResult {
+            let r = self.close(id, op, e);
+            self.http.close(id);
+            r
+        }
+        fn wants_send_events(&self) -> bool {
+            self.wants_send()
+        }
+    };
+}
+
+macro_rules! http_server_bridge {
+    ($($s:ty),*) => {$(
+        impl ServerListener<$s> for Bridge {
+            fn on_prepare_listen(&self, _s: &$s, sock: SockRef<'_>) -> HandleResult {
+                self.prepare(None, sock.as_raw_fd() as usize)
+            }
+            fn on_accept(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
+                self.http.open(id);
+                let r = self.accept(id, sock.as_raw_fd() as usize);
+                if r == HandleResult::Error {
+                    self.http.close(id); // refused: no close event follows
+                }
+                r
+            }
+            fn on_shutdown(&self, _s: &$s) -> HandleResult {
+                self.shutdown()
+            }
+            http_tcp_events!($s);
+            http_events!($s);
+        }
+    )*};
+}
+http_server_bridge!(HttpServer, HttpsServer);
+
+macro_rules! http_agent_bridge {
+    ($($s:ty),*) => {$(
+        impl AgentListener<$s> for Bridge {
+            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
+                self.http.open(id);
+                let r = self.prepare(Some(id), sock.as_raw_fd() as usize);
+                if r == HandleResult::Error {
+                    self.http.close(id); // the connect fails: no close event follows
+                }
+                r
+            }
+            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
+                self.http.open(id);
+                self.connect(id)
+            }
+            fn on_shutdown(&self, _s: &$s) -> HandleResult {
+                self.shutdown()
+            }
+            http_tcp_events!($s);
+            http_events!($s);
+        }
+    )*};
+}
+http_agent_bridge!(HttpAgent, HttpsAgent);
+
+macro_rules! http_client_bridge {
+    ($($s:ty),*) => {$(
+        impl ClientListener<$s> for Bridge {
+            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
+                self.http.open(id);
+                let r = self.prepare(Some(id), sock.as_raw_fd() as usize);
+                if r == HandleResult::Error {
+                    self.http.close(id); // the connect fails: no close event follows
+                }
+                r
+            }
+            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
+                self.http.open(id);
+                self.connect(id)
+            }
+            http_tcp_events!($s);
+            http_events!($s);
+        }
+    )*};
+}
+http_client_bridge!(HttpClient, HttpsClient);

@@ -12,6 +12,7 @@
 //! families (layer 3) import it and never each other.
 
 pub mod bridge;
+pub mod http;
 pub mod ssl;
 pub mod udp;
 
@@ -25,6 +26,7 @@ use parking_lot::RwLock;
 
 use crate::marshal::{ffi, in_callback, set_errno};
 use crate::roles::bridge::Bridge;
+use crate::roles::http::Http;
 use crate::roles::ssl::Ssl;
 use crate::roles::udp::Udp;
 
@@ -46,11 +48,15 @@ pub enum Srv {
     SslPack(Ssl<SslPackServer>),
     /// UDP (driven by the same `HP_Server_*` functions).
     Udp(Udp<UdpServer>),
+    /// HTTP (a TCP server too: every `HP_Server_*` / `HP_TcpServer_*` function applies).
+    Http(Http<HttpServer>),
+    /// HTTPS (an SSL server too: the `HP_SSLServer_*` functions apply).
+    Https(Http<Ssl<HttpsServer>>),
 }
 
 pub(crate) static SERVERS: LazyLock<Registry<Srv>> = LazyLock::new(Registry::default);
 
-component_enum!(Srv, [Udp]);
+component_enum!(Srv, [Udp, Http, Https]);
 
 /// An agent of any receive model, plain or SSL.
 pub enum Agt {
@@ -66,11 +72,15 @@ pub enum Agt {
     SslPull(Ssl<SslPullAgent>),
     /// SSL PACK.
     SslPack(Ssl<SslPackAgent>),
+    /// HTTP.
+    Http(Http<HttpAgent>),
+    /// HTTPS.
+    Https(Http<Ssl<HttpsAgent>>),
 }
 
 pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
 
-component_enum!(Agt, []);
+component_enum!(Agt, [Http, Https]);
 
 /// A client of any receive model, plain or SSL.
 pub enum Cli {
@@ -90,14 +100,18 @@ pub enum Cli {
     Udp(Udp<UdpClient>),
     /// UDP cast (driven by the same `HP_Client_*` functions).
     Cast(Udp<UdpCast>),
+    /// HTTP.
+    Http(Http<HttpClient>),
+    /// HTTPS.
+    Https(Http<Ssl<HttpsClient>>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
-component_enum!(Cli, [Udp, Cast]);
+component_enum!(Cli, [Udp, Cast, Http, Https]);
 
 /// A `match` over the variants of a role's enum (the three receive models, plain and SSL,
-/// plus the role's UDP variants `[$x]`), binding `$c` to the component. The SSL and UDP
+/// plus the role's UDP and HTTP variants listed in `[$x]`), binding `$c` to the component. The SSL and UDP
 /// variants dereference to their component, so one body serves all. With `else`, variants
 /// not listed take the fallback.
 macro_rules! each_variant {

@@ -75,14 +75,23 @@ pub fn is_api_name(n: &str) -> bool {
         .any(|p| n.starts_with(p))
 }
 
-/// Whether an API name belongs to a family this library does not implement (HTTP; and
-/// HP-Socket 5.8's UdpNode and UDP ARQ components, absent from 5.2.1) or is one of the
-/// original's internals.
+/// Whether an API name belongs to a family this library does not implement (HP-Socket 5.8's
+/// UdpNode and UDP ARQ components, absent from 5.2.1; the HTTP sync client, the cookie
+/// manager and the WebSocket send / state functions) or is one of the original's internals.
 pub fn outside_tcp_family(n: &str) -> bool {
-    n.contains("Http")
+    n.contains("HttpSyncClient")
+        || n.contains("HttpsSyncClient")
+        || n.starts_with("HP_HttpCookie_")
+        || n.ends_with("_SendWSMessage")
+        || n.ends_with("_GetWSMessageState")
         || n.contains("UdpNode")
         || n.contains("UdpArq")
         || n.starts_with("http_")
         || n == "g_CookieMgr"
         || n == "SYS_CharsetConvert"
+}
+
+/// Whether a name belongs in `HPSocket4C-SSL.h`: the SSL functions and the HTTPS components.
+pub fn is_ssl_header_name(n: &str) -> bool {
+    n.contains("SSL") || n.contains("Https")
 }
