@@ -551,12 +551,14 @@ HPSOCKET_API BOOL __HP_CALL SYS_Utf8ToGbk(const char szSrc[], char szDest[], int
  *  - GetParseErrorCode: http_parser's HPE_* code (0 and "HPE_OK" without an error).
  *
  * Differences from HP-Socket:
- *  - HTTP always starts by itself: SetHttpAutoStart(FALSE) is refused (errno EOPNOTSUPP),
- *    IsHttpAutoStart is TRUE, StartHttp fails as HP-Socket's does with auto start on (FALSE,
- *    errno EPERM).
- *  - SetUseCookie / IsUseCookie only record the flag (TRUE by default): there is no cookie
- *    manager (HP_HttpCookie_* are not exported). An agent's or client's GetCookie /
- *    GetAllCookies read the name=value pairs of the response's Set-Cookie fields.
+ *  - SetHttpAutoStart and SetUseCookie, like every property, are set while stopped (errno
+ *    EPERM otherwise). With auto start off, a connection's bytes go to OnReceive until
+ *    StartHttp(dwConnID); StartHttp with auto start on, or a second time, fails with EPERM.
+ *  - UseCookie (TRUE by default) makes agents and clients use one process-wide cookie jar:
+ *    responses' Set-Cookie fields are stored, matching cookies are sent with requests that do
+ *    not carry a Cookie header. The HP_HttpCookie_* functions are not exported. An agent's or
+ *    client's GetCookie / GetAllCookies read the name=value pairs of the response's
+ *    Set-Cookie fields.
  *  - OnMessageBegin fires when the whole head has arrived (a refused head fires only
  *    OnParseError), and OnChunkComplete after every chunk.
  *  - A server answers a parse error itself (400, 413, 431, 501 or 505) before closing.

@@ -15,7 +15,6 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use hpsocket::*;
@@ -464,33 +463,30 @@ macro_rules! common_props {
         pub extern "C" fn $get_version(h: H) -> c_int {
             ffi!(HV_1_1, { with_http!($reg, $e, h, HV_1_1, |c| version_to_c(c.http_local_version())) })
         }
-        /// HTTP always starts by itself here: TRUE is accepted, FALSE is refused (errno
-        /// EOPNOTSUPP) and changes nothing.
+        /// Whether HTTP starts by itself on each connection (TRUE, the default) or waits for
+        /// StartHttp; set while stopped (otherwise errno EPERM).
         #[no_mangle]
         pub extern "C" fn $set_auto(h: H, auto: BOOL) {
             ffi!((), {
-                with_http!($reg, $e, h, (), |_c| {
-                    if auto == FALSE {
-                        set_errno(libc::EOPNOTSUPP);
+                with_http!($reg, $e, h, (), |c| {
+                    if let Err(e) = c.set_http_auto_start(auto != FALSE) {
+                        set_errno(e.errno());
                     }
                 })
             })
         }
-        /// Always TRUE: HTTP starts by itself on every connection.
+        /// Whether HTTP starts by itself (TRUE by default).
         #[no_mangle]
         pub extern "C" fn $is_auto(h: H) -> BOOL {
-            ffi!(FALSE, { with_http!($reg, $e, h, FALSE, |_c| TRUE) })
+            ffi!(FALSE, { with_http!($reg, $e, h, FALSE, |c| c.http_auto_start() as BOOL) })
         }
-        /// Fails as HP-Socket's does when HTTP starts by itself, which it always does here:
-        /// FALSE, errno EPERM.
+        /// Starts HTTP on a connection when auto start is off, once (auto start on, or
+        /// started already: FALSE, errno EPERM, as HP-Socket's).
         #[no_mangle]
         pub extern "C" fn $start_http(h: H $(, $id: usize)?) -> BOOL {
             ffi!(FALSE, {
-                $(let _ = $id;)?
-                with_http!($reg, $e, h, FALSE, |_c| {
-                    set_errno(libc::EPERM);
-                    FALSE
-                })
+                $(let Some($id) = need_id($id) else { return FALSE };)?
+                with_http!($reg, $e, h, FALSE, |c| b(c.start_http($($id)?)))
             })
         }
     };
@@ -755,26 +751,27 @@ macro_rules! bodyless_verb {
     };
 }
 
-/// `SetUseCookie` / `IsUseCookie`: the flag is recorded; no cookie manager is built (responses'
-/// `Set-Cookie` fields are readable through GetCookie / GetAllCookies either way, and no
-/// cookie is sent unless given as a header).
+/// `SetUseCookie` / `IsUseCookie`: whether the component uses the process-wide cookie jar
+/// (stores responses' `Set-Cookie`, sends matching cookies with requests).
 macro_rules! cookie_flag {
     ($reg:ident, $e:ident; $set:ident, $is:ident) => {
-        /// Records whether the cookie manager is to be used (it is not built: no effect).
+        /// Sets whether the cookie jar is used (TRUE by default); set while stopped
+        /// (otherwise errno EPERM).
         #[no_mangle]
         pub extern "C" fn $set(h: H, on: BOOL) {
             ffi!((), {
-                with_http!($reg, $e, h, (), |c| c
-                    .use_cookie
-                    .store(on != 0, Ordering::Relaxed))
+                with_http!($reg, $e, h, (), |c| {
+                    if let Err(e) = c.set_http_use_cookie(on != FALSE) {
+                        set_errno(e.errno());
+                    }
+                })
             })
         }
-        /// The recorded flag (TRUE by default).
+        /// Whether the cookie jar is used.
         #[no_mangle]
         pub extern "C" fn $is(h: H) -> BOOL {
             ffi!(FALSE, {
-                with_http!($reg, $e, h, FALSE, |c| c.use_cookie.load(Ordering::Relaxed)
-                    as BOOL)
+                with_http!($reg, $e, h, FALSE, |c| c.http_use_cookie() as BOOL)
             })
         }
     };

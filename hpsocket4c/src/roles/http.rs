@@ -39,18 +39,12 @@ pub struct Http<C> {
     comp: C,
     /// The per-connection snapshots the getters read (shared with the component's bridge).
     pub(crate) store: std::sync::Arc<HttpStore>,
-    /// `SetUseCookie`: recorded only (the cookie manager is not built).
-    pub(crate) use_cookie: AtomicBool,
 }
 
 impl<C> Http<C> {
     /// Wraps `comp`, whose bridge fills `store`.
     pub(crate) fn new(comp: C, store: std::sync::Arc<HttpStore>) -> Self {
-        Http {
-            comp,
-            store,
-            use_cookie: AtomicBool::new(true),
-        }
+        Http { comp, store }
     }
 }
 
