@@ -153,6 +153,8 @@ fn probe_source(names: &[String]) -> String {
              printf(\"enums %d %d %d %d %d %d %d %d %d %d\\n\", SS_STOPPED, SO_CLOSE, HR_ERROR, FR_DATA_NOT_FOUND, SP_DIRECT, OSSP_RECEIVE, RAP_ADDR_AND_PORT, SE_CONNECT_SERVER, SE_SSL_ENV_NOT_READY, IPT_IPV6);\n\
              printf(\"ssl %d %d %d %d %d %d %d %d\\n\", SSL_SM_SERVER, SSL_VM_NONE, SSL_VM_PEER, SSL_VM_FAIL_IF_NO_PEER_CERT, SSL_VM_CLIENT_ONCE, SSL_SSI_SERVER_NAME, SSL_SSI_VERIFIED_CHAIN, SSL_SSI_MAX);\n\
              printf(\"sizes %u %u\\n\", (unsigned)sizeof(THR_ID), (unsigned)sizeof(En_HP_SSLSessionInfo));\n\
+             printf(\"http %d %d %d %d %d %d %d %d\\n\", HV_1_0, HV_1_1, HUF_USERINFO, HUF_MAX, HPR_ERROR, HPR_UPGRADE, HUT_UNKNOWN, HSC_UNPARSEABLE_RESPONSE_HEADERS);\n\
+             printf(\"THeader %u %u %u %u\\n\", (unsigned)sizeof(HP_THeader), (unsigned)offsetof(HP_THeader, name), (unsigned)offsetof(HP_THeader, value), (unsigned)sizeof(HP_TCookie));\n\
              printf(\"version %u\\n\", (unsigned)HP_GetHPSocketVersion());\n\
              printf(\"desc %s\\n\", HP_GetSocketErrorDesc(SE_ILLEGAL_STATE));\n\
              return 0;\n\
@@ -201,6 +203,15 @@ fn header_compiles_links_and_matches_layouts() {
     assert_eq!(get("WCHAR"), "4");
     assert_eq!(get("enums"), "3 5 2 2 2 2 2 11 101 2");
     assert_eq!(get("ssl"), "1 0 1 2 4 5 15 15");
+    assert_eq!(get("http"), "1 257 6 7 -1 2 -1 600");
+    let theader = format!(
+        "{} {} {} {}",
+        std::mem::size_of::<hpsocket4c::http::TNVPair>(),
+        std::mem::offset_of!(hpsocket4c::http::TNVPair, name),
+        std::mem::offset_of!(hpsocket4c::http::TNVPair, value),
+        std::mem::size_of::<hpsocket4c::http::TNVPair>(),
+    );
+    assert_eq!(get("THeader"), theader);
     assert_eq!(
         get("sni"),
         "0",

@@ -886,3 +886,93 @@ fn start_http_with_auto_start_off() {
     assert_eq!((code, body.as_slice()), (200, &b"GET /now "[..]));
     stop(s, l);
 }
+
+// ---- HTTPS ----
+
+unsafe extern "C" fn on_handshake(c: H, id: usize) -> c_int {
+    log(c, format!("handshake id={id}"));
+    0
+}
+
+#[test]
+fn https_server_answers_an_https_client_and_curl() {
+    use hpsocket4c::ssl::*;
+    let pki = testkit::Pki::new();
+    let leaf = pki.leaf(&["localhost", "127.0.0.1"]);
+    let cert = CString::new(leaf.cert).unwrap();
+    let key = CString::new(leaf.key).unwrap();
+    let null = std::ptr::null();
+
+    let l = Create_HP_HttpServerListener();
+    HP_Set_FN_HttpServer_OnHeadersComplete(l, cb(srv_headers_complete as *const ()));
+    HP_Set_FN_HttpServer_OnBody(l, cb(body as *const ()));
+    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(srv_message_complete as *const ()));
+    let s = Create_HP_HttpsServer(l);
+    let port = unsafe {
+        // Not set up: Start fails as for the other SSL servers.
+        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), FALSE);
+        let ok = HP_SSLServer_SetupSSLContextByMemory(
+            s,
+            0,
+            cert.as_ptr(),
+            key.as_ptr(),
+            null,
+            null,
+            None,
+        );
+        assert_eq!(ok, TRUE, "setup: errno {}", SYS_GetLastError());
+        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+        assert_eq!(HP_Server_IsSecure(s), TRUE);
+        let mut buf = [0 as c_char; 64];
+        let mut len = 64;
+        let mut port = 0u16;
+        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
+        port
+    };
+
+    let cl = Create_HP_HttpClientListener();
+    HP_Set_FN_HttpClient_OnHandShake(cl, cb(on_handshake as *const ()));
+    HP_Set_FN_HttpClient_OnBody(cl, cb(body as *const ()));
+    HP_Set_FN_HttpClient_OnMessageComplete(cl, cb(cli_complete as *const ()));
+    let c = Create_HP_HttpsClient(cl);
+    unsafe {
+        assert_eq!(
+            HP_SSLClient_SetupSSLContextByMemory(c, 0, null, null, null, null),
+            TRUE
+        );
+        assert_eq!(HP_Client_Start(c, LOCALHOST.as_ptr(), port, FALSE), TRUE);
+        wait_line(c, "handshake");
+        let h = tag(c"tls");
+        assert_eq!(
+            HP_HttpClient_SendGet(c, c"/secure".as_ptr(), h.as_ptr(), 1),
+            TRUE
+        );
+        let v = wait_line(c, "done");
+        assert!(
+            line(&v, "done").ends_with("status=200 tag=tls len=12 keep=1 sid=42 body=GET /secure "),
+            "{v:?}"
+        );
+    }
+    Destroy_HP_HttpsClient(c);
+    Destroy_HP_HttpClientListener(cl);
+
+    let have_curl = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if have_curl {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-k", "--max-time", "10", "-H", "X-Tag: tls-curl"])
+            .arg(format!("https://127.0.0.1:{port}/by/curl"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /by/curl ");
+    } else {
+        assert!(
+            std::env::var_os("HPSOCKET_REQUIRE_CURL").is_none(),
+            "curl is required (HPSOCKET_REQUIRE_CURL) but not installed"
+        );
+    }
+    Destroy_HP_HttpsServer(s);
+    Destroy_HP_HttpServerListener(l);
+}

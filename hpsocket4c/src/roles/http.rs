@@ -20,9 +20,10 @@
 //!   every pointer handed out stays valid until then (or until the connection's `OnClose`
 //!   returns), which is HP-Socket's lifetime for them.
 //!
-//! Cost: one snapshot per message, about three allocations (the buffer, the header index, the
-//! cookie index) and one copy of the head's text; a component that never calls a getter still
-//! pays it at headers-complete (the price of answering outside callbacks).
+//! Cost: one snapshot per message, up to three allocations (the buffer, sized once, the header
+//! index, the cookie index) and one copy of the head's text; a component that never calls a
+//! getter still pays it at headers-complete (the price of answering outside callbacks). About
+//! 0.4 µs for a 555-byte, 12-field browser request in a release build (`snapshot_cost`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -128,12 +129,25 @@ impl Snapshot {
     /// Copies what the getters read from `msg`; `response`: the message is a response (its
     /// cookies come from `Set-Cookie`).
     fn new(msg: &HttpMessage, response: bool) -> Snapshot {
-        let mut buf = Vec::with_capacity(256);
+        // Sized up front (an upper bound of what `put` writes), so the buffer is allocated once.
+        let size = msg.method().len()
+            + msg.url().len() * 2
+            + msg.headers().map(|(n, v)| n.len() + v.len()).sum::<usize>() * 2
+            + 2 * (8 + 2 * msg.header_count());
+        let mut buf = Vec::with_capacity(size);
         let mut put = |b: &[u8]| -> Off {
             let at = buf.len() as Off;
             // A NUL inside a value would end the C string early; it cannot come from the
             // parser (httparse refuses control bytes), but keep C's view well-defined.
-            buf.extend(b.iter().map(|&c| if c == 0 { b' ' } else { c }));
+            let from = buf.len();
+            buf.extend_from_slice(b);
+            if b.contains(&0) {
+                for c in &mut buf[from..] {
+                    if *c == 0 {
+                        *c = b' ';
+                    }
+                }
+            }
             buf.push(0);
             at
         };
@@ -402,5 +416,77 @@ fn refresh(c: &mut ConnHttp, msg: &HttpMessage, response: bool) {
     }
     if let Some(old) = c.snap.replace(Snapshot::new(msg, response)) {
         c.retired.push(old);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use hpsocket::prelude::*;
+    use hpsocket::HttpServer;
+
+    use super::*;
+
+    /// A browser-like request: 12 fields, cookies, a query; about 700 bytes of head.
+    const REQUEST: &[u8] = b"GET /app/items/42?view=full&lang=en HTTP/1.1\r\n\
+        Host: shop.example.com\r\n\
+        User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
+        Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+        Accept-Language: en-US,en;q=0.5\r\n\
+        Accept-Encoding: gzip, deflate, br\r\n\
+        Referer: https://shop.example.com/app/items?page=2\r\n\
+        Connection: keep-alive\r\n\
+        Cookie: session=0123456789abcdef0123456789abcdef; theme=dark; cart=3\r\n\
+        Upgrade-Insecure-Requests: 1\r\n\
+        Sec-Fetch-Dest: document\r\n\
+        Sec-Fetch-Mode: navigate\r\n\
+        Sec-Fetch-Site: same-origin\r\n\r\n";
+
+    struct Measure(mpsc::Sender<(Duration, usize, usize)>);
+
+    impl ServerListener<HttpServer> for Measure {
+        fn on_headers_complete(
+            &self,
+            _s: &HttpServer,
+            _id: ConnId,
+            m: &HttpMessage,
+        ) -> ParseResult {
+            const N: u32 = 2000;
+            let t = Instant::now();
+            let mut size = 0;
+            for _ in 0..N {
+                let snap = std::hint::black_box(Snapshot::new(m, false));
+                size = snap.buf.len();
+            }
+            let _ = self.0.send((t.elapsed() / N, size, m.header_count()));
+            ParseResult::Ok
+        }
+    }
+
+    /// What a snapshot costs, measured on a real parsed message (`cargo test -p hpsocket4c
+    /// snapshot_cost -- --nocapture` prints it; run with `--release` for the figure that
+    /// matters). The bound only catches a gross regression.
+    #[test]
+    fn snapshot_cost() {
+        let (tx, rx) = mpsc::channel();
+        let s = HttpServer::new(Measure(tx));
+        s.start("127.0.0.1", 0).unwrap();
+        let a = s.listen_address().unwrap();
+        let mut c = std::net::TcpStream::connect(a).unwrap();
+        c.write_all(REQUEST).unwrap();
+        let (per, size, fields) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        println!(
+            "snapshot of a {}-byte head with {fields} fields: {per:?} each, {size} bytes, 3 allocations",
+            REQUEST.len()
+        );
+        assert!(per < Duration::from_millis(1), "{per:?}");
+        let m = HttpMessage::default();
+        let snap = Snapshot::new(&m, false);
+        assert!(snap.headers.is_empty());
+        drop(c);
+        let _ = s.stop();
     }
 }
