@@ -976,3 +976,188 @@ fn https_server_answers_an_https_client_and_curl() {
     Destroy_HP_HttpsServer(s);
     Destroy_HP_HttpServerListener(l);
 }
+
+// ---- answers from another thread, concurrency, stop inside a callback ----
+
+/// Records the connection for a later answer, from the test thread.
+unsafe extern "C" fn deferred_complete(s: H, id: usize) -> c_int {
+    log(s, format!("deferred id={id}"));
+    HPR_OK
+}
+
+#[test]
+fn answer_later_from_another_thread_with_the_getters() {
+    let l = Create_HP_HttpServerListener();
+    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(deferred_complete as *const ()));
+    let s = Create_HP_HttpServer(l);
+    let port = unsafe {
+        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+        let mut buf = [0 as c_char; 64];
+        let (mut len, mut port) = (64, 0u16);
+        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
+        port
+    };
+    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut w = c.try_clone().unwrap();
+    let mut r = BufReader::new(c);
+    w.write_all(b"GET /later?x=1 HTTP/1.0\r\nX-Tag: late\r\nCookie: a=9\r\n\r\n")
+        .unwrap();
+    let v = wait_line(s, "deferred");
+    let id: usize = line(&v, "deferred")[12..].parse().unwrap();
+    // On another thread, after the callbacks returned: the getters read the kept snapshot, and
+    // the answer follows the request's keep-alive (HTTP/1.0 without keep-alive: close).
+    let sh = s as usize;
+    std::thread::spawn(move || unsafe {
+        let s = sh as H;
+        let mut tag: *const c_char = std::ptr::null();
+        assert_eq!(
+            HP_HttpServer_GetHeader(s, id, c"X-Tag".as_ptr(), &mut tag),
+            TRUE
+        );
+        let mut cookie: *const c_char = std::ptr::null();
+        assert_eq!(
+            HP_HttpServer_GetCookie(s, id, c"a".as_ptr(), &mut cookie),
+            TRUE
+        );
+        assert_eq!(HP_HttpServer_GetVersion(s, id), HV_1_0 as u16);
+        assert_eq!(HP_HttpServer_IsKeepAlive(s, id), FALSE);
+        let body = format!(
+            "{} {} {}",
+            text(HP_HttpServer_GetMethod(s, id)),
+            text(tag),
+            text(cookie)
+        );
+        let h = [TNVPair {
+            name: c"X-Query".as_ptr(),
+            value: HP_HttpServer_GetUrlField(s, id, HUF_QUERY),
+        }];
+        assert_eq!(
+            HP_HttpServer_SendResponse(
+                s,
+                id,
+                201,
+                c"Made".as_ptr(),
+                h.as_ptr(),
+                1,
+                body.as_ptr(),
+                body.len() as c_int
+            ),
+            TRUE
+        );
+        assert_eq!(HP_HttpServer_Release(s, id), TRUE);
+    })
+    .join()
+    .unwrap();
+    let (code, headers, body) = read_response(&mut r, false);
+    assert_eq!(code, 201);
+    assert_eq!(headers["x-query"], "x=1");
+    assert_eq!(headers["connection"], "close");
+    assert_eq!(body, b"GET late 9");
+    stop(s, l);
+}
+
+#[test]
+fn many_clients_at_once_get_their_own_answers() {
+    let (l, s, port) = http_server();
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                c.set_read_timeout(Some(LIMIT)).unwrap();
+                let mut w = c.try_clone().unwrap();
+                let mut r = BufReader::new(c);
+                for i in 0..25 {
+                    let body = format!("t{t}-r{i}");
+                    let req = format!(
+                        "POST /c{t}/{i} HTTP/1.1\r\nHost: h\r\nX-Tag: {t}.{i}\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    w.write_all(req.as_bytes()).unwrap();
+                    let (code, headers, got) = read_response(&mut r, false);
+                    assert_eq!(code, 200);
+                    assert_eq!(headers["x-tag"], format!("{t}.{i}"));
+                    assert_eq!(got, format!("POST /c{t}/{i} {body}").into_bytes());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = seen(s);
+    assert_eq!(v.iter().filter(|l| l.starts_with("head ")).count(), 16 * 25);
+    stop(s, l);
+}
+
+unsafe extern "C" fn stop_inside(s: H, id: usize) -> c_int {
+    let stopped = HP_Server_Stop(s);
+    log(s, format!("stop-inside id={id} stopped={stopped}"));
+    HPR_OK
+}
+
+unsafe extern "C" fn on_shutdown(s: H) -> c_int {
+    log(s, "shutdown".into());
+    0
+}
+
+#[test]
+fn stop_inside_an_http_callback() {
+    let l = Create_HP_HttpServerListener();
+    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(stop_inside as *const ()));
+    HP_Set_FN_HttpServer_OnShutdown(l, cb(on_shutdown as *const ()));
+    let s = Create_HP_HttpServer(l);
+    let port = unsafe {
+        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+        let mut buf = [0 as c_char; 64];
+        let (mut len, mut port) = (64, 0u16);
+        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
+        port
+    };
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    let v = wait_line(s, "shutdown");
+    assert!(line(&v, "stop-inside").ends_with("stopped=1"), "{v:?}");
+    assert_eq!(HP_Server_GetState(s), 3, "SS_STOPPED");
+    stop(s, l);
+}
+
+unsafe extern "C" fn destroy_inside(s: H, id: usize) -> c_int {
+    Destroy_HP_HttpServer(s);
+    // The handle is gone at once; the stop finishes after this callback returns.
+    let after = HP_HttpServer_GetMethod(s, id).is_null() && SYS_GetLastError() == EBADF;
+    log(s, format!("destroyed id={id} handle_gone={after}"));
+    HPR_OK
+}
+
+#[test]
+fn destroy_inside_an_http_callback() {
+    let l = Create_HP_HttpServerListener();
+    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(destroy_inside as *const ()));
+    HP_Set_FN_HttpServer_OnShutdown(l, cb(on_shutdown as *const ()));
+    let s = Create_HP_HttpServer(l);
+    let port = unsafe {
+        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+        let mut buf = [0 as c_char; 64];
+        let (mut len, mut port) = (64, 0u16);
+        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
+        port
+    };
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    let v = wait_line(s, "shutdown");
+    assert!(line(&v, "destroyed").ends_with("handle_gone=true"), "{v:?}");
+    // The port is free again once the server is gone.
+    let end = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < end, "still listening");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Destroy_HP_HttpServerListener(l);
+}
