@@ -6,9 +6,9 @@
  * declares what this library implements: the TCP family (PUSH, PULL and PACK servers, agents
  * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
  * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP family
- * (server, client, cast) and the HTTP family (server, agent, client) follow. HP-Socket 5.8's
- * UdpNode and UDP ARQ components, the HTTP sync client, the cookie manager and WebSocket are
- * not implemented.
+ * (server, client, cast) and the HTTP family (server, agent, client, sync client) follow.
+ * HP-Socket 5.8's UdpNode and UDP ARQ components, the HTTPS sync client, the cookie manager's
+ * functions and WebSocket are not implemented.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,
@@ -771,6 +771,26 @@ HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllHeaders(HP_HttpClient pClient, H
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllHeaderNames(HP_HttpClient pClient, LPCSTR lpszName[], DWORD* pdwCount);
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetCookie(HP_HttpClient pClient, LPCSTR lpszName, LPCSTR* lpszValue);
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllCookies(HP_HttpClient pClient, HP_TCookie lpCookies[], DWORD* pdwCount);
+
+/* HTTP sync client: one blocking request at a time. OpenUrl takes an absolute http:// URL,
+ * connects (or reuses the open connection to the same host and port unless
+ * bForceReconnect), sends the request and waits for the whole response: at most
+ * ConnectTimeout (ms, default 5000) to connect and RequestTimeout (ms, default 10000) for the
+ * response; both must be >= 1. Redirects are not followed. The response stays readable until
+ * the next request or CleanupRequestResult: GetResponseBody, and the HP_HttpClient_Get*
+ * getters (GetStatusCode, GetHeader, GetAllHeaders, GetCookie, IsKeepAlive, ...) on the sync
+ * client's handle; HP_Client_* functions act on its connection. The listener given to
+ * Create_HP_HttpSyncClient may be NULL; its callbacks are not called (differs from
+ * HP-Socket). HP_HttpClient_Send* are refused on a sync client (errno EINVAL): use OpenUrl. */
+HPSOCKET_API HP_HttpSyncClient __HP_CALL Create_HP_HttpSyncClient(HP_HttpClientListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_HttpSyncClient(HP_HttpSyncClient pClient);
+HPSOCKET_API BOOL __HP_CALL HP_HttpSyncClient_OpenUrl(HP_HttpSyncClient pClient, LPCSTR lpszMethod, LPCSTR lpszUrl, const HP_THeader lpHeaders[], int iHeaderCount, const BYTE* pBody, int iLength, BOOL bForceReconnect);
+HPSOCKET_API BOOL __HP_CALL HP_HttpSyncClient_CleanupRequestResult(HP_HttpSyncClient pClient);
+HPSOCKET_API void __HP_CALL HP_HttpSyncClient_SetConnectTimeout(HP_HttpSyncClient pClient, DWORD dwConnectTimeout);
+HPSOCKET_API void __HP_CALL HP_HttpSyncClient_SetRequestTimeout(HP_HttpSyncClient pClient, DWORD dwRequestTimeout);
+HPSOCKET_API DWORD __HP_CALL HP_HttpSyncClient_GetConnectTimeout(HP_HttpSyncClient pClient);
+HPSOCKET_API DWORD __HP_CALL HP_HttpSyncClient_GetRequestTimeout(HP_HttpSyncClient pClient);
+HPSOCKET_API BOOL __HP_CALL HP_HttpSyncClient_GetResponseBody(HP_HttpSyncClient pClient, const BYTE** lpszBody, int* piLength);
 
 #ifdef __cplusplus
 }

@@ -122,6 +122,7 @@ typedef HP_Object HP_Http;
 typedef HP_Object HP_HttpServer;
 typedef HP_Object HP_HttpAgent;
 typedef HP_Object HP_HttpClient;
+typedef HP_Object HP_HttpSyncClient;
 typedef HP_Object HP_HttpsServer;
 typedef HP_Object HP_HttpsAgent;
 typedef HP_Object HP_HttpsClient;

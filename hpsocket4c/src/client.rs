@@ -18,16 +18,21 @@ use crate::roles::{lifecycle_exports, with_any, Cli, CLIENTS};
 /// Runs `$body` with `$c` bound to the client behind handle `$h`: TCP, UDP or cast.
 macro_rules! with_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(CLIENTS, Cli, [Udp, Cast, Http, Https], $h, $fail, |$c| {
-            $body
-        })
+        with_any!(
+            CLIENTS,
+            Cli,
+            [Udp, Cast, Http, Https, Sync],
+            $h,
+            $fail,
+            |$c| { $body }
+        )
     };
 }
 
 /// Runs `$body` with `$c` bound to the TCP client behind handle `$h` (UDP: EINVAL).
 macro_rules! with_tcp_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(CLIENTS, Cli, [Http, Https], $h, $fail, |$c| $body)
+        with_any!(CLIENTS, Cli, [Http, Https, Sync], $h, $fail, |$c| $body)
     };
 }
 

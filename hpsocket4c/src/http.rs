@@ -20,7 +20,7 @@ use std::sync::Arc;
 use hpsocket::*;
 
 use crate::marshal::{b, bytes, cstr, ffi, need_id, set_errno, BOOL, FALSE, TRUE};
-use crate::roles::http::{Http, HttpStore, Snapshot};
+use crate::roles::http::{Http, HttpStore, Snapshot, SyncHttp};
 use crate::roles::ssl::Ssl;
 use crate::roles::{create, destroy, Agt, Cli, Srv, AGENTS, CLIENTS, SERVERS};
 
@@ -219,13 +219,24 @@ fn agt(h: H, id: usize) -> Target {
 }
 
 fn cli(h: H) -> Target {
-    with_http!(CLIENTS, Cli, h, None, |c| match c.connection_id() {
-        Some(id) => Some((c.store.clone(), id)),
+    let conn = |store: &Arc<HttpStore>, id: Option<ConnId>| match id {
+        Some(id) => Some((store.clone(), id)),
         None => {
             set_errno(libc::EBADSLT);
             None
         }
-    })
+    };
+    match CLIENTS.get(h).as_deref() {
+        Some(Cli::Http(c)) => conn(&c.store, c.connection_id()),
+        Some(Cli::Https(c)) => conn(&c.store, c.connection_id()),
+        // A sync client's getters read its last response, even after the connection closed.
+        Some(Cli::Sync(c)) => Some((c.store.clone(), SyncHttp::<Plain>::id())),
+        Some(_) => {
+            set_errno(libc::EINVAL);
+            None
+        }
+        None => None,
+    }
 }
 
 /// Runs `f` on the snapshot of the target (`h` is the component handle the callbacks see).
@@ -833,3 +844,146 @@ common_props!(CLIENTS, Cli, [];
 
 cookie_flag!(AGENTS, Agt; HP_HttpAgent_SetUseCookie, HP_HttpAgent_IsUseCookie);
 cookie_flag!(CLIENTS, Cli; HP_HttpClient_SetUseCookie, HP_HttpClient_IsUseCookie);
+
+// ---- sync client ----
+
+/// Runs `$body` with `$c` bound to the sync client behind `$h` (another component: EINVAL).
+macro_rules! with_sync {
+    ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match CLIENTS.get($h).as_deref() {
+            Some(Cli::Sync($c)) => $body,
+            Some(_) => {
+                set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+
+/// Creates an HTTP sync client. `listener` may be NULL; its callbacks are not called (the
+/// library's sync client collects the response itself): read the response with
+/// `HP_HttpSyncClient_GetResponseBody` and the `HP_HttpClient_Get*` getters.
+#[no_mangle]
+pub extern "C" fn Create_HP_HttpSyncClient(_listener: H) -> H {
+    ffi!(std::ptr::null_mut(), {
+        let h = crate::roles::new_handle();
+        CLIENTS.insert(h, Arc::new(Cli::Sync(SyncHttp::new())));
+        h as H
+    })
+}
+
+/// Destroys an HTTP sync client, closing its connection.
+#[no_mangle]
+pub extern "C" fn Destroy_HP_HttpSyncClient(h: H) {
+    destroy(&CLIENTS, h)
+}
+
+/// Sends `method url` (an absolute `http://` URL) and waits for the whole response (at most
+/// the request timeout), reusing the open connection to the same host and port unless
+/// `force_reconnect`. The response stays readable until the next request or
+/// CleanupRequestResult.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn HP_HttpSyncClient_OpenUrl(
+    h: H,
+    method: *const c_char,
+    url: *const c_char,
+    headers: *const TNVPair,
+    count: c_int,
+    data: *const u8,
+    len: c_int,
+    force_reconnect: BOOL,
+) -> BOOL {
+    ffi!(FALSE, {
+        let Some(method) = req_str(method) else {
+            return FALSE;
+        };
+        let Some(url) = req_str(url) else {
+            return FALSE;
+        };
+        let Some(hs) = c_headers(headers, count) else {
+            return FALSE;
+        };
+        let Some(body) = bytes(data, len) else {
+            return FALSE;
+        };
+        with_sync!(h, FALSE, |c| {
+            let r = c
+                .sync()
+                .open_url(method, url, &hs, body, force_reconnect != FALSE);
+            c.keep(Some(method));
+            b(r)
+        })
+    })
+}
+
+/// Forgets the last response (its strings and body expire).
+#[no_mangle]
+pub extern "C" fn HP_HttpSyncClient_CleanupRequestResult(h: H) -> BOOL {
+    ffi!(FALSE, {
+        with_sync!(h, FALSE, |c| {
+            c.sync().cleanup_request_result();
+            c.keep(None);
+            TRUE
+        })
+    })
+}
+
+/// Sets the connect timeout in ms (>= 1; default 5000).
+#[no_mangle]
+pub extern "C" fn HP_HttpSyncClient_SetConnectTimeout(h: H, ms: u32) {
+    ffi!((), {
+        with_sync!(h, (), |c| {
+            if let Err(e) = c.sync().set_connect_timeout(ms) {
+                set_errno(e.errno());
+            }
+        })
+    })
+}
+
+/// Sets the request timeout in ms (>= 1; default 10000).
+#[no_mangle]
+pub extern "C" fn HP_HttpSyncClient_SetRequestTimeout(h: H, ms: u32) {
+    ffi!((), {
+        with_sync!(h, (), |c| {
+            if let Err(e) = c.sync().set_request_timeout(ms) {
+                set_errno(e.errno());
+            }
+        })
+    })
+}
+
+/// The connect timeout in ms.
+#[no_mangle]
+pub extern "C" fn HP_HttpSyncClient_GetConnectTimeout(h: H) -> u32 {
+    ffi!(0, { with_sync!(h, 0, |c| c.sync().connect_timeout()) })
+}
+
+/// The request timeout in ms.
+#[no_mangle]
+pub extern "C" fn HP_HttpSyncClient_GetRequestTimeout(h: H) -> u32 {
+    ffi!(0, { with_sync!(h, 0, |c| c.sync().request_timeout()) })
+}
+
+/// The last response's body (`*body` valid until the next request or cleanup; empty before
+/// the first response).
+#[no_mangle]
+pub unsafe extern "C" fn HP_HttpSyncClient_GetResponseBody(
+    h: H,
+    body: *mut *const u8,
+    len: *mut c_int,
+) -> BOOL {
+    ffi!(FALSE, {
+        if body.is_null() || len.is_null() {
+            set_errno(libc::EINVAL);
+            return FALSE;
+        }
+        with_sync!(h, FALSE, |c| {
+            let b = c.body.lock();
+            *body = b.as_ptr();
+            *len = b.len().min(c_int::MAX as usize) as c_int;
+            TRUE
+        })
+    })
+}

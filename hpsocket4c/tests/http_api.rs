@@ -1161,3 +1161,159 @@ fn destroy_inside_an_http_callback() {
     }
     Destroy_HP_HttpServerListener(l);
 }
+
+// ---- sync client ----
+
+#[test]
+fn sync_client_opens_urls_and_its_getters_read_the_response() {
+    let (l, s, port) = http_server();
+    let c = Create_HP_HttpSyncClient(std::ptr::null_mut());
+    assert!(!c.is_null());
+    unsafe {
+        assert_eq!(HP_HttpSyncClient_GetConnectTimeout(c), 5000);
+        assert_eq!(HP_HttpSyncClient_GetRequestTimeout(c), 10000);
+        HP_HttpSyncClient_SetRequestTimeout(c, 5000);
+        assert_eq!(HP_HttpSyncClient_GetRequestTimeout(c), 5000);
+        HP_HttpSyncClient_SetConnectTimeout(c, 0);
+        assert_eq!(SYS_GetLastError(), EINVAL);
+        // Before any request: no response.
+        assert_eq!(HP_HttpClient_GetStatusCode(c), 0);
+        assert_eq!(SYS_GetLastError(), ENODATA);
+
+        let url = CString::new(format!("http://127.0.0.1:{port}/sync/a?q=1")).unwrap();
+        let h = tag(c"sync");
+        let ok = HP_HttpSyncClient_OpenUrl(
+            c,
+            c"GET".as_ptr(),
+            url.as_ptr(),
+            h.as_ptr(),
+            1,
+            std::ptr::null(),
+            0,
+            FALSE,
+        );
+        assert_eq!(ok, TRUE, "errno {}", SYS_GetLastError());
+        let mut body: *const u8 = std::ptr::null();
+        let mut len: c_int = 0;
+        assert_eq!(
+            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
+            TRUE
+        );
+        assert_eq!(
+            std::slice::from_raw_parts(body, len as usize),
+            b"GET /sync/a "
+        );
+        assert_eq!(HP_HttpClient_GetStatusCode(c), 200);
+        let mut v: *const c_char = std::ptr::null();
+        assert_eq!(HP_HttpClient_GetHeader(c, c"X-Tag".as_ptr(), &mut v), TRUE);
+        assert_eq!(text(v), "sync");
+        assert_eq!(HP_HttpClient_GetCookie(c, c"sid".as_ptr(), &mut v), TRUE);
+        assert_eq!(text(v), "42");
+        assert_eq!(HP_HttpClient_GetContentLength(c), 12);
+        assert_eq!(HP_HttpClient_IsKeepAlive(c), TRUE);
+        assert_eq!(HP_HttpClient_GetVersion(c), HV_1_1 as u16);
+        let id = HP_Client_GetConnectionID(c);
+        assert_ne!(id, 0);
+
+        // A POST on the same connection.
+        let url = CString::new(format!("http://127.0.0.1:{port}/sync/b")).unwrap();
+        let ok = HP_HttpSyncClient_OpenUrl(
+            c,
+            c"post".as_ptr(),
+            url.as_ptr(),
+            std::ptr::null(),
+            0,
+            b"xyz".as_ptr(),
+            3,
+            FALSE,
+        );
+        assert_eq!(ok, TRUE);
+        assert_eq!(
+            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
+            TRUE
+        );
+        assert_eq!(
+            std::slice::from_raw_parts(body, len as usize),
+            b"POST /sync/b xyz"
+        );
+        assert_eq!(
+            HP_Client_GetConnectionID(c),
+            id,
+            "the connection was reused"
+        );
+
+        // Cleanup forgets the response.
+        assert_eq!(HP_HttpSyncClient_CleanupRequestResult(c), TRUE);
+        assert_eq!(HP_HttpClient_GetStatusCode(c), 0);
+        assert_eq!(SYS_GetLastError(), ENODATA);
+        assert_eq!(
+            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
+            TRUE
+        );
+        assert_eq!(len, 0);
+
+        // Bad URLs and calls.
+        for bad in [c"not a url", c"https://127.0.0.1/x"] {
+            let ok = HP_HttpSyncClient_OpenUrl(
+                c,
+                c"GET".as_ptr(),
+                bad.as_ptr(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                FALSE,
+            );
+            assert_eq!(ok, FALSE);
+            assert_eq!(SYS_GetLastError(), EINVAL);
+        }
+        let ok = HP_HttpSyncClient_OpenUrl(
+            c,
+            std::ptr::null(),
+            url.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            FALSE,
+        );
+        assert_eq!((ok, SYS_GetLastError()), (FALSE, EINVAL));
+        assert_eq!(
+            HP_HttpClient_SendGet(c, c"/".as_ptr(), std::ptr::null(), 0),
+            FALSE
+        );
+        assert_eq!(SYS_GetLastError(), EINVAL);
+        assert_eq!(
+            HP_HttpSyncClient_GetResponseBody(c, std::ptr::null_mut(), &mut len),
+            FALSE
+        );
+        // A server handle is no client at all; an HTTP client is no sync client.
+        assert_eq!(HP_HttpSyncClient_CleanupRequestResult(s), FALSE);
+        assert_eq!(SYS_GetLastError(), EBADF);
+        let cl = Create_HP_HttpClientListener();
+        let plain = Create_HP_HttpClient(cl);
+        assert_eq!(HP_HttpSyncClient_CleanupRequestResult(plain), FALSE);
+        assert_eq!(SYS_GetLastError(), EINVAL);
+        Destroy_HP_HttpClient(plain);
+        Destroy_HP_HttpClientListener(cl);
+    }
+    stop(s, l);
+    unsafe {
+        // The server is gone: the reused connection is closed, a new one is refused.
+        let url = CString::new(format!("http://127.0.0.1:{port}/gone")).unwrap();
+        let ok = HP_HttpSyncClient_OpenUrl(
+            c,
+            c"GET".as_ptr(),
+            url.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            TRUE,
+        );
+        assert_eq!(ok, FALSE);
+    }
+    Destroy_HP_HttpSyncClient(c);
+    assert_eq!(HP_HttpSyncClient_GetRequestTimeout(c), 0);
+    assert_eq!(SYS_GetLastError(), EBADF);
+}

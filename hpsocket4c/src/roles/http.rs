@@ -31,7 +31,7 @@ use std::ffi::{c_char, CString};
 use std::ops::Deref;
 use std::sync::atomic::AtomicBool;
 
-use hpsocket::{ConnId, HttpMessage, HttpParseError, UpgradeType, UrlField};
+use hpsocket::{ConnId, HttpMessage, HttpParseError, SyncClient, Transport, UpgradeType, UrlField};
 use parking_lot::Mutex;
 
 /// An HTTP component with the state the 4C API keeps beside it. Dereferences to the component
@@ -53,6 +53,59 @@ impl<C> Deref for Http<C> {
     type Target = C;
     fn deref(&self) -> &C {
         &self.comp
+    }
+}
+
+/// An HTTP sync client (HP-Socket's `HttpSyncClient`): the library's [`SyncClient`] with the
+/// getters' store, filled from each response. Dereferences to its underlying client, so the
+/// `HP_Client_*` functions work on it.
+pub struct SyncHttp<T: Transport> {
+    sync: SyncClient<T>,
+    /// The last response's snapshot, under [`SyncHttp::id`].
+    pub(crate) store: std::sync::Arc<HttpStore>,
+    /// The last response's body as `GetResponseBody` hands it out (valid until the next
+    /// request or cleanup).
+    pub(crate) body: Mutex<Vec<u8>>,
+}
+
+impl<T: Transport> SyncHttp<T> {
+    /// The key of the response in the store (a sync client has one request at a time).
+    pub(crate) fn id() -> ConnId {
+        ConnId::new(1).expect("1 is a valid connection ID")
+    }
+
+    /// A sync client with HP-Socket's timeouts.
+    pub(crate) fn new() -> Self {
+        let store = std::sync::Arc::new(HttpStore::default());
+        store.set_response();
+        store.open(Self::id());
+        SyncHttp {
+            sync: SyncClient::new(),
+            store,
+            body: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The library's sync client.
+    pub(crate) fn sync(&self) -> &SyncClient<T> {
+        &self.sync
+    }
+
+    /// Keeps the last response for the getters (`method`: the request's), or forgets it.
+    pub(crate) fn keep(&self, method: Option<&str>) {
+        let r = self.sync.response();
+        let snap = method
+            .filter(|_| r.status != 0)
+            .map(|m| Snapshot::from_response(&r, m));
+        *self.body.lock() = r.body;
+        self.store.set(Self::id(), snap);
+    }
+}
+
+impl<T: Transport> Deref for SyncHttp<T> {
+    type Target = hpsocket::Client<hpsocket::Http, T>;
+    fn deref(&self) -> &Self::Target {
+        self.sync.client()
     }
 }
 
@@ -163,14 +216,8 @@ impl Snapshot {
         let mut cookies = Vec::new();
         if response {
             // `Set-Cookie: name=value; attributes`: the name and value the response sets.
-            for v in msg.header_values("Set-Cookie") {
-                let pair = v.split(|&c| c == b';').next().unwrap_or_default();
-                if let Some(eq) = pair.iter().position(|&c| c == b'=') {
-                    let name = pair[..eq].trim_ascii();
-                    if !name.is_empty() {
-                        cookies.push((put(name), put(pair[eq + 1..].trim_ascii())));
-                    }
-                }
+            for (n, v) in msg.header_values("Set-Cookie").filter_map(set_cookie) {
+                cookies.push((put(n), put(v)));
             }
         } else {
             for (n, v) in msg.cookies() {
@@ -192,6 +239,53 @@ impl Snapshot {
             content_length: msg.content_length().unwrap_or(0),
             keep_alive: msg.keep_alive(),
             upgrade: msg.upgrade_type(),
+            headers,
+            cookies,
+        }
+    }
+
+    /// The snapshot of a sync client's response to a `method` request.
+    pub(crate) fn from_response(r: &hpsocket::SyncResponse, method: &str) -> Snapshot {
+        let mut buf = Vec::with_capacity(256);
+        let mut put = |b: &[u8]| -> Off {
+            let at = buf.len() as Off;
+            buf.extend(b.iter().map(|&c| if c == 0 { b' ' } else { c }));
+            buf.push(0);
+            at
+        };
+        let method = put(method.to_ascii_uppercase().as_bytes());
+        let headers: Vec<(Off, Off)> = r
+            .headers
+            .iter()
+            .map(|(n, v)| (put(n.as_bytes()), put(v)))
+            .collect();
+        let cookies = r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Set-Cookie"))
+            .filter_map(|(_, v)| set_cookie(v))
+            .map(|(n, v)| (put(n), put(v)))
+            .collect();
+        let content_length = r
+            .header("Content-Length")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        Snapshot {
+            buf,
+            count: headers.len(),
+            method,
+            url_fields: [None; 7],
+            field_set: 0,
+            version: match r.version {
+                Some(hpsocket::HttpVersion::V1_0) => 0x0001,
+                Some(hpsocket::HttpVersion::V1_1) => 0x0101,
+                None => 0,
+            },
+            status: r.status,
+            content_length,
+            keep_alive: r.keep_alive,
+            upgrade: UpgradeType::None,
             headers,
             cookies,
         }
@@ -266,6 +360,14 @@ impl Snapshot {
             .map(|(n, v)| (self.at(n), self.at(v)))
             .collect()
     }
+}
+
+/// The name and value a `Set-Cookie: name=value; attributes` field sets.
+fn set_cookie(v: &[u8]) -> Option<(&[u8], &[u8])> {
+    let pair = v.split(|&c| c == b';').next().unwrap_or_default();
+    let eq = pair.iter().position(|&c| c == b'=')?;
+    let name = pair[..eq].trim_ascii();
+    (!name.is_empty()).then(|| (name, pair[eq + 1..].trim_ascii()))
 }
 
 /// One connection's getter state.
@@ -362,6 +464,16 @@ impl HttpStore {
         refresh(c, msg, response);
         let desc = CString::new(e.description()).unwrap_or_default();
         c.error = Some((e.code(), desc));
+    }
+
+    /// Replaces the strings of `id` with `snap` (a sync client's response): the previous ones
+    /// expire.
+    pub(crate) fn set(&self, id: ConnId, snap: Option<Snapshot>) {
+        let mut m = self.shard(id).lock();
+        let c = m.entry(id.get()).or_default();
+        c.retired.clear();
+        c.error = None;
+        c.snap = snap;
     }
 
     /// The connection closed: its strings expire.

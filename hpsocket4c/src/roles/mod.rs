@@ -26,7 +26,7 @@ use parking_lot::RwLock;
 
 use crate::marshal::{ffi, in_callback, set_errno};
 use crate::roles::bridge::Bridge;
-use crate::roles::http::Http;
+use crate::roles::http::{Http, SyncHttp};
 use crate::roles::ssl::Ssl;
 use crate::roles::udp::Udp;
 
@@ -104,11 +104,13 @@ pub enum Cli {
     Http(Http<HttpClient>),
     /// HTTPS.
     Https(Http<Ssl<HttpsClient>>),
+    /// HTTP sync client (its `HP_Client_*` functions act on the client it wraps).
+    Sync(SyncHttp<Plain>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
-component_enum!(Cli, [Udp, Cast, Http, Https]);
+component_enum!(Cli, [Udp, Cast, Http, Https, Sync]);
 
 /// A `match` over the variants of a role's enum (the three receive models, plain and SSL,
 /// plus the role's UDP and HTTP variants listed in `[$x]`), binding `$c` to the component. The SSL and UDP
