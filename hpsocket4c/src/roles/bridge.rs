@@ -514,17 +514,18 @@ http_server_bridge!(HttpServer, HttpsServer);
 macro_rules! http_agent_bridge {
     ($($s:ty),*) => {$(
         impl AgentListener<$s> for Bridge {
+            // The getter state opens at connect: a connect that fails before it (synchronously)
+            // has no close event to drop it.
             fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.http.open(id);
-                let r = self.prepare(Some(id), sock.as_raw_fd() as usize);
-                if r == HandleResult::Error {
-                    self.http.close(id); // the connect fails: no close event follows
-                }
-                r
+                self.prepare(Some(id), sock.as_raw_fd() as usize)
             }
             fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
                 self.http.open(id);
-                self.connect(id)
+                let r = self.connect(id);
+                if r == HandleResult::Error {
+                    self.http.close(id); // a refused synchronous connect has no close event
+                }
+                r
             }
             fn on_shutdown(&self, _s: &$s) -> HandleResult {
                 self.shutdown()
@@ -539,17 +540,18 @@ http_agent_bridge!(HttpAgent, HttpsAgent);
 macro_rules! http_client_bridge {
     ($($s:ty),*) => {$(
         impl ClientListener<$s> for Bridge {
+            // The getter state opens at connect: a connect that fails before it (synchronously)
+            // has no close event to drop it.
             fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.http.open(id);
-                let r = self.prepare(Some(id), sock.as_raw_fd() as usize);
-                if r == HandleResult::Error {
-                    self.http.close(id); // the connect fails: no close event follows
-                }
-                r
+                self.prepare(Some(id), sock.as_raw_fd() as usize)
             }
             fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
                 self.http.open(id);
-                self.connect(id)
+                let r = self.connect(id);
+                if r == HandleResult::Error {
+                    self.http.close(id); // a refused synchronous connect has no close event
+                }
+                r
             }
             http_tcp_events!($s);
             http_events!($s);
