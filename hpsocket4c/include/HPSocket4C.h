@@ -6,9 +6,9 @@
  * declares what this library implements: the TCP family (PUSH, PULL and PACK servers, agents
  * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
  * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP family
- * (server, client, cast) and the HTTP family (server, agent, client, sync client) follow.
- * HP-Socket 5.8's UdpNode and UDP ARQ components, the HTTPS sync client, the cookie manager's
- * functions and WebSocket are not implemented.
+ * (server, client, cast) and the HTTP family (server, agent, client, sync client, cookie
+ * manager) follow. HP-Socket 5.8's UdpNode and UDP ARQ components, the HTTPS sync client and
+ * WebSocket are not implemented.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,
@@ -556,7 +556,7 @@ HPSOCKET_API BOOL __HP_CALL SYS_Utf8ToGbk(const char szSrc[], char szDest[], int
  *    StartHttp(dwConnID); StartHttp with auto start on, or a second time, fails with EPERM.
  *  - UseCookie (TRUE by default) makes agents and clients use one process-wide cookie jar:
  *    responses' Set-Cookie fields are stored, matching cookies are sent with requests that do
- *    not carry a Cookie header. The HP_HttpCookie_* functions are not exported. An agent's or
+ *    not carry a Cookie header (HP_HttpCookie_MGR_* below manage it). An agent's or
  *    client's GetCookie / GetAllCookies read the name=value pairs of the response's
  *    Set-Cookie fields.
  *  - OnMessageBegin fires when the whole head has arrived (a refused head fires only
@@ -791,6 +791,38 @@ HPSOCKET_API void __HP_CALL HP_HttpSyncClient_SetRequestTimeout(HP_HttpSyncClien
 HPSOCKET_API DWORD __HP_CALL HP_HttpSyncClient_GetConnectTimeout(HP_HttpSyncClient pClient);
 HPSOCKET_API DWORD __HP_CALL HP_HttpSyncClient_GetRequestTimeout(HP_HttpSyncClient pClient);
 HPSOCKET_API BOOL __HP_CALL HP_HttpSyncClient_GetResponseBody(HP_HttpSyncClient pClient, const BYTE** lpszBody, int* piLength);
+
+/* The cookie manager: one process-wide jar, used by the HTTP agents and clients with UseCookie
+ * (stores responses' Set-Cookie, sends matching cookies). Files are in the Netscape / curl
+ * cookies.txt format (not HP-Socket's layout). bKeepExists: LoadFromFile keeps the jar's
+ * cookies over the file's (else empties the jar first); SaveToFile first adds the file's
+ * cookies the jar lacks. ClearCookies / RemoveExpiredCookies: NULL domain or path means all.
+ * SetCookie: iMaxAge > 0 seconds to live, < 0 a session cookie, 0 removes it; enSameSite is
+ * En_HP_CookieSameSite; name, domain and path are required; with bOnlyUpdateValueIfExists an
+ * existing cookie only takes the new value. DeleteCookie: FALSE, errno ENODATA when absent.
+ * The third-party switch is recorded only: cookies for a domain the answering host may not
+ * set are never stored (RFC 6265). */
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_LoadFromFile(LPCSTR lpszFile, BOOL bKeepExists);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_SaveToFile(LPCSTR lpszFile, BOOL bKeepExists);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_ClearCookies(LPCSTR lpszDomain, LPCSTR lpszPath);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_RemoveExpiredCookies(LPCSTR lpszDomain, LPCSTR lpszPath);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_SetCookie(LPCSTR lpszName, LPCSTR lpszValue, LPCSTR lpszDomain, LPCSTR lpszPath, int iMaxAge, BOOL bHttpOnly, BOOL bSecure, int enSameSite, BOOL bOnlyUpdateValueIfExists);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_DeleteCookie(LPCSTR lpszDomain, LPCSTR lpszPath, LPCSTR lpszName);
+HPSOCKET_API void __HP_CALL HP_HttpCookie_MGR_SetEnableThirdPartyCookie(BOOL bEnableThirdPartyCookie);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_MGR_IsEnableThirdPartyCookie(void);
+
+/* Cookie helpers. ParseExpires reads any date format servers send (RFC 6265's algorithm).
+ * MakeExpiresStr writes "Sun, 06-Nov-1994 08:49:37 GMT"; ToString a Set-Cookie value
+ * ("name=value; domain=..; path=..; expires=..; HttpOnly; secure; SameSite=.."). For both,
+ * *piBuffLen becomes the size needed (with the NUL); FALSE (errno ENOBUFS) when lpszBuff is
+ * NULL or smaller. MaxAgeToExpires: > 0 now plus it, < 0 -1, 0 0; ExpiresToMaxAge: -1 for a
+ * negative time, else the seconds left (0 when past). */
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_HLP_ParseExpires(LPCSTR lpszExpires, HP_Time64* ptmExpires);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_HLP_MakeExpiresStr(char lpszBuff[], int* piBuffLen, HP_Time64 tmExpires);
+HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_HLP_ToString(char lpszBuff[], int* piBuffLen, LPCSTR lpszName, LPCSTR lpszValue, LPCSTR lpszDomain, LPCSTR lpszPath, int iMaxAge, BOOL bHttpOnly, BOOL bSecure, int enSameSite);
+HPSOCKET_API HP_Time64 __HP_CALL HP_HttpCookie_HLP_CurrentUTCTime(void);
+HPSOCKET_API HP_Time64 __HP_CALL HP_HttpCookie_HLP_MaxAgeToExpires(int iMaxAge);
+HPSOCKET_API int __HP_CALL HP_HttpCookie_HLP_ExpiresToMaxAge(HP_Time64 tmExpires);
 
 #ifdef __cplusplus
 }

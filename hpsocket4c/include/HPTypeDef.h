@@ -368,6 +368,18 @@ typedef enum En_HP_HttpStatusCode {
     HSC_UNPARSEABLE_RESPONSE_HEADERS = 600
 } En_HP_HttpStatusCode;
 
+/* HP-Socket's __time64_t (seconds since the Unix epoch), under a name of its own: glibc
+ * reserves __time64_t for itself. */
+typedef int64_t HP_Time64;
+
+/* Cookie SameSite values of HP_HttpCookie_MGR_SetCookie / HP_HttpCookie_HLP_ToString
+ * (HP-Socket's CCookie::EnSameSite). */
+typedef enum En_HP_CookieSameSite {
+    HP_COOKIE_SS_NONE = 0,
+    HP_COOKIE_SS_STRICT = 1,
+    HP_COOKIE_SS_LAX = 2
+} En_HP_CookieSameSite;
+
 /* A name and a value: a header (THeader) or a cookie (TCookie). */
 typedef struct TNVPair {
     LPCSTR name;

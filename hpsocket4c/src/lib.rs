@@ -18,7 +18,7 @@
 //!    SSL and UDP variants, the `Component` trait and the dispatch macros, the listener
 //!    bridge) and [`ops`] (export generators shared by the families).
 //! 3. The families, the exports themselves: [`server`], [`agent`], [`client`], [`ssl`],
-//!    [`udp`], [`http`], [`listener`], [`sys`], [`codec`].
+//!    [`udp`], [`http`], [`http_cookie`], [`listener`], [`sys`], [`codec`].
 //!
 //! This root only declares them, plus the two global exports below.
 #![deny(missing_docs)]
@@ -34,6 +34,7 @@ pub mod agent;
 pub mod client;
 pub mod codec;
 pub mod http;
+pub mod http_cookie;
 pub mod listener;
 pub mod server;
 pub mod ssl;
@@ -77,6 +78,7 @@ mod tests {
         ("sys", 3),
         ("codec", 3),
         ("http", 3),
+        ("http_cookie", 3),
     ];
 
     /// The top-level modules a source file names as `crate::<module>` (or `$crate::`) in

@@ -1,7 +1,7 @@
 //! Export coverage: every C API function of the TCP, UDP and HTTP families that the original
 //! HP-Socket 5.2.1 library (`libhpsocket4c_amd64_64.so` from the PyPI package `hpsocket` 0.9.3)
-//! exports must be exported by ours too. Left out: the cookie manager (`HP_HttpCookie_*`,
-//! `g_CookieMgr`), the WebSocket `SendWSMessage` / `GetWSMessageState`, the
+//! exports must be exported by ours too. Left out: `g_CookieMgr` (a C++ object), the
+//! WebSocket `SendWSMessage` / `GetWSMessageState`, the
 //! `http_*` parser internals and `SYS_CharsetConvert` (see `common::outside_tcp_family`); so
 //! are the C++ symbols (names starting with `_`), which are not part of the C API.
 //!
