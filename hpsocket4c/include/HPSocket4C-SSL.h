@@ -1,7 +1,7 @@
 /*
  * HPSocket4C-SSL.h: the SSL (TLS) components of libhpsocket4c (the Rust hpsocket4c crate), an
  * implementation of HP-Socket 5.8's "4C" SSL API for Linux: the TCP SSL components and the
- * HTTPS ones (HttpsServer, HttpsAgent, HttpsClient; no HttpsSyncClient).
+ * HTTPS ones (HttpsServer, HttpsAgent, HttpsClient, HttpsSyncClient).
  *
  * Written for this project from the API's published facts (names, types, signatures).
  * Include this header instead of HPSocket4C.h; it includes HPSocket4C.h.
@@ -161,6 +161,10 @@ HPSOCKET_API HP_HttpsClient __HP_CALL Create_HP_HttpsClient(HP_HttpClientListene
 HPSOCKET_API void __HP_CALL Destroy_HP_HttpsServer(HP_HttpsServer pServer);
 HPSOCKET_API void __HP_CALL Destroy_HP_HttpsAgent(HP_HttpsAgent pAgent);
 HPSOCKET_API void __HP_CALL Destroy_HP_HttpsClient(HP_HttpsClient pClient);
+/* The HTTPS sync client: HP_HttpSyncClient_* with https:// URLs, set up with
+ * HP_SSLClient_SetupSSLContext (see the sync client in HPSocket4C.h). */
+HPSOCKET_API HP_HttpsSyncClient __HP_CALL Create_HP_HttpsSyncClient(HP_HttpClientListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_HttpsSyncClient(HP_HttpsSyncClient pClient);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,8 @@
  * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
  * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP family
  * (server, client, cast) and the HTTP family (server, agent, client, sync client, cookie
- * manager) follow. HP-Socket 5.8's UdpNode and UDP ARQ components, the HTTPS sync client and
- * WebSocket are not implemented.
+ * manager) follow. HP-Socket 5.8's UdpNode and UDP ARQ components and WebSocket are not
+ * implemented.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,
@@ -772,7 +772,8 @@ HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllHeaderNames(HP_HttpClient pClien
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetCookie(HP_HttpClient pClient, LPCSTR lpszName, LPCSTR* lpszValue);
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllCookies(HP_HttpClient pClient, HP_TCookie lpCookies[], DWORD* pdwCount);
 
-/* HTTP sync client: one blocking request at a time. OpenUrl takes an absolute http:// URL,
+/* HTTP sync client: one blocking request at a time. OpenUrl takes an absolute http:// URL
+ * (https:// on an HTTPS sync client, Create_HP_HttpsSyncClient in HPSocket4C-SSL.h),
  * connects (or reuses the open connection to the same host and port unless
  * bForceReconnect), sends the request and waits for the whole response: at most
  * ConnectTimeout (ms, default 5000) to connect and RequestTimeout (ms, default 10000) for the

@@ -126,6 +126,7 @@ typedef HP_Object HP_HttpSyncClient;
 typedef HP_Object HP_HttpsServer;
 typedef HP_Object HP_HttpsAgent;
 typedef HP_Object HP_HttpsClient;
+typedef HP_Object HP_HttpsSyncClient;
 typedef HP_Object HP_HttpServerListener;
 typedef HP_Object HP_HttpAgentListener;
 typedef HP_Object HP_HttpClientListener;

@@ -231,6 +231,7 @@ fn cli(h: H) -> Target {
         Some(Cli::Https(c)) => conn(&c.store, c.connection_id()),
         // A sync client's getters read its last response, even after the connection closed.
         Some(Cli::Sync(c)) => Some((c.store.clone(), SyncHttp::<Plain>::id())),
+        Some(Cli::SyncS(c)) => Some((c.store.clone(), SyncHttp::<Tls>::id())),
         Some(_) => {
             set_errno(libc::EINVAL);
             None
@@ -852,6 +853,7 @@ macro_rules! with_sync {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
         match CLIENTS.get($h).as_deref() {
             Some(Cli::Sync($c)) => $body,
+            Some(Cli::SyncS($c)) => $body,
             Some(_) => {
                 set_errno(libc::EINVAL);
                 $fail
@@ -876,6 +878,23 @@ pub extern "C" fn Create_HP_HttpSyncClient(_listener: H) -> H {
 /// Destroys an HTTP sync client, closing its connection.
 #[no_mangle]
 pub extern "C" fn Destroy_HP_HttpSyncClient(h: H) {
+    destroy(&CLIENTS, h)
+}
+
+/// Creates an HTTPS sync client (for `https://` URLs); set it up with
+/// `HP_SSLClient_SetupSSLContext` first. `listener` as for `Create_HP_HttpSyncClient`.
+#[no_mangle]
+pub extern "C" fn Create_HP_HttpsSyncClient(_listener: H) -> H {
+    ffi!(std::ptr::null_mut(), {
+        let h = crate::roles::new_handle();
+        CLIENTS.insert(h, Arc::new(Cli::SyncS(Ssl::from(SyncHttp::new()))));
+        h as H
+    })
+}
+
+/// Destroys an HTTPS sync client, closing its connection.
+#[no_mangle]
+pub extern "C" fn Destroy_HP_HttpsSyncClient(h: H) {
     destroy(&CLIENTS, h)
 }
 

@@ -20,7 +20,7 @@ use hpsocket::tls::{Pem, TlsClientSetup, TlsServerSetup, VerifyMode};
 use hpsocket::{Component, ServiceState};
 
 use crate::marshal::{cstr, fail, ffi, need_id, set_errno, BOOL, FALSE, TRUE};
-use crate::roles::ssl::{ServerSetup, SslState};
+use crate::roles::ssl::{ExtraSsl, ServerSetup, SslState};
 use crate::roles::{Agt, Cli, Srv, AGENTS, CLIENTS, SERVERS};
 
 /// The C type of the SNI callback `HP_SSLServer_SetupSSLContext` takes.
@@ -167,10 +167,13 @@ macro_rules! with_ssl {
                 let ($c, $st) = (&***x, &x.state);
                 $body
             }
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
+            Some(other) => match ExtraSsl::extra_ssl(other) {
+                Some(($c, $st)) => $body,
+                None => {
+                    set_errno(libc::EINVAL);
+                    $fail
+                }
+            },
             None => $fail,
         }
     };

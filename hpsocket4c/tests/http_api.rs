@@ -956,6 +956,52 @@ fn https_server_answers_an_https_client_and_curl() {
     Destroy_HP_HttpsClient(c);
     Destroy_HP_HttpClientListener(cl);
 
+    // The HTTPS sync client: set up as an SSL client, https:// URLs only.
+    let sc = Create_HP_HttpsSyncClient(std::ptr::null_mut());
+    unsafe {
+        let url = CString::new(format!("https://127.0.0.1:{port}/sync/tls")).unwrap();
+        assert_eq!(
+            HP_SSLClient_SetupSSLContextByMemory(sc, 0, null, null, null, null),
+            TRUE
+        );
+        let ok = HP_HttpSyncClient_OpenUrl(
+            sc,
+            c"GET".as_ptr(),
+            url.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            FALSE,
+        );
+        assert_eq!(ok, TRUE, "errno {}", SYS_GetLastError());
+        assert_eq!(HP_HttpClient_GetStatusCode(sc), 200);
+        let mut body: *const u8 = std::ptr::null();
+        let mut len: c_int = 0;
+        assert_eq!(
+            HP_HttpSyncClient_GetResponseBody(sc, &mut body, &mut len),
+            TRUE
+        );
+        assert_eq!(
+            std::slice::from_raw_parts(body, len as usize),
+            b"GET /sync/tls "
+        );
+        assert_eq!(HP_Client_IsSecure(sc), TRUE);
+        let plain = CString::new(format!("http://127.0.0.1:{port}/")).unwrap();
+        let ok = HP_HttpSyncClient_OpenUrl(
+            sc,
+            c"GET".as_ptr(),
+            plain.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            FALSE,
+        );
+        assert_eq!((ok, SYS_GetLastError()), (FALSE, EINVAL));
+    }
+    Destroy_HP_HttpsSyncClient(sc);
+
     let have_curl = std::process::Command::new("curl")
         .arg("--version")
         .output()

@@ -106,11 +106,37 @@ pub enum Cli {
     Https(Http<Ssl<HttpsClient>>),
     /// HTTP sync client (its `HP_Client_*` functions act on the client it wraps).
     Sync(SyncHttp<Plain>),
+    /// HTTPS sync client (an SSL client too).
+    SyncS(Ssl<SyncHttp<Tls>>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
-component_enum!(Cli, [Udp, Cast, Http, Https, Sync]);
+component_enum!(Cli, [Udp, Cast, Http, Https, Sync, SyncS]);
+
+impl ssl::ExtraSsl for Srv {
+    type C = HttpsServer;
+    fn extra_ssl(&self) -> Option<(&HttpsServer, &ssl::SslState)> {
+        None
+    }
+}
+
+impl ssl::ExtraSsl for Agt {
+    type C = HttpsAgent;
+    fn extra_ssl(&self) -> Option<(&HttpsAgent, &ssl::SslState)> {
+        None
+    }
+}
+
+impl ssl::ExtraSsl for Cli {
+    type C = HttpsClient;
+    fn extra_ssl(&self) -> Option<(&HttpsClient, &ssl::SslState)> {
+        match self {
+            Cli::SyncS(x) => Some((x, &x.state)),
+            _ => None,
+        }
+    }
+}
 
 /// A `match` over the variants of a role's enum (the three receive models, plain and SSL,
 /// plus the role's UDP and HTTP variants listed in `[$x]`), binding `$c` to the component. The SSL and UDP

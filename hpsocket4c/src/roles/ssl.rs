@@ -120,3 +120,13 @@ impl ServerSetup {
         s
     }
 }
+
+/// SSL components a role keeps outside its `Ssl*` / `Https` variants (the HTTPS sync client):
+/// each role names the component type they have, so the SSL exports' bodies type-check for
+/// it like for the other variants.
+pub(crate) trait ExtraSsl {
+    /// The component type of the extra SSL variants.
+    type C;
+    /// The component and its SSL state, when `self` is such a variant.
+    fn extra_ssl(&self) -> Option<(&Self::C, &SslState)>;
+}

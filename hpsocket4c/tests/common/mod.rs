@@ -76,11 +76,10 @@ pub fn is_api_name(n: &str) -> bool {
 }
 
 /// Whether an API name belongs to a family this library does not implement (HP-Socket 5.8's
-/// UdpNode and UDP ARQ components, absent from 5.2.1; the HTTPS sync client and the WebSocket
-/// send / state functions) or is one of the original's internals.
+/// UdpNode and UDP ARQ components, absent from 5.2.1; the WebSocket send / state functions)
+/// or is one of the original's internals.
 pub fn outside_tcp_family(n: &str) -> bool {
-    n.contains("HttpsSyncClient")
-        || n.ends_with("_SendWSMessage")
+    n.ends_with("_SendWSMessage")
         || n.ends_with("_GetWSMessageState")
         || n.contains("UdpNode")
         || n.contains("UdpArq")
