@@ -225,7 +225,7 @@ pub fn server(a: &HttpServerArgs) -> Res<ExitCode> {
 
 #[derive(Args)]
 pub struct HttpClientArgs {
-    /// URL to request (http://host[:port]/path).
+    /// URL to request (`http://host[:port]/path`).
     url: String,
     /// Method.
     #[arg(long, short = 'X', default_value = "GET")]

@@ -127,7 +127,7 @@ pub mod fuzzing {
         let mut deliver = |p: &[u8]| {
             out.push(p.to_vec());
             n += 1;
-            if hold_every > 0 && n.is_multiple_of(hold_every) {
+            if hold_every > 0 && n % hold_every == 0 {
                 Flow::Hold
             } else {
                 Flow::Continue
