@@ -39,10 +39,17 @@ pub struct BenchArgs {
     /// Leave out the original HP-Socket.
     #[arg(long)]
     no_orig: bool,
+    /// Repeat a run disturbed by other processes (unattributed CPU above 20 % of a core) up
+    /// to this many times, keeping the least disturbed.
+    #[arg(long, default_value_t = 2)]
+    retries: usize,
     /// Only the TLS scenario: our SSL server against tokio-rustls (same as `--only tls`).
     #[arg(long, conflicts_with = "only")]
     tls: bool,
 }
+
+/// Unattributed CPU (a share of one core) above which a run counts as disturbed.
+const DISTURBED: f64 = 0.2;
 
 /// A server process to compare.
 #[derive(Clone)]
@@ -561,9 +568,9 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         kernel.trim(),
         cmdline.join(" ").replace(&me(), "hps")
     )?;
-    writeln!(md, "Each server runs in its own process{}; the load generator (`hps loadgen`, one thread, verifies every byte) {}. Peers alternate within each repetition; {} repetitions of {} s after {} s warm-up; medians. Server CPU is utime+stime from `/proc` over the measured window (softirq time of the loopback stack is charged to no process).\n",
+    writeln!(md, "Each server runs in its own process{}; the load generator (`hps loadgen`, one thread, verifies every byte) {}. Peers alternate within each repetition; {} repetitions of {} s after {} s warm-up; medians; a run disturbed by other processes (unattributed CPU above {:.0} % of a core) is repeated up to {} times and the least disturbed one kept. Server CPU is utime+stime from `/proc` over the measured window (softirq time of the loopback stack is charged to no process).\n",
         if pin { " pinned to CPU 0" } else { " (unpinned: taskset missing or 1 CPU)" },
-        if pin { "on CPU 1" } else { "unpinned" }, a.reps, a.secs, a.warmup)?;
+        if pin { "on CPU 1" } else { "unpinned" }, a.reps, a.secs, a.warmup, DISTURBED * 100.0, a.retries)?;
     writeln!(md, "Peers: **hpsocket** (`hps server`, 1 worker), **tokio** (current-thread runtime, task per connection), **hp-socket 5.2.1** (the original `libhpsocket4c_amd64_64.so` from PyPI `hpsocket` 0.9.3, driven by `interop/hp_pack_peer.c`){}. All read with {} -byte buffers.\n",
         if orig.is_none() { " — not available in this run" } else { "" }, a.buf)?;
     if tls_files.is_some() {
@@ -595,9 +602,23 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
                     p.name
                 );
                 let _ = std::io::stderr().flush();
-                match load_run(a, sc, p, pin) {
+                let mut result = load_run(a, sc, p, pin);
+                for _ in 0..a.retries {
+                    match &result {
+                        Ok(r) if r.other_cpu > DISTURBED => {}
+                        _ => break,
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                    let again = load_run(a, sc, p, pin);
+                    if let (Ok(old), Ok(new)) = (&result, &again) {
+                        if new.other_cpu < old.other_cpu {
+                            result = again;
+                        }
+                    }
+                }
+                match result {
                     Ok(r) => {
-                        if r.other_cpu > 0.1 {
+                        if r.other_cpu > DISTURBED {
                             eprintln!(
                                 "\nWARNING: {} / {} rep {}: other processes used {:.0} % CPU; the run is disturbed",
                                 sc.name,

@@ -182,6 +182,8 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
             "0.2",
             "--reps",
             "1",
+            "--retries",
+            "0",
             "--only",
             "100 × 64,tls,udp,http",
             "--out",
