@@ -213,11 +213,7 @@ impl<M: Model, T: Transport> Handler for Agent<M, T> {
             }
             Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
             Event::Http(m, hev) => {
-                if matches!(hev, crate::session::HttpEv::MessageComplete) {
-                    let use_cookie = self.core().config.read().http_use_cookie;
-                    crate::roles::http::keep_cookies(conn, m, use_cookie);
-                }
-                crate::roles::http_dispatch!(l, self, id, m, hev)
+                crate::roles::http_dispatch!(l, self, id, m, hev, outgoing: conn)
             }
             Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }

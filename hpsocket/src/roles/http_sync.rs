@@ -1,6 +1,7 @@
 //! HP-Socket's `HttpSyncClient`: one blocking request at a time over an [`HttpClient`]
 //! (or [`HttpsClient`]), its response kept for reading afterwards.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,13 @@ use crate::types::{ConnId, HandleResult, SocketOperation};
 pub const DEFAULT_SYNC_CONNECT_TIMEOUT: u32 = 5_000;
 /// Default request timeout of the sync client (`DEFAULT_HTTP_SYNC_REQUEST_TIMEOUT`): 10 s.
 pub const DEFAULT_SYNC_REQUEST_TIMEOUT: u32 = 10_000;
+
+/// Stores a timeout of at least 1 ms.
+fn set_ms(cell: &AtomicU32, ms: u32, what: &'static str) -> Result<()> {
+    crate::config::check(ms >= 1, what)?;
+    cell.store(ms, Ordering::Relaxed);
+    Ok(())
+}
 
 /// The response to the last request, as the sync client kept it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -212,8 +220,8 @@ pub struct SyncClient<T: Transport = Plain> {
     shared: Arc<Shared>,
     /// The host and port the current connection goes to.
     target: Mutex<Option<(String, u16)>>,
-    connect_timeout: std::sync::atomic::AtomicU32,
-    request_timeout: std::sync::atomic::AtomicU32,
+    connect_timeout: AtomicU32,
+    request_timeout: AtomicU32,
     /// One request at a time.
     busy: Mutex<()>,
 }
@@ -250,31 +258,23 @@ impl<T: Transport> SyncClient<T> {
 
     /// Connect timeout in ms (`ConnectTimeout`, default 5000).
     pub fn connect_timeout(&self) -> u32 {
-        self.connect_timeout
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.connect_timeout.load(Ordering::Relaxed)
     }
 
     /// Sets the connect timeout in ms (>= 1).
     pub fn set_connect_timeout(&self, ms: u32) -> Result<()> {
-        crate::config::check(ms >= 1, "connect_timeout must be >= 1")?;
-        self.connect_timeout
-            .store(ms, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
+        set_ms(&self.connect_timeout, ms, "connect_timeout must be >= 1")
     }
 
     /// Request timeout in ms (`RequestTimeout`, default 10000): from sending to the end of
     /// the response.
     pub fn request_timeout(&self) -> u32 {
-        self.request_timeout
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.request_timeout.load(Ordering::Relaxed)
     }
 
     /// Sets the request timeout in ms (>= 1).
     pub fn set_request_timeout(&self, ms: u32) -> Result<()> {
-        crate::config::check(ms >= 1, "request_timeout must be >= 1")?;
-        self.request_timeout
-            .store(ms, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
+        set_ms(&self.request_timeout, ms, "request_timeout must be >= 1")
     }
 
     /// Opens `url` with `method` (HP-Socket's `OpenUrl`): reuses the open connection to the

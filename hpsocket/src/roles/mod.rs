@@ -17,6 +17,14 @@ pub(crate) mod udp;
 /// Fires an HTTP parse event on a listener: the same for the three roles, whose listener
 /// traits carry the same HTTP events.
 macro_rules! http_dispatch {
+    // Agents and clients: a complete response's cookies go into the jar first.
+    ($l:expr, $c:expr, $id:expr, $msg:expr, $ev:expr, outgoing: $conn:expr) => {{
+        if matches!($ev, crate::session::HttpEv::MessageComplete) {
+            let use_cookie = $c.core().config.read().http_use_cookie;
+            crate::roles::http::keep_cookies($conn, $msg, use_cookie);
+        }
+        crate::roles::http_dispatch!($l, $c, $id, $msg, $ev)
+    }};
     ($l:expr, $c:expr, $id:expr, $msg:expr, $ev:expr) => {{
         use crate::cores::http::ParseResult as P;
         use crate::session::HttpEv;
