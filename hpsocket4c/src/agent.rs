@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_int, c_void};
 use hpsocket::*;
 
 use crate::marshal::{
-    b, bytes, code, cstr, error_desc, fail, ffi, need_id, opt_addr, put, put_addr, put_host,
-    set_errno, wsabufs, BOOL, FALSE, TRUE, WSABUF,
+    b, bytes, code, cstr, error_desc, fail, ffi, need_id, opt_addr, or_errno, put, put_addr,
+    put_host, set_errno, wsabufs, BOOL, FALSE, TRUE, WSABUF,
 };
 use crate::ops::{conn_exports, prop_exports, state_exports};
 use crate::roles::{lifecycle_exports, with_any, Agt, AGENTS};
@@ -216,11 +216,7 @@ pub extern "C" fn HP_TcpAgent_SetReuseAddress(h: H, reuse: BOOL) {
         ReuseAddressPolicy::None
     };
     ffi!((), {
-        with_agt!(h, (), |c| {
-            if let Err(e) = c.set_reuse_address_policy(policy) {
-                set_errno(e.errno());
-            }
-        })
+        with_agt!(h, (), |c| or_errno(c.set_reuse_address_policy(policy)))
     })
 }
 

@@ -13,13 +13,14 @@
 //!
 //! Layer 3 (families): imports only [`crate::marshal`] and [`crate::roles`].
 
-use std::ffi::{c_char, c_int, c_void, CStr, OsStr};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::Arc;
 
 use hpsocket::*;
 
-use crate::marshal::{b, bytes, cstr, ffi, need_id, set_errno, BOOL, FALSE, TRUE};
+use crate::marshal::{
+    b, bytes, cstr, ffi, file_path, need_id, opt_str, or_errno, set_errno, BOOL, FALSE, TRUE,
+};
 use crate::roles::http::{Http, HttpStore, Snapshot, SyncHttp};
 use crate::roles::ssl::Ssl;
 use crate::roles::{create, destroy, Agt, Cli, Srv, AGENTS, CLIENTS, SERVERS};
@@ -159,20 +160,6 @@ unsafe fn c_headers<'a>(p: *const TNVPair, count: c_int) -> Option<Vec<(&'a str,
     Some(out)
 }
 
-/// An optional C string (NULL: `None`; not UTF-8: EINVAL).
-unsafe fn opt_str<'a>(p: *const c_char) -> std::result::Result<Option<&'a str>, ()> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    match cstr(p) {
-        Some(s) => Ok(Some(s)),
-        None => {
-            set_errno(libc::EINVAL);
-            Err(())
-        }
-    }
-}
-
 /// A required C string (NULL or not UTF-8: EINVAL).
 unsafe fn req_str<'a>(p: *const c_char) -> Option<&'a str> {
     let s = cstr(p);
@@ -189,17 +176,6 @@ unsafe fn path_arg<'a>(p: *const c_char) -> Option<&'a str> {
         Ok(Some(s)) => Some(s),
         Err(()) => None,
     }
-}
-
-/// A file name (bytes, as Linux paths are).
-unsafe fn file_arg<'a>(p: *const c_char) -> Option<&'a std::path::Path> {
-    if p.is_null() {
-        set_errno(libc::EINVAL);
-        return None;
-    }
-    Some(std::path::Path::new(OsStr::from_bytes(
-        CStr::from_ptr(p).to_bytes(),
-    )))
 }
 
 // ---- getters ----
@@ -284,6 +260,45 @@ unsafe fn fill<T>(out: *mut T, count: *mut u32, all: impl ExactSizeIterator<Item
     TRUE
 }
 
+/// A getter of one value by name (a header, a cookie) through `*value`: NULL `name` or `value`
+/// is EINVAL, a name the message lacks ENODATA. `t` runs after the argument checks.
+unsafe fn by_name(
+    t: impl FnOnce() -> Target,
+    h: H,
+    name: *const c_char,
+    value: *mut *const c_char,
+    find: impl FnOnce(&Snapshot, &[u8]) -> Option<*const c_char>,
+) -> BOOL {
+    if name.is_null() || value.is_null() {
+        set_errno(libc::EINVAL);
+        return FALSE;
+    }
+    let name = CStr::from_ptr(name).to_bytes();
+    snap(t(), h, FALSE, |s| match find(s, name) {
+        Some(v) => {
+            *value = v;
+            TRUE
+        }
+        None => absent(FALSE),
+    })
+}
+
+/// A getter of a list, written out by [`fill`]: a NULL `count` is EINVAL. `t` runs after the
+/// argument check.
+unsafe fn list<T>(
+    t: impl FnOnce() -> Target,
+    h: H,
+    out: *mut T,
+    count: *mut u32,
+    all: impl FnOnce(&Snapshot) -> Vec<T>,
+) -> BOOL {
+    if count.is_null() {
+        set_errno(libc::EINVAL);
+        return FALSE;
+    }
+    snap(t(), h, FALSE, |s| fill(out, count, all(s).into_iter()))
+}
+
 /// The getters every HTTP role has; `$($id)?` is the connection ID argument of servers and
 /// agents (a client has none).
 macro_rules! common_getters {
@@ -356,18 +371,7 @@ macro_rules! common_getters {
         #[no_mangle]
         pub unsafe extern "C" fn $header(h: H $(, $id: usize)?, name: *const c_char, value: *mut *const c_char) -> BOOL {
             ffi!(FALSE, {
-                if name.is_null() || value.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                let name = CStr::from_ptr(name).to_bytes();
-                snap($target(h $(, $id)?), h, FALSE, |s| match s.header_values(name).next() {
-                    Some(v) => {
-                        *value = v;
-                        TRUE
-                    }
-                    None => absent(FALSE),
-                })
+                by_name(|| $target(h $(, $id)?), h, name, value, |s, n| s.header_values(n).next())
             })
         }
         /// Every value of header `name`: `*count` is the array's capacity in and the number
@@ -375,28 +379,20 @@ macro_rules! common_getters {
         #[no_mangle]
         pub unsafe extern "C" fn $headers(h: H $(, $id: usize)?, name: *const c_char, values: *mut *const c_char, count: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                if name.is_null() || count.is_null() {
+                if name.is_null() {
                     set_errno(libc::EINVAL);
                     return FALSE;
                 }
                 let name = CStr::from_ptr(name).to_bytes();
-                snap($target(h $(, $id)?), h, FALSE, |s| {
-                    let all: Vec<_> = s.header_values(name).collect();
-                    fill(values, count, all.into_iter())
-                })
+                list(|| $target(h $(, $id)?), h, values, count, |s| s.header_values(name).collect())
             })
         }
         /// Every header field as (name, value), in arrival order (trailers last).
         #[no_mangle]
         pub unsafe extern "C" fn $all_headers(h: H $(, $id: usize)?, out: *mut TNVPair, count: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                if count.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                snap($target(h $(, $id)?), h, FALSE, |s| {
-                    let all: Vec<_> = s.headers().map(|(name, value)| TNVPair { name, value }).collect();
-                    fill(out, count, all.into_iter())
+                list(|| $target(h $(, $id)?), h, out, count, |s| {
+                    s.headers().map(|(name, value)| TNVPair { name, value }).collect()
                 })
             })
         }
@@ -404,14 +400,7 @@ macro_rules! common_getters {
         #[no_mangle]
         pub unsafe extern "C" fn $all_names(h: H $(, $id: usize)?, out: *mut *const c_char, count: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                if count.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                snap($target(h $(, $id)?), h, FALSE, |s| {
-                    let all: Vec<_> = s.headers().map(|(n, _)| n).collect();
-                    fill(out, count, all.into_iter())
-                })
+                list(|| $target(h $(, $id)?), h, out, count, |s| s.headers().map(|(n, _)| n).collect())
             })
         }
         /// The value of cookie `name` (case-sensitive) through `*value`: a request's `Cookie`
@@ -419,31 +408,15 @@ macro_rules! common_getters {
         #[no_mangle]
         pub unsafe extern "C" fn $cookie(h: H $(, $id: usize)?, name: *const c_char, value: *mut *const c_char) -> BOOL {
             ffi!(FALSE, {
-                if name.is_null() || value.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                let name = CStr::from_ptr(name).to_bytes();
-                snap($target(h $(, $id)?), h, FALSE, |s| match s.cookie(name) {
-                    Some(v) => {
-                        *value = v;
-                        TRUE
-                    }
-                    None => absent(FALSE),
-                })
+                by_name(|| $target(h $(, $id)?), h, name, value, |s, n| s.cookie(n))
             })
         }
         /// Every cookie as (name, value), one per name.
         #[no_mangle]
         pub unsafe extern "C" fn $all_cookies(h: H $(, $id: usize)?, out: *mut TNVPair, count: *mut u32) -> BOOL {
             ffi!(FALSE, {
-                if count.is_null() {
-                    set_errno(libc::EINVAL);
-                    return FALSE;
-                }
-                snap($target(h $(, $id)?), h, FALSE, |s| {
-                    let all: Vec<_> = s.cookies().into_iter().map(|(name, value)| TNVPair { name, value }).collect();
-                    fill(out, count, all.into_iter())
+                list(|| $target(h $(, $id)?), h, out, count, |s| {
+                    s.cookies().into_iter().map(|(name, value)| TNVPair { name, value }).collect()
                 })
             })
         }
@@ -463,11 +436,7 @@ macro_rules! common_props {
                     set_errno(libc::EINVAL);
                     return;
                 };
-                with_http!($reg, $e, h, (), |c| {
-                    if let Err(e) = c.set_http_local_version(v) {
-                        set_errno(e.errno());
-                    }
-                })
+                with_http!($reg, $e, h, (), |c| or_errno(c.set_http_local_version(v)))
             })
         }
         /// The HTTP version this side writes (`HV_1_1` by default).
@@ -480,11 +449,7 @@ macro_rules! common_props {
         #[no_mangle]
         pub extern "C" fn $set_auto(h: H, auto: BOOL) {
             ffi!((), {
-                with_http!($reg, $e, h, (), |c| {
-                    if let Err(e) = c.set_http_auto_start(auto != FALSE) {
-                        set_errno(e.errno());
-                    }
-                })
+                with_http!($reg, $e, h, (), |c| or_errno(c.set_http_auto_start(auto != FALSE)))
             })
         }
         /// Whether HTTP starts by itself (TRUE by default).
@@ -550,7 +515,7 @@ pub unsafe extern "C" fn HP_HttpServer_SendLocalFile(
 ) -> BOOL {
     ffi!(FALSE, {
         let Some(id) = need_id(id) else { return FALSE };
-        let Some(file) = file_arg(file) else {
+        let Some(file) = file_path(file) else {
             return FALSE;
         };
         let Ok(desc) = opt_str(desc) else {
@@ -600,11 +565,9 @@ pub extern "C" fn HP_HttpServer_Release(h: H, id: usize) -> BOOL {
 #[no_mangle]
 pub extern "C" fn HP_HttpServer_SetReleaseDelay(h: H, ms: u32) {
     ffi!((), {
-        with_http!(SERVERS, Srv, h, (), |c| {
-            if let Err(e) = c.set_http_release_delay(ms) {
-                set_errno(e.errno());
-            }
-        })
+        with_http!(SERVERS, Srv, h, (), |c| or_errno(
+            c.set_http_release_delay(ms)
+        ))
     })
 }
 
@@ -694,7 +657,7 @@ macro_rules! request_exports {
         ) -> BOOL {
             ffi!(FALSE, {
                 $(let Some($id) = need_id($id) else { return FALSE };)?
-                let Some(file) = file_arg(file) else { return FALSE };
+                let Some(file) = file_path(file) else { return FALSE };
                 let Some(method) = req_str(method) else { return FALSE };
                 let Some(path) = path_arg(path) else { return FALSE };
                 let Some(hs) = c_headers(headers, count) else { return FALSE };
@@ -772,11 +735,9 @@ macro_rules! cookie_flag {
         #[no_mangle]
         pub extern "C" fn $set(h: H, on: BOOL) {
             ffi!((), {
-                with_http!($reg, $e, h, (), |c| {
-                    if let Err(e) = c.set_http_use_cookie(on != FALSE) {
-                        set_errno(e.errno());
-                    }
-                })
+                with_http!($reg, $e, h, (), |c| or_errno(
+                    c.set_http_use_cookie(on != FALSE)
+                ))
             })
         }
         /// Whether the cookie jar is used.
@@ -953,11 +914,7 @@ pub extern "C" fn HP_HttpSyncClient_CleanupRequestResult(h: H) -> BOOL {
 #[no_mangle]
 pub extern "C" fn HP_HttpSyncClient_SetConnectTimeout(h: H, ms: u32) {
     ffi!((), {
-        with_sync!(h, (), |c| {
-            if let Err(e) = c.sync().set_connect_timeout(ms) {
-                set_errno(e.errno());
-            }
-        })
+        with_sync!(h, (), |c| or_errno(c.sync().set_connect_timeout(ms)))
     })
 }
 
@@ -965,11 +922,7 @@ pub extern "C" fn HP_HttpSyncClient_SetConnectTimeout(h: H, ms: u32) {
 #[no_mangle]
 pub extern "C" fn HP_HttpSyncClient_SetRequestTimeout(h: H, ms: u32) {
     ffi!((), {
-        with_sync!(h, (), |c| {
-            if let Err(e) = c.sync().set_request_timeout(ms) {
-                set_errno(e.errno());
-            }
-        })
+        with_sync!(h, (), |c| or_errno(c.sync().set_request_timeout(ms)))
     })
 }
 

@@ -12,13 +12,12 @@
 //!
 //! Layer 3 (families): imports only [`crate::marshal`].
 
-use std::ffi::{c_char, c_int, CStr, OsStr};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{c_char, c_int, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hpsocket::cookie::{self, Cookie, CookieJar, SameSite};
 
-use crate::marshal::{cstr, ffi, set_errno, BOOL, FALSE, TRUE};
+use crate::marshal::{ffi, file_path, opt_str, set_errno, BOOL, FALSE, TRUE};
 
 /// HP-Socket's `__time64_t`: seconds since the Unix epoch.
 pub type Time64 = i64;
@@ -30,20 +29,6 @@ fn now() -> Time64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as Time64)
-}
-
-/// An optional string argument: NULL is `None`; text that is not UTF-8 fails (EINVAL).
-unsafe fn opt<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    match cstr(p) {
-        Some(s) => Ok(Some(s)),
-        None => {
-            set_errno(libc::EINVAL);
-            Err(())
-        }
-    }
 }
 
 /// HP-Socket's domain rule: no leading dots, lower case.
@@ -115,14 +100,10 @@ fn expires_str(t: Time64) -> String {
     }
 }
 
-fn file_path<'a>(p: *const c_char) -> Option<&'a std::path::Path> {
-    if p.is_null() {
-        set_errno(libc::EINVAL);
-        return None;
-    }
-    // SAFETY: a NUL-terminated string from the caller.
-    let b = unsafe { CStr::from_ptr(p) }.to_bytes();
-    Some(std::path::Path::new(OsStr::from_bytes(b)))
+/// A safe wrapper, so that the two file exports keep the safe Rust signatures they have.
+fn file_arg<'a>(p: *const c_char) -> Option<&'a std::path::Path> {
+    // SAFETY: a NUL-terminated string from the caller, or NULL.
+    unsafe { file_path(p) }
 }
 
 fn io_fail(e: &std::io::Error) -> BOOL {
@@ -161,7 +142,7 @@ fn merge_missing(jar: &mut CookieJar, from: &CookieJar, now: Time64) {
 #[no_mangle]
 pub extern "C" fn HP_HttpCookie_MGR_LoadFromFile(file: *const c_char, keep: BOOL) -> BOOL {
     ffi!(FALSE, {
-        let Some(path) = file_path(file) else {
+        let Some(path) = file_arg(file) else {
             return FALSE;
         };
         let loaded = match read_file(path, false) {
@@ -182,7 +163,7 @@ pub extern "C" fn HP_HttpCookie_MGR_LoadFromFile(file: *const c_char, keep: BOOL
 #[no_mangle]
 pub extern "C" fn HP_HttpCookie_MGR_SaveToFile(file: *const c_char, keep: BOOL) -> BOOL {
     ffi!(FALSE, {
-        let Some(path) = file_path(file) else {
+        let Some(path) = file_arg(file) else {
             return FALSE;
         };
         let mut jar = hpsocket::cookie_jar().lock();
@@ -211,7 +192,7 @@ pub unsafe extern "C" fn HP_HttpCookie_MGR_ClearCookies(
     path: *const c_char,
 ) -> BOOL {
     ffi!(FALSE, {
-        let (Ok(d), Ok(p)) = (opt(domain), opt(path)) else {
+        let (Ok(d), Ok(p)) = (opt_str(domain), opt_str(path)) else {
             return FALSE;
         };
         hpsocket::cookie_jar().lock().clear(d, p);
@@ -227,7 +208,7 @@ pub unsafe extern "C" fn HP_HttpCookie_MGR_RemoveExpiredCookies(
     path: *const c_char,
 ) -> BOOL {
     ffi!(FALSE, {
-        let (Ok(d), Ok(p)) = (opt(domain), opt(path)) else {
+        let (Ok(d), Ok(p)) = (opt_str(domain), opt_str(path)) else {
             return FALSE;
         };
         let now = now();
@@ -271,9 +252,12 @@ pub unsafe extern "C" fn HP_HttpCookie_MGR_SetCookie(
     only_update_value: BOOL,
 ) -> BOOL {
     ffi!(FALSE, {
-        let (Ok(Some(name)), Ok(value), Ok(Some(domain)), Ok(Some(path))) =
-            (opt(name), opt(value), opt(domain), opt(path))
-        else {
+        let (Ok(Some(name)), Ok(value), Ok(Some(domain)), Ok(Some(path))) = (
+            opt_str(name),
+            opt_str(value),
+            opt_str(domain),
+            opt_str(path),
+        ) else {
             set_errno(libc::EINVAL);
             return FALSE;
         };
@@ -321,7 +305,7 @@ pub unsafe extern "C" fn HP_HttpCookie_MGR_DeleteCookie(
 ) -> BOOL {
     ffi!(FALSE, {
         let (Ok(Some(domain)), Ok(Some(path)), Ok(Some(name))) =
-            (opt(domain), opt(path), opt(name))
+            (opt_str(domain), opt_str(path), opt_str(name))
         else {
             set_errno(libc::EINVAL);
             return FALSE;
@@ -401,9 +385,12 @@ pub unsafe extern "C" fn HP_HttpCookie_HLP_ToString(
     same: c_int,
 ) -> BOOL {
     ffi!(FALSE, {
-        let (Ok(Some(name)), Ok(value), Ok(domain), Ok(path)) =
-            (opt(name), opt(value), opt(domain), opt(path))
-        else {
+        let (Ok(Some(name)), Ok(value), Ok(domain), Ok(path)) = (
+            opt_str(name),
+            opt_str(value),
+            opt_str(domain),
+            opt_str(path),
+        ) else {
             set_errno(libc::EINVAL);
             return FALSE;
         };

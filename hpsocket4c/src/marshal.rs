@@ -4,6 +4,7 @@
 //! roles (layer 2) and the families (layer 3) build on it.
 
 use std::ffi::{c_char, c_int, CStr};
+use std::os::unix::ffi::OsStrExt;
 
 use hpsocket::{ConnId, Error, SocketError};
 
@@ -52,6 +53,13 @@ pub(crate) fn b(r: hpsocket::Result<()>) -> BOOL {
 pub(crate) fn fail(e: &Error) -> BOOL {
     set_errno(e.errno());
     FALSE
+}
+
+/// A result for a C function returning nothing: errno is the only way to report the failure.
+pub(crate) fn or_errno(r: hpsocket::Result<()>) {
+    if let Err(e) = r {
+        set_errno(e.errno());
+    }
 }
 
 /// A connection ID argument; 0 sets errno `EBADSLT` (HP-Socket's "object not found").
@@ -140,6 +148,32 @@ pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a str> {
     } else {
         CStr::from_ptr(p).to_str().ok()
     }
+}
+
+/// Reads an optional C string argument: NULL is `None`; text that is not UTF-8 fails (errno
+/// `EINVAL`) rather than being taken for "none".
+pub(crate) unsafe fn opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, ()> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    match cstr(p) {
+        Some(s) => Ok(Some(s)),
+        None => {
+            set_errno(libc::EINVAL);
+            Err(())
+        }
+    }
+}
+
+/// Reads a file name argument as bytes, as Linux paths are (they need not be UTF-8); NULL
+/// fails (errno `EINVAL`).
+pub(crate) unsafe fn file_path<'a>(p: *const c_char) -> Option<&'a std::path::Path> {
+    if p.is_null() {
+        set_errno(libc::EINVAL);
+        return None;
+    }
+    let b = CStr::from_ptr(p).to_bytes();
+    Some(std::path::Path::new(std::ffi::OsStr::from_bytes(b)))
 }
 
 /// Reads an optional C string argument (a bind or local address): NULL is `None`. Bytes that

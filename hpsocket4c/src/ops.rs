@@ -261,11 +261,9 @@ macro_rules! prop_exports {
         #[no_mangle]
         pub extern "C" fn $set(o: $obj, v: $ty) {
             ffi!((), {
-                $with!(o, (), |c| {
-                    if let Err(e) = c.$setter($crate::marshal::CVal::<$ty>::from_c(v)) {
-                        set_errno(e.errno());
-                    }
-                })
+                $with!(o, (), |c| $crate::marshal::or_errno(
+                    c.$setter($crate::marshal::CVal::<$ty>::from_c(v))
+                ))
             })
         }
     )*};
@@ -407,9 +405,7 @@ macro_rules! id_model_exports {
         pub extern "C" fn $set_max(h: H, v: u32) {
             ffi!((), {
                 $crate::ops::with_pack_in!($reg, $e, h, (), |c| {
-                    if let Err(e) = c.set_max_pack_size(v) {
-                        set_errno(e.errno());
-                    }
+                    $crate::marshal::or_errno(c.set_max_pack_size(v))
                 })
             })
         }
@@ -425,9 +421,7 @@ macro_rules! id_model_exports {
         pub extern "C" fn $set_flag(h: H, v: u16) {
             ffi!((), {
                 $crate::ops::with_pack_in!($reg, $e, h, (), |c| {
-                    if let Err(e) = c.set_pack_header_flag(v) {
-                        set_errno(e.errno());
-                    }
+                    $crate::marshal::or_errno(c.set_pack_header_flag(v))
                 })
             })
         }

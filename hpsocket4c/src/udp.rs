@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use hpsocket::*;
 
-use crate::marshal::{ffi, put_addr, set_errno, CVal, BOOL, FALSE};
+use crate::marshal::{ffi, or_errno, put_addr, set_errno, CVal, BOOL, FALSE};
 use crate::roles::{lifecycle_exports, Cli, Srv, CLIENTS, SERVERS};
 
 // ---- Create / Destroy ----
@@ -103,11 +103,7 @@ pub extern "C" fn HP_UdpCast_SetCastMode(h: H, mode: c_int) {
             set_errno(libc::EINVAL);
             return;
         }
-        with_cast!(h, (), |c| {
-            if let Err(e) = c.set_cast_mode(CVal::from_c(mode)) {
-                set_errno(e.errno());
-            }
-        })
+        with_cast!(h, (), |c| or_errno(c.set_cast_mode(CVal::from_c(mode))))
     })
 }
 
@@ -125,11 +121,7 @@ pub extern "C" fn HP_UdpCast_SetMultiCastTtl(h: H, ttl: c_int) {
             set_errno(libc::EINVAL);
             return;
         };
-        with_cast!(h, (), |c| {
-            if let Err(e) = c.set_multicast_ttl(ttl) {
-                set_errno(e.errno());
-            }
-        })
+        with_cast!(h, (), |c| or_errno(c.set_multicast_ttl(ttl)))
     })
 }
 
@@ -143,11 +135,7 @@ pub extern "C" fn HP_UdpCast_SetReuseAddress(h: H, reuse: BOOL) {
         } else {
             ReuseAddressPolicy::None
         };
-        with_cast!(h, (), |c| {
-            if let Err(e) = c.set_reuse_address_policy(p) {
-                set_errno(e.errno());
-            }
-        })
+        with_cast!(h, (), |c| or_errno(c.set_reuse_address_policy(p)))
     })
 }
 

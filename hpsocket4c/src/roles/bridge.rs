@@ -161,8 +161,10 @@ impl Bridge {
     }
 }
 
-macro_rules! common_events {
-    ($s:ty) => {
+/// The events every stream role forwards alike; `$close` is `Bridge::close` or, for HTTP,
+/// `Bridge::http_close`.
+macro_rules! stream_events {
+    ($s:ty, $close:ident) => {
         fn on_handshake(&self, _s: &$s, id: ConnId) -> HandleResult {
             self.handshake(id)
         }
@@ -172,11 +174,8 @@ macro_rules! common_events {
         fn on_receive(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
             self.data(&self.listener.receive, id, d)
         }
-        fn on_pull_receive(&self, _s: &$s, id: ConnId, len: usize) -> HandleResult {
-            self.pull(id, len)
-        }
         fn on_close(&self, _s: &$s, id: ConnId, op: SocketOperation, e: i32) -> HandleResult {
-            self.close(id, op, e)
+            self.$close(id, op, e)
         }
         fn wants_send_events(&self) -> bool {
             self.wants_send()
@@ -184,30 +183,35 @@ macro_rules! common_events {
     };
 }
 
+macro_rules! common_events {
+    ($s:ty) => {
+        stream_events!($s, close);
+        fn on_pull_receive(&self, _s: &$s, id: ConnId, len: usize) -> HandleResult {
+            self.pull(id, len)
+        }
+    };
+}
+
+/// `$accept` is `Bridge::accept` or `Bridge::http_accept`; `$events` the macro of the
+/// remaining events.
 macro_rules! server_bridge {
-    ($($s:ty),*) => {$(
+    ($accept:ident, $events:ident; $($s:ty),*) => {$(
         impl ServerListener<$s> for Bridge {
             fn on_prepare_listen(&self, _s: &$s, sock: SockRef<'_>) -> HandleResult {
                 self.prepare(None, sock.as_raw_fd() as usize)
             }
             fn on_accept(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.accept(id, sock.as_raw_fd() as usize)
+                self.$accept(id, sock.as_raw_fd() as usize)
             }
             fn on_shutdown(&self, _s: &$s) -> HandleResult {
                 self.shutdown()
             }
-            common_events!($s);
+            $events!($s);
         }
     )*};
 }
-server_bridge!(
-    TcpServer,
-    TcpPullServer,
-    TcpPackServer,
-    SslServer,
-    SslPullServer,
-    SslPackServer
-);
+server_bridge!(accept, common_events;
+    TcpServer, TcpPullServer, TcpPackServer, SslServer, SslPullServer, SslPackServer);
 
 impl ServerListener<UdpServer> for Bridge {
     fn on_prepare_listen(&self, _s: &UdpServer, sock: SockRef<'_>) -> HandleResult {
@@ -229,54 +233,44 @@ impl ServerListener<UdpServer> for Bridge {
     common_events!(UdpServer);
 }
 
+/// The outgoing connection's events of agents and clients; `$connect` is `Bridge::connect`
+/// or `Bridge::http_connect`.
+macro_rules! connect_events {
+    ($s:ty, $connect:ident) => {
+        fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
+            self.prepare(Some(id), sock.as_raw_fd() as usize)
+        }
+        fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
+            self.$connect(id)
+        }
+    };
+}
+
 macro_rules! agent_bridge {
-    ($($s:ty),*) => {$(
+    ($connect:ident, $events:ident; $($s:ty),*) => {$(
         impl AgentListener<$s> for Bridge {
-            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.prepare(Some(id), sock.as_raw_fd() as usize)
-            }
-            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
-                self.connect(id)
-            }
+            connect_events!($s, $connect);
             fn on_shutdown(&self, _s: &$s) -> HandleResult {
                 self.shutdown()
             }
-            common_events!($s);
+            $events!($s);
         }
     )*};
 }
-agent_bridge!(
-    TcpAgent,
-    TcpPullAgent,
-    TcpPackAgent,
-    SslAgent,
-    SslPullAgent,
-    SslPackAgent
-);
+agent_bridge!(connect, common_events;
+    TcpAgent, TcpPullAgent, TcpPackAgent, SslAgent, SslPullAgent, SslPackAgent);
 
 macro_rules! client_bridge {
-    ($($s:ty),*) => {$(
+    ($connect:ident, $events:ident; $($s:ty),*) => {$(
         impl ClientListener<$s> for Bridge {
-            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.prepare(Some(id), sock.as_raw_fd() as usize)
-            }
-            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
-                self.connect(id)
-            }
-            common_events!($s);
+            connect_events!($s, $connect);
+            $events!($s);
         }
     )*};
 }
-client_bridge!(
-    TcpClient,
-    TcpPullClient,
-    TcpPackClient,
-    SslClient,
-    SslPullClient,
-    SslPackClient,
-    UdpClient,
-    UdpCast
-);
+client_bridge!(connect, common_events;
+    TcpClient, TcpPullClient, TcpPackClient, SslClient, SslPullClient, SslPackClient,
+    UdpClient, UdpCast);
 
 /// The bridge for a new component using `listener` (errno EBADF if it is not a listener).
 pub(crate) fn bridge(listener: *mut c_void) -> Option<Bridge> {
@@ -358,13 +352,39 @@ impl Bridge {
             self.http(id, msg, |s| unsafe { f(s, id.get(), v) })
         })
     }
+    /// Opens the connection's getter state for `event` (its accept or connect callback) and
+    /// drops it again when the callback refuses the connection: no close event follows.
+    fn http_open(&self, id: ConnId, event: impl FnOnce() -> HandleResult) -> HandleResult {
+        self.http.open(id);
+        let r = event();
+        if r == HandleResult::Error {
+            self.http.close(id);
+        }
+        r
+    }
+    fn http_accept(&self, id: ConnId, fd: usize) -> HandleResult {
+        self.http_open(id, || self.accept(id, fd))
+    }
+    /// Opens at connect, not at prepare: a connect failing in between (synchronously) has no
+    /// close event to drop the state.
+    fn http_connect(&self, id: ConnId) -> HandleResult {
+        self.http_open(id, || self.connect(id))
+    }
+    /// Drops the getter state after the C OnClose, whose getters still answer.
+    fn http_close(&self, id: ConnId, op: SocketOperation, err: i32) -> HandleResult {
+        let r = self.close(id, op, err);
+        self.http.close(id);
+        r
+    }
 }
 
-/// The HTTP events of every HTTP listener (`$s` the component type), forwarded to the C
-/// callbacks with the message reachable by the getters, and the getters' snapshots kept at
-/// message begin (cleared), headers-complete, message-complete and parse errors.
+/// The events of every HTTP listener (`$s` the component type): the stream events, and the
+/// HTTP ones forwarded to the C callbacks with the message reachable by the getters, the
+/// getters' snapshots kept at message begin (cleared), headers-complete, message-complete and
+/// parse errors.
 macro_rules! http_events {
     ($s:ty) => {
+        stream_events!($s, http_close);
         fn on_message_begin(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> ParseResult {
             self.http.begin(id);
             self.http_id(&self.listener.message_begin, id, m)
@@ -463,99 +483,6 @@ macro_rules! http_events {
     };
 }
 
-/// The TCP events of an HTTP component: as the others', plus opening and dropping the
-/// connection's getter state.
-macro_rules! http_tcp_events {
-    ($s:ty) => {
-        fn on_handshake(&self, _s: &$s, id: ConnId) -> HandleResult {
-            self.handshake(id)
-        }
-        fn on_send(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
-            self.data(&self.listener.send, id, d)
-        }
-        fn on_receive(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
-            self.data(&self.listener.receive, id, d)
-        }
-        fn on_close(&self, _s: &$s, id: ConnId, op: SocketOperation, e: i32) -> HandleResult {
-            let r = self.close(id, op, e);
-            self.http.close(id);
-            r
-        }
-        fn wants_send_events(&self) -> bool {
-            self.wants_send()
-        }
-    };
-}
-
-macro_rules! http_server_bridge {
-    ($($s:ty),*) => {$(
-        impl ServerListener<$s> for Bridge {
-            fn on_prepare_listen(&self, _s: &$s, sock: SockRef<'_>) -> HandleResult {
-                self.prepare(None, sock.as_raw_fd() as usize)
-            }
-            fn on_accept(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.http.open(id);
-                let r = self.accept(id, sock.as_raw_fd() as usize);
-                if r == HandleResult::Error {
-                    self.http.close(id); // refused: no close event follows
-                }
-                r
-            }
-            fn on_shutdown(&self, _s: &$s) -> HandleResult {
-                self.shutdown()
-            }
-            http_tcp_events!($s);
-            http_events!($s);
-        }
-    )*};
-}
-http_server_bridge!(HttpServer, HttpsServer);
-
-macro_rules! http_agent_bridge {
-    ($($s:ty),*) => {$(
-        impl AgentListener<$s> for Bridge {
-            // The getter state opens at connect: a connect that fails before it (synchronously)
-            // has no close event to drop it.
-            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.prepare(Some(id), sock.as_raw_fd() as usize)
-            }
-            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
-                self.http.open(id);
-                let r = self.connect(id);
-                if r == HandleResult::Error {
-                    self.http.close(id); // a refused synchronous connect has no close event
-                }
-                r
-            }
-            fn on_shutdown(&self, _s: &$s) -> HandleResult {
-                self.shutdown()
-            }
-            http_tcp_events!($s);
-            http_events!($s);
-        }
-    )*};
-}
-http_agent_bridge!(HttpAgent, HttpsAgent);
-
-macro_rules! http_client_bridge {
-    ($($s:ty),*) => {$(
-        impl ClientListener<$s> for Bridge {
-            // The getter state opens at connect: a connect that fails before it (synchronously)
-            // has no close event to drop it.
-            fn on_prepare_connect(&self, _s: &$s, id: ConnId, sock: SockRef<'_>) -> HandleResult {
-                self.prepare(Some(id), sock.as_raw_fd() as usize)
-            }
-            fn on_connect(&self, _s: &$s, id: ConnId) -> HandleResult {
-                self.http.open(id);
-                let r = self.connect(id);
-                if r == HandleResult::Error {
-                    self.http.close(id); // a refused synchronous connect has no close event
-                }
-                r
-            }
-            http_tcp_events!($s);
-            http_events!($s);
-        }
-    )*};
-}
-http_client_bridge!(HttpClient, HttpsClient);
+server_bridge!(http_accept, http_events; HttpServer, HttpsServer);
+agent_bridge!(http_connect, http_events; HttpAgent, HttpsAgent);
+client_bridge!(http_connect, http_events; HttpClient, HttpsClient);
