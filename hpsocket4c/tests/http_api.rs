@@ -30,6 +30,9 @@ use hpsocket4c::listener::*;
 use hpsocket4c::server::*;
 use hpsocket4c::sys::SYS_GetLastError;
 
+mod common;
+use common::http::{read_header_lines, sync_get};
+
 type H = *mut c_void;
 
 const TRUE: c_int = 1;
@@ -102,6 +105,52 @@ fn text(p: *const c_char) -> String {
     } else {
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
+}
+
+/// Starts server `s` on 127.0.0.1; its port.
+unsafe fn start_on_localhost(s: H) -> u16 {
+    assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+    let mut buf = [0 as c_char; 64];
+    let (mut len, mut port) = (64, 0u16);
+    assert_eq!(
+        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port),
+        TRUE
+    );
+    port
+}
+
+/// A raw client connected to `port`: its writing and its reading side.
+fn raw_client(port: u16) -> (TcpStream, BufReader<TcpStream>) {
+    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    (c.try_clone().unwrap(), BufReader::new(c))
+}
+
+/// Whether curl is installed; without it the test fails if `HPSOCKET_REQUIRE_CURL` is set.
+fn have_curl() -> bool {
+    let have = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("HPSOCKET_REQUIRE_CURL").is_none(),
+            "curl is required (HPSOCKET_REQUIRE_CURL) but not installed"
+        );
+        eprintln!("NOTICE: curl not installed: its checks skipped");
+    }
+    have
+}
+
+/// The sync client's last response body (GetResponseBody must succeed).
+unsafe fn sync_body(c: H) -> Vec<u8> {
+    let mut body: *const u8 = std::ptr::null();
+    let mut len: c_int = 0;
+    assert_eq!(
+        HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
+        TRUE
+    );
+    std::slice::from_raw_parts(body, len as usize).to_vec()
 }
 
 // ---- the server's callbacks ----
@@ -274,17 +323,7 @@ fn http_server() -> (H, H, u16) {
     let s = Create_HP_HttpServer(l);
     assert!(!s.is_null());
     HP_HttpServer_SetReleaseDelay(s, 100);
-    unsafe {
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let mut len = 64;
-        let mut port = 0u16;
-        assert_eq!(
-            HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port),
-            TRUE
-        );
-        (l, s, port)
-    }
+    (l, s, unsafe { start_on_localhost(s) })
 }
 
 fn stop(s: H, l: H) {
@@ -307,13 +346,7 @@ fn read_response(
         .parse()
         .unwrap();
     let mut headers = HashMap::new();
-    loop {
-        let mut l = String::new();
-        r.read_line(&mut l).unwrap();
-        let l = l.trim_end();
-        if l.is_empty() {
-            break;
-        }
+    for l in read_header_lines(r) {
         let (n, v) = l.split_once(':').unwrap();
         headers.insert(n.trim().to_ascii_lowercase(), v.trim().to_string());
     }
@@ -328,10 +361,7 @@ fn read_response(
 #[test]
 fn server_answers_a_raw_client_and_its_getters_work_inside_callbacks_and_after() {
     let (l, s, port) = http_server();
-    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.set_read_timeout(Some(LIMIT)).unwrap();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = raw_client(port);
 
     w.write_all(
         b"POST /submit/form?x=1&y=2 HTTP/1.1\r\nHost: example.test:8080\r\nX-Tag: first\r\n\
@@ -460,16 +490,7 @@ fn garbage_gets_400_and_on_parse_error() {
 
 #[test]
 fn curl_gets_answers() {
-    let have = std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        assert!(
-            std::env::var_os("HPSOCKET_REQUIRE_CURL").is_none(),
-            "curl is required (HPSOCKET_REQUIRE_CURL) but not installed"
-        );
-        eprintln!("NOTICE: curl not installed: skipped");
+    if !have_curl() {
         return;
     }
     let (l, s, port) = http_server();
@@ -859,18 +880,8 @@ fn start_http_with_auto_start_off() {
     let s = Create_HP_HttpServer(l);
     HP_HttpServer_SetHttpAutoStart(s, FALSE);
     assert_eq!(HP_HttpServer_IsHttpAutoStart(s), FALSE);
-    let port = unsafe {
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let mut len = 64;
-        let mut port = 0u16;
-        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
-        port
-    };
-    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.set_read_timeout(Some(LIMIT)).unwrap();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let port = unsafe { start_on_localhost(s) };
+    let (mut w, mut r) = raw_client(port);
     w.write_all(b"PING\r\n").unwrap();
     let mut pong = String::new();
     r.read_line(&mut pong).unwrap();
@@ -921,12 +932,8 @@ fn https_server_answers_an_https_client_and_curl() {
             None,
         );
         assert_eq!(ok, TRUE, "setup: errno {}", SYS_GetLastError());
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
+        let port = start_on_localhost(s);
         assert_eq!(HP_Server_IsSecure(s), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let mut len = 64;
-        let mut port = 0u16;
-        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
         port
     };
 
@@ -964,60 +971,24 @@ fn https_server_answers_an_https_client_and_curl() {
             HP_SSLClient_SetupSSLContextByMemory(sc, 0, null, null, null, null),
             TRUE
         );
-        let ok = HP_HttpSyncClient_OpenUrl(
-            sc,
-            c"GET".as_ptr(),
-            url.as_ptr(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-            FALSE,
-        );
+        let ok = sync_get(sc, &url, FALSE);
         assert_eq!(ok, TRUE, "errno {}", SYS_GetLastError());
         assert_eq!(HP_HttpClient_GetStatusCode(sc), 200);
-        let mut body: *const u8 = std::ptr::null();
-        let mut len: c_int = 0;
-        assert_eq!(
-            HP_HttpSyncClient_GetResponseBody(sc, &mut body, &mut len),
-            TRUE
-        );
-        assert_eq!(
-            std::slice::from_raw_parts(body, len as usize),
-            b"GET /sync/tls "
-        );
+        assert_eq!(sync_body(sc), b"GET /sync/tls ");
         assert_eq!(HP_Client_IsSecure(sc), TRUE);
         let plain = CString::new(format!("http://127.0.0.1:{port}/")).unwrap();
-        let ok = HP_HttpSyncClient_OpenUrl(
-            sc,
-            c"GET".as_ptr(),
-            plain.as_ptr(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-            FALSE,
-        );
+        let ok = sync_get(sc, &plain, FALSE);
         assert_eq!((ok, SYS_GetLastError()), (FALSE, EINVAL));
     }
     Destroy_HP_HttpsSyncClient(sc);
 
-    let have_curl = std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if have_curl {
+    if have_curl() {
         let out = std::process::Command::new("curl")
             .args(["-s", "-k", "--max-time", "10", "-H", "X-Tag: tls-curl"])
             .arg(format!("https://127.0.0.1:{port}/by/curl"))
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "GET /by/curl ");
-    } else {
-        assert!(
-            std::env::var_os("HPSOCKET_REQUIRE_CURL").is_none(),
-            "curl is required (HPSOCKET_REQUIRE_CURL) but not installed"
-        );
     }
     Destroy_HP_HttpsServer(s);
     Destroy_HP_HttpServerListener(l);
@@ -1036,17 +1007,8 @@ fn answer_later_from_another_thread_with_the_getters() {
     let l = Create_HP_HttpServerListener();
     HP_Set_FN_HttpServer_OnMessageComplete(l, cb(deferred_complete as *const ()));
     let s = Create_HP_HttpServer(l);
-    let port = unsafe {
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let (mut len, mut port) = (64, 0u16);
-        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
-        port
-    };
-    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.set_read_timeout(Some(LIMIT)).unwrap();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let port = unsafe { start_on_localhost(s) };
+    let (mut w, mut r) = raw_client(port);
     w.write_all(b"GET /later?x=1 HTTP/1.0\r\nX-Tag: late\r\nCookie: a=9\r\n\r\n")
         .unwrap();
     let v = wait_line(s, "deferred");
@@ -1109,10 +1071,7 @@ fn many_clients_at_once_get_their_own_answers() {
     let threads: Vec<_> = (0..16)
         .map(|t| {
             std::thread::spawn(move || {
-                let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-                c.set_read_timeout(Some(LIMIT)).unwrap();
-                let mut w = c.try_clone().unwrap();
-                let mut r = BufReader::new(c);
+                let (mut w, mut r) = raw_client(port);
                 for i in 0..25 {
                     let body = format!("t{t}-r{i}");
                     let req = format!(
@@ -1147,25 +1106,25 @@ unsafe extern "C" fn on_shutdown(s: H) -> c_int {
     0
 }
 
-#[test]
-fn stop_inside_an_http_callback() {
+/// A server whose OnMessageComplete is `complete` gets one request, and the server shuts
+/// down; the listener, the server, its port and the lines it logged.
+fn request_until_shutdown(complete: *const ()) -> (H, H, u16, Vec<String>) {
     let l = Create_HP_HttpServerListener();
-    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(stop_inside as *const ()));
+    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(complete));
     HP_Set_FN_HttpServer_OnShutdown(l, cb(on_shutdown as *const ()));
     let s = Create_HP_HttpServer(l);
-    let port = unsafe {
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let (mut len, mut port) = (64, 0u16);
-        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
-        port
-    };
+    let port = unsafe { start_on_localhost(s) };
     let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
     c.set_read_timeout(Some(LIMIT)).unwrap();
     c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
     let mut rest = Vec::new();
     let _ = c.read_to_end(&mut rest);
-    let v = wait_line(s, "shutdown");
+    (l, s, port, wait_line(s, "shutdown"))
+}
+
+#[test]
+fn stop_inside_an_http_callback() {
+    let (l, s, _port, v) = request_until_shutdown(stop_inside as *const ());
     assert!(line(&v, "stop-inside").ends_with("stopped=1"), "{v:?}");
     assert_eq!(HP_Server_GetState(s), 3, "SS_STOPPED");
     stop(s, l);
@@ -1181,23 +1140,7 @@ unsafe extern "C" fn destroy_inside(s: H, id: usize) -> c_int {
 
 #[test]
 fn destroy_inside_an_http_callback() {
-    let l = Create_HP_HttpServerListener();
-    HP_Set_FN_HttpServer_OnMessageComplete(l, cb(destroy_inside as *const ()));
-    HP_Set_FN_HttpServer_OnShutdown(l, cb(on_shutdown as *const ()));
-    let s = Create_HP_HttpServer(l);
-    let port = unsafe {
-        assert_eq!(HP_Server_Start(s, LOCALHOST.as_ptr(), 0), TRUE);
-        let mut buf = [0 as c_char; 64];
-        let (mut len, mut port) = (64, 0u16);
-        HP_Server_GetListenAddress(s, buf.as_mut_ptr(), &mut len, &mut port);
-        port
-    };
-    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.set_read_timeout(Some(LIMIT)).unwrap();
-    c.write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n").unwrap();
-    let mut rest = Vec::new();
-    let _ = c.read_to_end(&mut rest);
-    let v = wait_line(s, "shutdown");
+    let (l, _s, port, v) = request_until_shutdown(destroy_inside as *const ());
     assert!(line(&v, "destroyed").ends_with("handle_gone=true"), "{v:?}");
     // The port is free again once the server is gone.
     let end = Instant::now() + LIMIT;
@@ -1239,16 +1182,7 @@ fn sync_client_opens_urls_and_its_getters_read_the_response() {
             FALSE,
         );
         assert_eq!(ok, TRUE, "errno {}", SYS_GetLastError());
-        let mut body: *const u8 = std::ptr::null();
-        let mut len: c_int = 0;
-        assert_eq!(
-            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
-            TRUE
-        );
-        assert_eq!(
-            std::slice::from_raw_parts(body, len as usize),
-            b"GET /sync/a "
-        );
+        assert_eq!(sync_body(c), b"GET /sync/a ");
         assert_eq!(HP_HttpClient_GetStatusCode(c), 200);
         let mut v: *const c_char = std::ptr::null();
         assert_eq!(HP_HttpClient_GetHeader(c, c"X-Tag".as_ptr(), &mut v), TRUE);
@@ -1274,14 +1208,7 @@ fn sync_client_opens_urls_and_its_getters_read_the_response() {
             FALSE,
         );
         assert_eq!(ok, TRUE);
-        assert_eq!(
-            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
-            TRUE
-        );
-        assert_eq!(
-            std::slice::from_raw_parts(body, len as usize),
-            b"POST /sync/b xyz"
-        );
+        assert_eq!(sync_body(c), b"POST /sync/b xyz");
         assert_eq!(
             HP_Client_GetConnectionID(c),
             id,
@@ -1292,24 +1219,11 @@ fn sync_client_opens_urls_and_its_getters_read_the_response() {
         assert_eq!(HP_HttpSyncClient_CleanupRequestResult(c), TRUE);
         assert_eq!(HP_HttpClient_GetStatusCode(c), 0);
         assert_eq!(SYS_GetLastError(), ENODATA);
-        assert_eq!(
-            HP_HttpSyncClient_GetResponseBody(c, &mut body, &mut len),
-            TRUE
-        );
-        assert_eq!(len, 0);
+        assert!(sync_body(c).is_empty());
 
         // Bad URLs and calls.
         for bad in [c"not a url", c"https://127.0.0.1/x"] {
-            let ok = HP_HttpSyncClient_OpenUrl(
-                c,
-                c"GET".as_ptr(),
-                bad.as_ptr(),
-                std::ptr::null(),
-                0,
-                std::ptr::null(),
-                0,
-                FALSE,
-            );
+            let ok = sync_get(c, bad, FALSE);
             assert_eq!(ok, FALSE);
             assert_eq!(SYS_GetLastError(), EINVAL);
         }
@@ -1329,6 +1243,7 @@ fn sync_client_opens_urls_and_its_getters_read_the_response() {
             FALSE
         );
         assert_eq!(SYS_GetLastError(), EINVAL);
+        let mut len: c_int = 0;
         assert_eq!(
             HP_HttpSyncClient_GetResponseBody(c, std::ptr::null_mut(), &mut len),
             FALSE
@@ -1344,21 +1259,9 @@ fn sync_client_opens_urls_and_its_getters_read_the_response() {
         Destroy_HP_HttpClientListener(cl);
     }
     stop(s, l);
-    unsafe {
-        // The server is gone: the reused connection is closed, a new one is refused.
-        let url = CString::new(format!("http://127.0.0.1:{port}/gone")).unwrap();
-        let ok = HP_HttpSyncClient_OpenUrl(
-            c,
-            c"GET".as_ptr(),
-            url.as_ptr(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-            TRUE,
-        );
-        assert_eq!(ok, FALSE);
-    }
+    // The server is gone: the reused connection is closed, a new one is refused.
+    let url = CString::new(format!("http://127.0.0.1:{port}/gone")).unwrap();
+    assert_eq!(sync_get(c, &url, TRUE), FALSE);
     Destroy_HP_HttpSyncClient(c);
     assert_eq!(HP_HttpSyncClient_GetRequestTimeout(c), 0);
     assert_eq!(SYS_GetLastError(), EBADF);

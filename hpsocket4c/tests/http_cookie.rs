@@ -15,6 +15,9 @@ use hpsocket4c::http::*;
 use hpsocket4c::http_cookie::*;
 use hpsocket4c::sys::SYS_GetLastError;
 
+mod common;
+use common::http::{read_header_lines, sync_get};
+
 const TRUE: c_int = 1;
 const FALSE: c_int = 0;
 const EINVAL: u32 = 22;
@@ -162,13 +165,7 @@ fn raw_server(n: usize) -> (u16, mpsc::Receiver<String>) {
                 if r.read_line(&mut first).unwrap_or(0) == 0 {
                     break;
                 }
-                loop {
-                    let mut l = String::new();
-                    r.read_line(&mut l).unwrap();
-                    let l = l.trim_end();
-                    if l.is_empty() {
-                        break;
-                    }
+                for l in read_header_lines(&mut r) {
                     if let Some(v) = l.strip_prefix("Cookie: ") {
                         cookie = v.to_string();
                     }
@@ -187,17 +184,8 @@ fn the_jar_is_what_http_clients_send_and_store() {
     let (port, rx) = raw_server(6);
     let url = CString::new(format!("http://127.0.0.1:{port}/p/q")).unwrap();
     let c = Create_HP_HttpSyncClient(std::ptr::null_mut());
-    let get = || unsafe {
-        let ok = HP_HttpSyncClient_OpenUrl(
-            c,
-            c"GET".as_ptr(),
-            url.as_ptr(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-            FALSE,
-        );
+    let get = || {
+        let ok = sync_get(c, &url, FALSE);
         assert_eq!(ok, TRUE, "errno {}", SYS_GetLastError());
         rx.recv_timeout(Duration::from_secs(10)).unwrap()
     };

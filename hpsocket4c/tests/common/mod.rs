@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests that look at the built C library from outside: the
 //! generic ones come from `testkit` (re-exported here); this file adds what is particular to
-//! this crate: our cdylib, C programs compiled against our header and library, and the names a
-//! library exports.
+//! this crate: our cdylib, C programs compiled against our header and library, the names a
+//! library exports, and ([`http`]) calls of the HTTP exports.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeSet;
@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub use testkit::*;
+
+pub mod http;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
