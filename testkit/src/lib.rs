@@ -8,7 +8,8 @@
 //! - [`process`]: child processes with bounded waits;
 //! - [`paths`]: the workspace and target folders, per-test scratch folders, temporary folders;
 //! - [`wait`] and [`net`]: bounded polling, free loopback ports;
-//! - [`procfs`]: this process's resident memory and open file descriptors.
+//! - [`procfs`]: this process's resident memory, open file descriptors and threads;
+//! - [`alloc`]: a counting global allocator, for the heap a test binary's code holds.
 //!
 //! It deliberately does not depend on `hpsocket`: as a dev-dependency of `hpsocket` it would
 //! otherwise bring a second copy of that crate's types into its tests. Everything here deals in
@@ -16,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod cc;
 pub mod net;
 pub mod original;
@@ -25,13 +27,14 @@ pub mod process;
 pub mod procfs;
 pub mod wait;
 
+pub use alloc::{heap_live, heap_peak, CountingAlloc, HeapLive};
 pub use cc::{cdylib, Cc};
 pub use net::{free_tcp_port, free_udp_port};
 pub use original::original_package;
 pub use paths::{profile_dir, scratch, target_dir, workspace_root, TempDir};
 pub use pki::{Leaf, Pki};
 pub use process::{output_within, Proc};
-pub use procfs::{open_fds, rss_bytes};
+pub use procfs::{open_fds, rss_bytes, threads};
 pub use wait::eventually;
 
 /// rcgen, for tests that tweak certificate parameters through [`Pki::leaf_with`].

@@ -1,5 +1,6 @@
-//! This process's resident memory and open file descriptors, from `/proc/self` (Linux), for
-//! tests that check a server running in-process gives back what attackers made it take.
+//! This process's resident memory, open file descriptors and threads, from `/proc/self`
+//! (Linux), for tests that check a server running in-process gives back what attackers made
+//! it take.
 
 /// Resident set size in bytes (`VmRSS` of `/proc/self/status`); 0 where there is no procfs.
 pub fn rss_bytes() -> u64 {
@@ -21,6 +22,13 @@ pub fn open_fds() -> usize {
         .unwrap_or(0)
 }
 
+/// Threads of this process (entries of `/proc/self/task`); 0 where there is no procfs.
+pub fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +43,7 @@ mod tests {
         // is certain.
         let f = std::fs::File::open("/proc/self/status").unwrap();
         assert!(open_fds() >= 1);
+        assert!(threads() >= 1);
         drop(f);
         let big = vec![1u8; 32 << 20];
         assert!(
