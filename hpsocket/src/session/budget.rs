@@ -106,7 +106,9 @@ impl Budget {
     }
 }
 
-/// Asks the allocator to give its free pages back to the system (glibc: every arena). Also
+/// Asks the allocator to give its free pages back to the system (glibc: the free chunks
+/// inside every arena and the top of the main heap; a thread arena's free top goes back only
+/// past glibc's own trim threshold — see the fault suite's soak for what that means). Also
 /// called when a component's run ends, after its workers and buffers are gone.
 #[allow(unsafe_code)]
 pub(crate) fn release_free_memory() {
