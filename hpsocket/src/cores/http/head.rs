@@ -100,7 +100,12 @@ impl HeadBuf {
         self.buf
             .extend_from_slice(rest.get(..take).unwrap_or_default());
         let taken = i + take;
-        if let (Section::Head(kind), false) = (section, self.line_checked) {
+        // The closing empty line may have begun in the bytes held before ("\n\r" + "\n").
+        let end = find_end(&self.buf, old.saturating_sub(2));
+        // A head complete (and within the limit) in this read is parsed whole next, which
+        // reports a bad first line the same way: check it apart only otherwise.
+        let whole = end.is_some_and(|e| e <= limit);
+        if let (Section::Head(kind), false, false) = (section, self.line_checked, whole) {
             if let Some(nl) = self
                 .buf
                 .get(old..)
@@ -114,8 +119,7 @@ impl HeadBuf {
                 }
             }
         }
-        // The closing empty line may have begun in the bytes held before ("\n\r" + "\n").
-        match find_end(&self.buf, old.saturating_sub(2)) {
+        match end {
             Some(end) if end > limit => (taken, Err(ErrorKind::HeadTooLarge)),
             Some(end) => {
                 let excess = self.buf.len() - end;

@@ -195,16 +195,19 @@ impl Message {
 
     /// The values of every field named `name` (case-insensitive), in order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        // Names compared as bytes: no UTF-8 check per field (httparse checked them).
+        self.headers
+            .iter()
+            .filter(move |&&(n, _)| self.bytes(n).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|&(_, v)| self.bytes(v))
     }
 
     /// The first field named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.headers
+            .iter()
+            .find(|&&(n, _)| self.bytes(n).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|&(_, v)| self.bytes(v))
     }
 
     /// The trailer fields alone (after the last chunk of a chunked body).

@@ -51,10 +51,30 @@ fn version_str(v: HttpVersion) -> &'static str {
     }
 }
 
+/// RFC 9110 `tchar`: a visible ASCII character other than a delimiter.
+fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z'
+        | b'^'..=b'z' | b'|' | b'~')
+}
+
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.bytes()
-            .all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
+    !n.is_empty() && n.bytes().all(is_tchar)
+}
+
+/// Appends `n` in decimal without allocating.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 fn valid_value(v: &str) -> bool {
@@ -66,7 +86,7 @@ pub(crate) fn status_line(out: &mut Vec<u8>, v: HttpVersion, status: u16, reason
     let reason = reason.unwrap_or_else(|| reason_phrase(status));
     out.extend_from_slice(version_str(v).as_bytes());
     out.push(b' ');
-    out.extend_from_slice(status.to_string().as_bytes());
+    push_decimal(out, u64::from(status));
     out.push(b' ');
     // A reason with a line break would end the line early: keep what precedes it.
     let reason = reason.split(['\r', '\n', '\0']).next().unwrap_or("");
@@ -114,7 +134,9 @@ pub(crate) fn header_lines(
     }
     if (!extra.request || extra.body_len > 0) && !has("Content-Length") && !has("Transfer-Encoding")
     {
-        field(out, "Content-Length", &extra.body_len.to_string());
+        out.extend_from_slice(b"Content-Length: ");
+        push_decimal(out, extra.body_len as u64);
+        out.extend_from_slice(b"\r\n");
     }
     if let Some(k) = extra.keep_alive {
         if !has("Connection") {
