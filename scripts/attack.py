@@ -70,6 +70,20 @@ def served_udp(host, port, timeout=2.0):
             return False
 
 
+def raise_nofile():
+    """Thousands of sockets: the soft descriptor limit up to the hard one."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def leave(a, socks):
+    """The attackers go; after a pause, what the server still holds."""
+    for s in socks:
+        s.close()
+    time.sleep(a.settle)
+    show(a.pid, f"{a.settle} s after they left")
+
+
 def connect_many(host, port, n):
     socks = []
     for _ in range(n):
@@ -108,10 +122,7 @@ def never_read(a):
     print(f"sent {sum(sent) / 2**20:.0f} MiB in all over {len(socks)} connections")
     show(a.pid, "while they hold on")
     print(f"fresh client served: {served_tcp(a.host, a.port)}")
-    for s in socks:
-        s.close()
-    time.sleep(a.settle)
-    show(a.pid, f"{a.settle} s after they left")
+    leave(a, socks)
 
 
 def pack_partial(a):
@@ -129,16 +140,12 @@ def pack_partial(a):
     time.sleep(1)
     show(a.pid, "partial packets held")
     print(f"fresh client served: {served_tcp(a.host, a.port, pack=True)}")
-    for s in socks:
-        s.close()
-    time.sleep(a.settle)
-    show(a.pid, f"{a.settle} s after they left")
+    leave(a, socks)
 
 
 def idle(a):
     """Connections that never send: do they lock new clients out, and for how long?"""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_nofile()
     t0 = time.time()
     socks = connect_many(a.host, a.port, a.conns)
     print(f"{len(socks)} idle connections in {time.time() - t0:.2f} s")
@@ -151,16 +158,12 @@ def idle(a):
         time.sleep(0.5)
     else:
         print(f"fresh client served after {time.time() - t0:.1f} s")
-    for s in socks:
-        s.close()
-    time.sleep(a.settle)
-    show(a.pid, f"{a.settle} s after they left")
+    leave(a, socks)
 
 
 def udp_probes(a):
     """0-byte datagrams from many new source ports: do they take the server's peer slots?"""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    raise_nofile()
     t0 = time.time()
     answers = 0
     socks = []
