@@ -4,12 +4,9 @@
 
 use std::path::{Component as PathPart, Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
 
 use clap::Args;
 use hpsocket::*;
-use parking_lot::Mutex;
 use tracing::info;
 
 use crate::certs::Res;
@@ -241,102 +238,15 @@ pub struct HttpClientArgs {
     timeout: f64,
 }
 
-/// What the client's listener collected.
-#[derive(Default)]
-struct Response {
-    status: u16,
-    reason: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-struct Collect {
-    got: Arc<Mutex<Response>>,
-    done: Mutex<mpsc::Sender<std::result::Result<(), String>>>,
-}
-
-impl ClientListener<HttpClient> for Collect {
-    fn on_status_line(
-        &self,
-        _c: &HttpClient,
-        _id: ConnId,
-        _m: &HttpMessage,
-        status: u16,
-        reason: &str,
-    ) -> ParseResult {
-        let mut g = self.got.lock();
-        g.status = status;
-        g.reason = reason.to_string();
-        ParseResult::Ok
-    }
-    fn on_header(
-        &self,
-        _c: &HttpClient,
-        _id: ConnId,
-        _m: &HttpMessage,
-        n: &str,
-        v: &[u8],
-    ) -> ParseResult {
-        self.got
-            .lock()
-            .headers
-            .push((n.to_string(), String::from_utf8_lossy(v).into_owned()));
-        ParseResult::Ok
-    }
-    fn on_body(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage, d: &[u8]) -> ParseResult {
-        self.got.lock().body.extend_from_slice(d);
-        ParseResult::Ok
-    }
-    fn on_message_complete(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage) -> ParseResult {
-        let _ = self.done.lock().send(Ok(()));
-        ParseResult::Ok
-    }
-    fn on_parse_error(&self, _c: &HttpClient, _id: ConnId, _m: &HttpMessage, e: &HttpParseError) {
-        let _ = self.done.lock().send(Err(format!("bad response: {e}")));
-    }
-    fn on_close(
-        &self,
-        _c: &HttpClient,
-        _id: ConnId,
-        op: SocketOperation,
-        err: i32,
-    ) -> HandleResult {
-        let _ = self
-            .done
-            .lock()
-            .send(Err(format!("connection closed ({op:?}, errno {err})")));
-        HandleResult::Ok
-    }
-}
-
-/// `http://host[:port]/path` → (host, port, path).
-fn split_url(url: &str) -> Option<(String, u16, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-            (h.trim_matches(['[', ']']).to_string(), p.parse().ok()?)
-        }
-        _ => (authority.trim_matches(['[', ']']).to_string(), 80),
-    };
-    (!host.is_empty()).then(|| (host, port, path.to_string()))
-}
-
 pub fn client(a: &HttpClientArgs) -> Res<ExitCode> {
-    let Some((host, port, path)) = split_url(&a.url) else {
+    if Url::parse(&a.url).is_none_or(|u| u.secure) {
         eprintln!("hps http-client: not an http:// URL: {}", a.url);
         return Ok(ExitCode::from(2));
-    };
-    let (tx, rx) = mpsc::channel();
-    let got = Arc::new(Mutex::new(Response::default()));
-    let c = HttpClient::new(Collect {
-        got: got.clone(),
-        done: Mutex::new(tx),
-    });
-    c.start(&host, port, false)?;
+    }
+    let c = HttpSyncClient::new();
+    let ms = (a.timeout * 1000.0).clamp(1.0, u32::MAX as f64) as u32;
+    c.set_connect_timeout(ms)?;
+    c.set_request_timeout(ms)?;
     let extra: Vec<(String, String)> = a
         .headers
         .iter()
@@ -348,32 +258,23 @@ pub fn client(a: &HttpClientArgs) -> Res<ExitCode> {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let body = a.data.as_deref().unwrap_or("").as_bytes();
-    c.send_request(&a.method, &path, &headers, body)?;
-    let r = rx.recv_timeout(Duration::from_secs_f64(a.timeout));
+    let r = c.open_url(&a.method, &a.url, &headers, body, false);
     let _ = c.stop();
-    match r {
-        Ok(Ok(())) => {
-            let g = got.lock();
-            println!("{} {}", g.status, g.reason);
-            for (n, v) in &g.headers {
-                println!("{n}: {v}");
-            }
-            println!();
-            use std::io::Write;
-            std::io::stdout().write_all(&g.body)?;
-            Ok(if g.status < 400 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        Ok(Err(e)) => {
-            eprintln!("hps http-client: {e}");
-            Ok(ExitCode::from(1))
-        }
-        Err(_) => {
-            eprintln!("hps http-client: no response within {} s", a.timeout);
-            Ok(ExitCode::from(1))
-        }
+    if let Err(e) = r {
+        eprintln!("hps http-client: {e}");
+        return Ok(ExitCode::from(1));
     }
+    let g = c.response();
+    println!("{} {}", g.status, g.reason);
+    for (n, v) in &g.headers {
+        println!("{n}: {}", String::from_utf8_lossy(v));
+    }
+    println!();
+    use std::io::Write;
+    std::io::stdout().write_all(&g.body)?;
+    Ok(if g.status < 400 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

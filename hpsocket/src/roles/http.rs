@@ -244,19 +244,15 @@ fn request_head(
     Ok(head)
 }
 
-/// `Host` for a connection: the name it was asked to connect to (else its address), with the
-/// port unless it is the scheme's default.
+/// `Host` for a connection: its cookie host ([`cookie_host`]; an IPv6 address in brackets),
+/// with the port unless it is the scheme's default.
 fn host_of(c: &crate::reactor::Conn, secure: bool) -> String {
+    let mut name = cookie_host(c);
+    if c.remote_host.is_none() && c.remote.is_ipv6() {
+        name = format!("[{name}]");
+    }
     let port = c.remote.port();
-    let name = match &c.remote_host {
-        Some(h) => h.clone(),
-        None => match c.remote.ip() {
-            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-            ip => ip.to_string(),
-        },
-    };
-    let default = if secure { 443 } else { 80 };
-    if port == default {
+    if port == if secure { 443 } else { 80 } {
         name
     } else {
         format!("{name}:{port}")
