@@ -33,8 +33,8 @@
 //! server.wait(None);
 //! # Ok::<(), hpsocket::Error>(())
 //! ```
-// No unsafe code but one audited call: `session::budget::release_free_memory` (glibc's
-// `malloc_trim`, which has no safe wrapper), allowed there by name.
+// No unsafe code outside `sys`: the two audited calls that have no safe wrapper (glibc's
+// `malloc_trim`, Linux `sendfile`), allowed there by name.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -48,6 +48,7 @@ mod model;
 mod reactor;
 mod roles;
 mod session;
+mod sys;
 pub mod tls;
 mod types;
 

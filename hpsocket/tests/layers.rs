@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first, as (name, top-level modules of `src/` in it).
 const LAYERS: &[(&str, &[&str])] = &[
-    ("types", &["types", "clock", "model"]),
+    (
+        "types and system calls",
+        &["types", "clock", "model", "sys"],
+    ),
     ("sans-IO cores", &["cores", "tls"]),
     ("configuration and errors", &["config", "error"]),
     ("session", &["session"]),

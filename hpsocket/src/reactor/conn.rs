@@ -88,10 +88,51 @@ impl Conn {
         self.sent(r)
     }
 
+    /// Sends `head` and then the first `len` bytes of `file` as one unit (`sendfile` when
+    /// the transport allows; see `Session::send_file`).
+    pub fn send_file(
+        self: &Arc<Self>,
+        head: &[u8],
+        file: &std::fs::File,
+        len: usize,
+    ) -> Result<()> {
+        let r = self.session_send_file(head, file, len);
+        self.sent(r)
+    }
+
+    fn session_send_file(
+        &self,
+        head: &[u8],
+        file: &std::fs::File,
+        len: usize,
+    ) -> std::result::Result<bool, SendError> {
+        use std::os::fd::AsFd;
+        let mut w: &mio::net::TcpStream = &self.stream;
+        self.session
+            .send_file(head, file, len, Some(self.stream.as_fd()), &mut w)
+    }
+
     /// HTTP: sends a request whose response the parser must match to `method`.
     pub fn send_request(self: &Arc<Self>, method: &str, path: &str, bufs: &[&[u8]]) -> Result<()> {
         let mut w: &mio::net::TcpStream = &self.stream;
-        let r = self.session.send_request(method, path, bufs, &mut w);
+        let r = self
+            .session
+            .send_request(method, path, || self.session.send(bufs, &mut w));
+        self.sent(r)
+    }
+
+    /// HTTP: sends a request whose body is the first `len` bytes of `file`.
+    pub fn send_request_file(
+        self: &Arc<Self>,
+        method: &str,
+        path: &str,
+        head: &[u8],
+        file: &std::fs::File,
+        len: usize,
+    ) -> Result<()> {
+        let r = self
+            .session
+            .send_request(method, path, || self.session_send_file(head, file, len));
         self.sent(r)
     }
 

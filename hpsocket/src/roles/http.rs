@@ -4,6 +4,7 @@
 //! (`session::http`); the heads are written by `cores::http::write`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use std::sync::OnceLock;
 
@@ -14,6 +15,7 @@ use crate::cores::http::write::{self, Extra};
 use crate::cores::http::{HttpVersion, Message};
 use crate::error::{Error, Result};
 use crate::model::{Http, Plain, Tls, Transport};
+use crate::reactor::Conn;
 use crate::roles::agent::Agent;
 use crate::roles::api::Role;
 use crate::roles::client::Client;
@@ -42,12 +44,71 @@ const BAD_FIELD: Error =
 /// Largest file `send_local_file` sends (HP-Socket reads "small files" whole too).
 pub const MAX_LOCAL_FILE: u64 = 64 << 20;
 
-fn read_small_file(path: &Path) -> Result<Vec<u8>> {
-    let len = std::fs::metadata(path).map_err(Error::Io)?.len();
-    if len > MAX_LOCAL_FILE {
+/// Opens a file for `send_local_file`: its length, up to [`MAX_LOCAL_FILE`].
+fn open_small_file(path: &Path) -> Result<(std::fs::File, usize)> {
+    let file = std::fs::File::open(path).map_err(Error::Io)?;
+    let meta = file.metadata().map_err(Error::Io)?;
+    if !meta.is_file() {
+        return Err(Error::InvalidParam("not a regular file"));
+    }
+    if meta.len() > MAX_LOCAL_FILE {
         return Err(Error::InvalidParam("file larger than MAX_LOCAL_FILE"));
     }
-    std::fs::read(path).map_err(Error::Io)
+    Ok((file, meta.len() as usize))
+}
+
+/// A message body: bytes, or the first bytes of a file (sent with `sendfile`).
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Bytes(&'a [u8]),
+    File(&'a std::fs::File, usize),
+}
+
+impl Body<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Body::Bytes(b) => b.len(),
+            Body::File(_, n) => *n,
+        }
+    }
+}
+
+thread_local! {
+    /// The head being written on this thread, reused: a response or request allocates
+    /// nothing for its head.
+    static HEAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// Bodies up to this size are copied behind the head: one buffer, one plain `write`.
+const COALESCE: usize = 2048;
+/// A head buffer grown past this (huge caller headers) is freed instead of kept.
+const HEAD_KEEP: usize = 64 * 1024;
+
+/// Runs `f` with this thread's empty head buffer.
+fn with_head<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    HEAD.with(|h| match h.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let r = f(&mut buf);
+            if buf.capacity() > HEAD_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        }
+        // Only if `f` itself writes a head (it does not): a buffer of its own.
+        Err(_) => f(&mut Vec::new()),
+    })
+}
+
+/// Sends `head` then `body` on `c` as one unit.
+fn send_message(c: &Arc<Conn>, head: &mut Vec<u8>, body: Body<'_>) -> Result<()> {
+    match body {
+        Body::Bytes(b) if b.len() <= COALESCE => {
+            head.extend_from_slice(b);
+            c.send(&[head])
+        }
+        Body::Bytes(b) => c.send(&[head, b]),
+        Body::File(f, n) => c.send_file(head, f, n),
+    }
 }
 
 fn chunk(data: &[u8], extensions: Option<&str>) -> Result<Vec<u8>> {
@@ -105,24 +166,15 @@ impl<T: Transport> Server<Http, T> {
         headers: &[Header<'_>],
         body: &[u8],
     ) -> Result<()> {
-        let version = self.http_local_version();
-        self.core().with_conn(id, |c| {
-            let mut head = Vec::with_capacity(160);
-            write::status_line(&mut head, version, status, reason);
-            let extra = Extra {
-                body_len: body.len(),
-                request: false,
-                keep_alive: Some(c.session.http_keep_alive()),
-                host: None,
-                cookies: &[],
-            };
-            write::header_lines(&mut head, headers, &extra).map_err(|_| BAD_FIELD)?;
-            c.send(&[&head, body])
-        })?
+        self.respond(id, status, reason, headers, Body::Bytes(body))
     }
 
-    /// Sends a file as the body of a response (`SendLocalFile`); files up to
-    /// [`MAX_LOCAL_FILE`] bytes.
+    /// Sends a file as the body of a response (`SendLocalFile`); regular files up to
+    /// [`MAX_LOCAL_FILE`] bytes. On a plain connection whose listener does not want
+    /// `on_send` for direct writes (`wants_send_events` false) the file goes from the page
+    /// cache to the socket with `sendfile`, uncopied: only what the socket does not take at
+    /// once is read into the send queue. Otherwise (TLS, or `on_send` wanted: it reports the
+    /// bytes) the file is read and sent like a body.
     pub fn send_local_file(
         &self,
         id: ConnId,
@@ -131,8 +183,33 @@ impl<T: Transport> Server<Http, T> {
         reason: Option<&str>,
         headers: &[Header<'_>],
     ) -> Result<()> {
-        let body = read_small_file(path.as_ref())?;
-        self.send_response(id, status, reason, headers, &body)
+        let (file, len) = open_small_file(path.as_ref())?;
+        self.respond(id, status, reason, headers, Body::File(&file, len))
+    }
+
+    fn respond(
+        &self,
+        id: ConnId,
+        status: u16,
+        reason: Option<&str>,
+        headers: &[Header<'_>],
+        body: Body<'_>,
+    ) -> Result<()> {
+        let version = self.http_local_version();
+        self.core().with_conn(id, |c| {
+            with_head(|head| {
+                write::status_line(head, version, status, reason);
+                let extra = Extra {
+                    body_len: body.len(),
+                    request: false,
+                    keep_alive: Some(c.session.http_keep_alive()),
+                    host: None,
+                    cookies: &[],
+                };
+                write::header_lines(head, headers, &extra).map_err(|_| BAD_FIELD)?;
+                send_message(c, head, body)
+            })
+        })?
     }
 
     /// Sends one chunk of a chunked body (`SendChunkData`): after a response whose headers
@@ -184,7 +261,7 @@ fn unix_now() -> i64 {
 }
 
 /// The host a connection's cookies belong to: the name it connected to, else its address.
-fn cookie_host(c: &crate::reactor::Conn) -> String {
+fn cookie_host(c: &Conn) -> String {
     c.remote_host
         .clone()
         .unwrap_or_else(|| c.remote.ip().to_string())
@@ -221,32 +298,54 @@ fn start_http_on(c: &crate::reactor::Conn, auto: bool) -> Result<()> {
     }
 }
 
-/// Writes a request head for `method path` to a peer known as `host`.
-fn request_head(
+/// Writes and sends a request on `c`: the request line, `headers`, the fields HP-Socket
+/// adds (`Host`, `Content-Length`, `Cookie` from the jar with `use_cookie`), then `body`.
+#[allow(clippy::too_many_arguments)]
+fn send_request_on(
+    c: &Arc<Conn>,
     version: HttpVersion,
+    use_cookie: bool,
+    secure: bool,
     method: &str,
     path: &str,
     headers: &[Header<'_>],
-    body_len: usize,
-    host: &str,
-    cookies: &[(String, String)],
-) -> Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(160);
-    write::request_line(&mut head, method, path, version).map_err(|_| BAD_FIELD)?;
+    body: Body<'_>,
+) -> Result<()> {
+    let given = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("cookie"));
+    let cookies = if use_cookie && !given {
+        cookie_jar()
+            .lock()
+            .for_request(&cookie_host(c), path, secure, unix_now())
+    } else {
+        Vec::new()
+    };
+    let host = host_of(c, secure);
     let extra = Extra {
-        body_len,
+        body_len: body.len(),
         request: true,
         keep_alive: None,
-        host: Some(host),
-        cookies,
+        host: Some(&host),
+        cookies: &cookies,
     };
-    write::header_lines(&mut head, headers, &extra).map_err(|_| BAD_FIELD)?;
-    Ok(head)
+    with_head(|head| {
+        write::request_line(head, method, path, version).map_err(|_| BAD_FIELD)?;
+        write::header_lines(head, headers, &extra).map_err(|_| BAD_FIELD)?;
+        match body {
+            Body::Bytes(b) if b.len() <= COALESCE => {
+                head.extend_from_slice(b);
+                c.send_request(method, path, &[head])
+            }
+            Body::Bytes(b) => c.send_request(method, path, &[head, b]),
+            Body::File(f, n) => c.send_request_file(method, path, head, f, n),
+        }
+    })
 }
 
 /// `Host` for a connection: its cookie host ([`cookie_host`]; an IPv6 address in brackets),
 /// with the port unless it is the scheme's default.
-fn host_of(c: &crate::reactor::Conn, secure: bool) -> String {
+fn host_of(c: &Conn, secure: bool) -> String {
     let mut name = cookie_host(c);
     if c.remote_host.is_none() && c.remote.is_ipv6() {
         name = format!("[{name}]");
@@ -275,26 +374,11 @@ macro_rules! request_ops {
             headers: &[Header<'_>],
             body: &[u8],
         ) -> Result<()> {
-            let version = self.http_local_version();
-            let use_cookie = self.http_use_cookie();
-            let secure = T::SECURE;
-            let $me = self;
-            $conn.and_then(|id| {
-                $me.core().with_conn(id, |c| {
-                    let given = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("cookie"));
-                    let cookies = if use_cookie && !given {
-                        cookie_jar().lock().for_request(&cookie_host(c), path, secure, unix_now())
-                    } else {
-                        Vec::new()
-                    };
-                    let head = request_head(version, method, path, headers, body.len(), &host_of(c, secure), &cookies)?;
-                    c.send_request(method, path, &[&head, body])
-                })?
-            })
+            self.request($($id,)? method, path, headers, Body::Bytes(body))
         }
 
-        /// Sends a file as the body of a request (`SendLocalFile`); files up to
-        /// [`MAX_LOCAL_FILE`] bytes.
+        /// Sends a file as the body of a request (`SendLocalFile`); regular files up to
+        /// [`MAX_LOCAL_FILE`] bytes, with `sendfile` as the server's `send_local_file`.
         pub fn send_local_file(
             &self,
             $($id: $idty,)?
@@ -303,8 +387,26 @@ macro_rules! request_ops {
             path: &str,
             headers: &[Header<'_>],
         ) -> Result<()> {
-            let body = read_small_file(path_to_file.as_ref())?;
-            self.send_request($($id,)? method, path, headers, &body)
+            let (file, len) = open_small_file(path_to_file.as_ref())?;
+            self.request($($id,)? method, path, headers, Body::File(&file, len))
+        }
+
+        fn request(
+            &self,
+            $($id: $idty,)?
+            method: &str,
+            path: &str,
+            headers: &[Header<'_>],
+            body: Body<'_>,
+        ) -> Result<()> {
+            let version = self.http_local_version();
+            let use_cookie = self.http_use_cookie();
+            let $me = self;
+            $conn.and_then(|id| {
+                $me.core().with_conn(id, |c| {
+                    send_request_on(c, version, use_cookie, T::SECURE, method, path, headers, body)
+                })?
+            })
         }
 
         /// Sends one chunk of a chunked request body; an empty `data` is the last chunk.

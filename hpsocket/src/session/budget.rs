@@ -106,18 +106,7 @@ impl Budget {
     }
 }
 
-/// Asks the allocator to give its free pages back to the system (glibc: the free chunks
-/// inside every arena and the top of the main heap; a thread arena's free top goes back only
-/// past glibc's own trim threshold — see the fault suite's soak for what that means). Also
-/// called when a component's run ends, after its workers and buffers are gone.
-#[allow(unsafe_code)]
-pub(crate) fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns pages the allocator holds free; it takes its own locks.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
+pub(crate) use crate::sys::release_free_memory;
 
 impl Default for Budget {
     /// No budget (tests and components that never set one).

@@ -14,7 +14,9 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
 
 use crate::cores::http::{
     self, Feed, HttpSink, Kind, Message, ParseError, ParseResult, Parser, UpgradeType,
@@ -63,6 +65,39 @@ impl HttpRx {
     }
 }
 
+/// The state of an HTTP connection that any thread may touch (boxed in the session, so
+/// the other models do not carry it).
+pub(crate) struct HttpConn {
+    /// Keep-alive of the message being answered.
+    keep_alive: AtomicBool,
+    /// When the head in progress began (`u64::MAX`: none).
+    head_since: AtomicU64,
+    /// When a released connection closes (`u64::MAX`: not released or done).
+    release_at: AtomicU64,
+    released: AtomicBool,
+    /// Parsing is on (auto-start, or `start_http` was called).
+    on: AtomicBool,
+    /// Requests sent and not yet handed to the parser (clients and agents).
+    sent: Mutex<SentMethods>,
+    /// Paths of the requests sent and not yet answered (apart from `sent`, which the
+    /// worker drains into its parser: the component pops these inside callbacks).
+    paths: Mutex<VecDeque<String>>,
+}
+
+impl HttpConn {
+    pub fn new(auto_start: bool) -> HttpConn {
+        HttpConn {
+            keep_alive: AtomicBool::new(true),
+            head_since: AtomicU64::new(u64::MAX),
+            release_at: AtomicU64::new(u64::MAX),
+            released: AtomicBool::new(false),
+            on: AtomicBool::new(auto_start),
+            sent: Mutex::new(SentMethods::default()),
+            paths: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
 /// Request methods sent and not yet answered, in send order (the response parser needs
 /// them: a response to HEAD has no body). Senders push under the link lock, so the order is
 /// the order on the wire; the worker moves them into its parser before each feed.
@@ -104,9 +139,9 @@ impl HttpSink for Events<'_, '_> {
     }
     fn on_headers_complete(&mut self, msg: &Message) -> ParseResult {
         // Before the event: a response the callback sends must already see it.
-        self.session
-            .http_keep_alive
-            .store(msg.keep_alive(), Ordering::Release);
+        if let Some(h) = self.session.http.as_deref() {
+            h.keep_alive.store(msg.keep_alive(), Ordering::Release);
+        }
         let r = self.fire(msg, HttpEv::HeadersComplete);
         // `Expect: 100-continue` (ours; HP-Socket leaves it to the application): once the
         // listener accepts the head of a request with a body, the client is told to send
@@ -152,11 +187,14 @@ impl Session {
         w: &mut dyn Write,
         sink: &mut Sink<'_>,
     ) -> Step {
-        if self.http_released.load(Ordering::Acquire) {
+        let Some(hc) = self.http.as_deref() else {
+            return self.raw(data, sink);
+        };
+        if hc.released.load(Ordering::Acquire) {
             // HP-Socket: a released connection takes nothing more.
             return Step::Close(SocketOperation::Receive, libc::ECANCELED);
         }
-        if !self.http_on.load(Ordering::Acquire) {
+        if !hc.on.load(Ordering::Acquire) {
             // Auto-start off and `start_http` not called yet: plain bytes.
             return self.raw(data, sink);
         }
@@ -168,8 +206,11 @@ impl Session {
             drop(rx);
             return self.raw(data, sink);
         }
-        for m in self.http_sent.lock().0.drain(..) {
-            http.parser.push_request_method(&m);
+        if !self.origin_is_server {
+            // Servers never send requests: their parsers need no methods.
+            for m in hc.sent.lock().0.drain(..) {
+                http.parser.push_request_method(&m);
+            }
         }
         let mut events = Events {
             session: self,
@@ -179,8 +220,8 @@ impl Session {
         let r = http.parser.feed(data, &mut events);
         // The head deadline runs from the first byte of a head until its end.
         if http.parser.head_in_progress() {
-            if self
-                .http_head_since
+            if hc
+                .head_since
                 .compare_exchange(u64::MAX, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
                 && self.settings.http_head_ms > 0
@@ -188,7 +229,7 @@ impl Session {
                 self.new_deadline.store(true, Ordering::Relaxed);
             }
         } else {
-            self.http_head_since.store(u64::MAX, Ordering::Relaxed);
+            hc.head_since.store(u64::MAX, Ordering::Relaxed);
         }
         match r {
             Ok(Feed::Done) => {
@@ -201,7 +242,7 @@ impl Session {
             Ok(Feed::Upgraded { consumed }) => {
                 http.upgraded = true;
                 drop(rx);
-                self.http_head_since.store(u64::MAX, Ordering::Relaxed);
+                hc.head_since.store(u64::MAX, Ordering::Relaxed);
                 let rest = data.get(consumed..).unwrap_or(&[]);
                 if rest.is_empty() {
                     return Step::Go;
@@ -272,30 +313,36 @@ impl Session {
     /// HP-Socket's `StartHttp` with auto-start off: parsing begins with the next bytes
     /// read. False when it was on already.
     pub fn start_http(&self) -> bool {
-        !self.http_on.swap(true, Ordering::AcqRel)
+        self.http
+            .as_deref()
+            .is_some_and(|h| !h.on.swap(true, Ordering::AcqRel))
     }
 
     /// Whether the message being answered keeps the connection open (the request's, on a
     /// server; the response's, on a client).
     pub fn http_keep_alive(&self) -> bool {
-        self.http_keep_alive.load(Ordering::Acquire)
+        self.http
+            .as_deref()
+            .is_none_or(|h| h.keep_alive.load(Ordering::Acquire))
     }
 
-    /// Sends a request (its head and body in `bufs`) and records its method for the
+    /// Sends a request with `send` (its head and body) and records its method for the
     /// response parser. The record's lock is held across the send, so concurrent senders
     /// record methods in the order their requests reach the wire.
     pub fn send_request(
         &self,
         method: &str,
         path: &str,
-        bufs: &[&[u8]],
-        w: &mut dyn Write,
+        send: impl FnOnce() -> Result<bool, super::SendError>,
     ) -> Result<bool, super::SendError> {
-        let mut sent = self.http_sent.lock();
-        let r = self.send(bufs, w);
+        let Some(hc) = self.http.as_deref() else {
+            return send();
+        };
+        let mut sent = hc.sent.lock();
+        let r = send();
         if r.is_ok() {
             sent.push(method);
-            self.http_paths.lock().push_back(path.to_string());
+            hc.paths.lock().push_back(path.to_string());
         }
         r
     }
@@ -304,17 +351,20 @@ impl Session {
     /// request order); the component calls it once per complete response (cookies default
     /// their path to it).
     pub fn http_answered_path(&self) -> Option<String> {
-        self.http_paths.lock().pop_front()
+        self.http.as_deref()?.paths.lock().pop_front()
     }
 
     /// HP-Socket's `Release`: from now on received bytes close the connection, and after
     /// `delay_ms` it is closed once everything queued is written. False when already
     /// released or closed.
     pub fn http_release(&self, now: u64, delay_ms: u64) -> bool {
-        if self.is_closed() || self.http_released.swap(true, Ordering::AcqRel) {
+        let Some(hc) = self.http.as_deref() else {
+            return false;
+        };
+        if self.is_closed() || hc.released.swap(true, Ordering::AcqRel) {
             return false;
         }
-        self.http_release_at
+        hc.release_at
             .store(now.saturating_add(delay_ms), Ordering::Release);
         // The worker re-arms its timer for the new deadline.
         self.ring(super::ATTEND);
@@ -323,10 +373,11 @@ impl Session {
 
     /// The HTTP deadlines: a head in progress (`http_head_ms`), a release.
     pub(super) fn http_deadline(&self) -> Option<u64> {
-        let head = self.http_head_since.load(Ordering::Relaxed);
+        let hc = self.http.as_deref()?;
+        let head = hc.head_since.load(Ordering::Relaxed);
         let head = (head != u64::MAX && self.settings.http_head_ms > 0)
             .then(|| head.saturating_add(self.settings.http_head_ms));
-        let release = self.http_release_at.load(Ordering::Relaxed);
+        let release = hc.release_at.load(Ordering::Relaxed);
         let release = (release != u64::MAX).then_some(release);
         head.into_iter().chain(release).min()
     }
@@ -334,7 +385,8 @@ impl Session {
     /// A HTTP deadline may have passed: a head that took too long closes with (`Receive`,
     /// `ETIMEDOUT`) after a 408 on a server; a release closes gracefully (`Close`, 0).
     pub(super) fn http_timeout(&self, now: u64, w: &mut dyn Write) -> Option<Step> {
-        let head = self.http_head_since.load(Ordering::Relaxed);
+        let hc = self.http.as_deref()?;
+        let head = hc.head_since.load(Ordering::Relaxed);
         if head != u64::MAX
             && self.settings.http_head_ms > 0
             && now >= head.saturating_add(self.settings.http_head_ms)
@@ -345,9 +397,9 @@ impl Session {
             }
             return Some(Step::Close(SocketOperation::Receive, libc::ETIMEDOUT));
         }
-        let release = self.http_release_at.load(Ordering::Relaxed);
+        let release = hc.release_at.load(Ordering::Relaxed);
         if release != u64::MAX && now >= release {
-            self.http_release_at.store(u64::MAX, Ordering::Relaxed);
+            hc.release_at.store(u64::MAX, Ordering::Relaxed);
             if self.pending() == 0 {
                 return Some(Step::Close(SocketOperation::Close, 0));
             }

@@ -157,6 +157,80 @@ impl Link {
         r.map_err(SendRefused::Failed)
     }
 
+    /// Sends `head` then the first `len` bytes of `file` as one unit. With `sock` (the plain
+    /// socket `w` writes to) and nothing queued ahead, the file goes out by `sendfile` and
+    /// only what the socket does not take now is read into the queue; otherwise the file is
+    /// read and sent like any buffer. The send bound counts the whole unit, as if queued.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_file(
+        &mut self,
+        head: &[u8],
+        file: &std::fs::File,
+        len: usize,
+        limit: usize,
+        note: bool,
+        sock: Option<std::os::fd::BorrowedFd<'_>>,
+        w: &mut dyn Write,
+    ) -> Result<(), SendRefused> {
+        let direct = sock.filter(|_| self.tls.is_none() && self.q.is_empty() && !self.blocked);
+        let Some(sock) = direct else {
+            let body = read_file_range(file, 0, len).map_err(SendRefused::Failed)?;
+            return self.send(&[head, &body], head.len() + len, limit, note, w);
+        };
+        match self.phase {
+            Phase::Closed => return Err(SendRefused::Closed),
+            Phase::Closing { .. } => return Err(SendRefused::Closing),
+            _ => {}
+        }
+        let pending = self.held();
+        if pending + head.len() + len > limit {
+            return Err(SendRefused::Full { pending });
+        }
+        let written = write_nonblocking(w, &[head]).map_err(SendRefused::Failed)?;
+        let mut off = 0;
+        let mut full = written < head.len();
+        if !full {
+            while off < len {
+                match crate::sys::sendfile(sock, file, off as u64, len - off) {
+                    // The file is shorter than when it was measured: the promised length
+                    // cannot be kept, so the connection fails rather than hang its peer.
+                    Ok(0) => return Err(SendRefused::Failed(io::ErrorKind::UnexpectedEof.into())),
+                    Ok(n) => off += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        full = true;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // No sendfile for this pair (or platform): the rest is copied.
+                    Err(e)
+                        if (off == 0
+                            && matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)))
+                            || e.kind() == io::ErrorKind::Unsupported =>
+                    {
+                        break
+                    }
+                    Err(e) => return Err(SendRefused::Failed(e)),
+                }
+            }
+        } else {
+            self.q.push(&head[written..]);
+        }
+        if off < len {
+            let rest = read_file_range(file, off, len - off).map_err(SendRefused::Failed)?;
+            // Not full: sendfile could not be used, so the copy is written now.
+            let n = if full {
+                0
+            } else {
+                write_nonblocking(w, &[&rest]).map_err(SendRefused::Failed)?
+            };
+            self.q.push(&rest[n..]);
+        }
+        if !self.q.is_empty() {
+            self.blocked = true;
+        }
+        Ok(())
+    }
+
     /// Writes `bufs` now as far as `w` takes them and queues the rest behind what is already
     /// queued.
     fn write(&mut self, bufs: &[&[u8]], note: bool, w: &mut dyn Write) -> io::Result<()> {
@@ -295,6 +369,14 @@ impl Link {
 
 /// Writes as much of `bufs` as `w` takes now; `Ok(n)` short of the total means it is full
 /// (`WouldBlock`).
+/// Reads `len` bytes of `file` from `offset` (an error if the file is shorter).
+fn read_file_range(file: &std::fs::File, offset: usize, len: usize) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; len];
+    file.read_exact_at(&mut buf, offset as u64)?;
+    Ok(buf)
+}
+
 pub(crate) fn write_nonblocking(w: &mut dyn Write, bufs: &[&[u8]]) -> io::Result<usize> {
     let total: usize = bufs.iter().map(|b| b.len()).sum();
     let mut done = 0usize;

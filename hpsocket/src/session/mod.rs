@@ -213,17 +213,8 @@ pub(crate) struct Session {
     charged_tx: AtomicUsize,
     /// Accepted by a server (HTTP: it parses requests and answers bad ones).
     origin_is_server: bool,
-    /// HTTP: see `http.rs`.
-    http_keep_alive: AtomicBool,
-    http_head_since: AtomicU64,
-    http_release_at: AtomicU64,
-    http_released: AtomicBool,
-    /// HTTP parsing is on (auto-start, or `start_http` was called).
-    http_on: AtomicBool,
-    http_sent: Mutex<http::SentMethods>,
-    /// Paths of the requests sent and not yet answered (apart from `http_sent`, which the
-    /// worker drains into its parser: the component pops these inside callbacks).
-    http_paths: Mutex<std::collections::VecDeque<String>>,
+    /// HTTP connection state (`None` for the other models; see `http.rs`).
+    http: Option<Box<http::HttpConn>>,
     /// A read set a deadline the worker's timer does not know yet (see `take_new_deadline`).
     new_deadline: AtomicBool,
     /// TLS: ciphertext of an unfinished record inside rustls (part of `charged_rx`; only the
@@ -265,13 +256,8 @@ impl Session {
             charged_tx: AtomicUsize::new(0),
             tls_rx: AtomicUsize::new(0),
             origin_is_server: origin == Origin::Accepted,
-            http_keep_alive: AtomicBool::new(true),
-            http_head_since: AtomicU64::new(u64::MAX),
-            http_release_at: AtomicU64::new(u64::MAX),
-            http_released: AtomicBool::new(false),
-            http_on: AtomicBool::new(settings.http_auto_start),
-            http_sent: Mutex::new(Default::default()),
-            http_paths: Mutex::new(Default::default()),
+            http: (settings.model == ModelKind::Http)
+                .then(|| Box::new(http::HttpConn::new(settings.http_auto_start))),
             new_deadline: AtomicBool::new(false),
             retry_at: AtomicU64::new(u64::MAX),
         }
@@ -344,6 +330,55 @@ impl Session {
         if total == 0 {
             return Ok(false);
         }
+        self.send_unit(total, |link| {
+            if pack {
+                let h = header(s.pack_flag, total as u32);
+                let mut framed: Vec<&[u8]> = Vec::with_capacity(bufs.len() + 1);
+                framed.push(&h);
+                framed.extend_from_slice(bufs);
+                link.send(&framed, total + h.len(), s.max_pending, s.notes, w)
+            } else {
+                link.send(bufs, total, s.max_pending, s.notes, w)
+            }
+        })
+    }
+
+    /// Sends `head` and then `len` bytes of `file` from its start as one ordered unit:
+    /// with `sendfile` straight from the file to `sock` when nothing is queued ahead and the
+    /// bytes need no copy (plain transport, no `on_send` copies), else read and sent like
+    /// any buffer. Only what the socket does not take at once is read into the queue.
+    pub fn send_file(
+        &self,
+        head: &[u8],
+        file: &std::fs::File,
+        len: usize,
+        sock: Option<std::os::fd::BorrowedFd<'_>>,
+        w: &mut dyn Write,
+    ) -> Result<bool, SendError> {
+        let s = &self.settings;
+        let total = head.len() + len;
+        if s.model == ModelKind::Pack {
+            return Err(SendError::Size {
+                size: total,
+                max: s.pack_max as usize,
+            });
+        }
+        if total == 0 {
+            return Ok(false);
+        }
+        let sock = sock.filter(|_| !self.secure && !s.notes);
+        self.send_unit(total, |link| {
+            link.send_file(head, file, len, s.max_pending, s.notes, sock, w)
+        })
+    }
+
+    /// Runs one send of `total` bytes on the link: reserves them in the budget first, then
+    /// settles the reservation to what the link holds after.
+    fn send_unit(
+        &self,
+        total: usize,
+        f: impl FnOnce(&mut Link) -> Result<(), SendRefused>,
+    ) -> Result<bool, SendError> {
         // Reserved before the bytes can be queued, in one atomic step: a check apart from
         // the charge let concurrent senders pass the budget together.
         if !self.budget.reserve(total) {
@@ -353,15 +388,7 @@ impl Session {
             });
         }
         let mut link = self.link.lock();
-        let r = if pack {
-            let h = header(s.pack_flag, total as u32);
-            let mut framed: Vec<&[u8]> = Vec::with_capacity(bufs.len() + 1);
-            framed.push(&h);
-            framed.extend_from_slice(bufs);
-            link.send(&framed, total + h.len(), s.max_pending, s.notes, w)
-        } else {
-            link.send(bufs, total, s.max_pending, s.notes, w)
-        };
+        let r = f(&mut link);
         // The reservation becomes what is really held (nothing, when it all went out).
         self.charge_tx_reserved(link.held(), total);
         match r {

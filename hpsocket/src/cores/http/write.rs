@@ -52,14 +52,26 @@ fn version_str(v: HttpVersion) -> &'static str {
 }
 
 /// RFC 9110 `tchar`: a visible ASCII character other than a delimiter.
-fn is_tchar(b: u8) -> bool {
+const fn is_tchar(b: u8) -> bool {
     matches!(b,
         b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z'
         | b'^'..=b'z' | b'|' | b'~')
 }
 
+/// `is_tchar` as a table: a name is checked at one load per byte (every response's
+/// fields pass here).
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = is_tchar(i as u8);
+        i += 1;
+    }
+    t
+};
+
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(is_tchar)
+    !n.is_empty() && n.bytes().all(|b| TCHAR[usize::from(b)])
 }
 
 /// Appends `n` in decimal without allocating.
@@ -89,8 +101,12 @@ pub(crate) fn status_line(out: &mut Vec<u8>, v: HttpVersion, status: u16, reason
     push_decimal(out, u64::from(status));
     out.push(b' ');
     // A reason with a line break would end the line early: keep what precedes it.
-    let reason = reason.split(['\r', '\n', '\0']).next().unwrap_or("");
-    out.extend_from_slice(reason.as_bytes());
+    let reason = reason.as_bytes();
+    let cut = reason
+        .iter()
+        .position(|&b| matches!(b, b'\r' | b'\n' | 0))
+        .unwrap_or(reason.len());
+    out.extend_from_slice(&reason[..cut]);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -123,28 +139,36 @@ pub(crate) fn header_lines(
     headers: &[(&str, &str)],
     extra: &Extra<'_>,
 ) -> Result<(), BadField> {
-    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    // One pass: check, write, and note which of the fields we add the caller gave. On a
+    // bad field the half-written head is dropped with the error.
+    let (mut framed, mut connection, mut host) = (false, false, false);
     for (n, v) in headers {
         if !valid_name(n) || !valid_value(v) {
             return Err(BadField(format!("{n}: {v}")));
         }
-    }
-    for (n, v) in headers {
+        match n.len() {
+            4 => host |= n.eq_ignore_ascii_case("Host"),
+            10 => connection |= n.eq_ignore_ascii_case("Connection"),
+            14 => framed |= n.eq_ignore_ascii_case("Content-Length"),
+            17 => framed |= n.eq_ignore_ascii_case("Transfer-Encoding"),
+            _ => {}
+        }
         field(out, n, v);
     }
-    if (!extra.request || extra.body_len > 0) && !has("Content-Length") && !has("Transfer-Encoding")
-    {
+    if (!extra.request || extra.body_len > 0) && !framed {
         out.extend_from_slice(b"Content-Length: ");
         push_decimal(out, extra.body_len as u64);
         out.extend_from_slice(b"\r\n");
     }
-    if let Some(k) = extra.keep_alive {
-        if !has("Connection") {
-            field(out, "Connection", if k { "keep-alive" } else { "close" });
-        }
+    if let Some(k) = extra.keep_alive.filter(|_| !connection) {
+        out.extend_from_slice(if k {
+            b"Connection: keep-alive\r\n"
+        } else {
+            b"Connection: close\r\n"
+        });
     }
     if let Some(h) = extra.host.filter(|h| !h.is_empty()) {
-        if extra.request && !has("Host") {
+        if extra.request && !host {
             if !valid_value(h) {
                 return Err(BadField(h.to_string()));
             }
@@ -168,6 +192,7 @@ pub(crate) fn header_lines(
 }
 
 fn field(out: &mut Vec<u8>, n: &str, v: &str) {
+    out.reserve(n.len() + v.len() + 4);
     out.extend_from_slice(n.as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(v.as_bytes());
