@@ -551,16 +551,21 @@ where
             return Ok(());
         }
         let Some(m) = rx.msg else { return Ok(()) };
-        match (&mut rx.inflater, m.compressed) {
-            (Some(z), true) => z.push(data, &mut rx.buf, rx.limits.max_message_size)?,
-            _ => rx.append(data),
-        }
-        // A single frame that is now complete is checked once, at delivery.
+        let inflated = match (&mut rx.inflater, m.compressed) {
+            (Some(z), true) => z.push(data, &mut rx.buf, rx.limits.max_message_size),
+            _ => {
+                rx.append(data);
+                Ok(())
+            }
+        };
+        // A single frame that is now complete is checked once, at delivery. Text that
+        // inflated before the inflater failed is checked first: the earlier fault wins,
+        // however the bytes were split.
         let whole = h.fin && !m.compressed && rx.buf.len() as u64 == m.wire;
         if m.text && !whole {
             rx.check_utf8()?;
         }
-        Ok(())
+        inflated
     }
 
     fn on_complete(&mut self, h: &Header) -> Result<(), WsError> {

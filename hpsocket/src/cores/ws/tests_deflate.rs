@@ -249,3 +249,19 @@ fn uncompressed_messages_still_pass_with_deflate_agreed() {
     );
     assert_eq!(r.events, vec![Rec::Text("plain".into())]);
 }
+
+#[test]
+fn the_first_fault_wins_however_the_bytes_are_split() {
+    // A final fixed-Huffman block that inflates to a lone continuation byte, then corrupt
+    // data (found by the fuzz target): invalid UTF-8 comes first in the stream.
+    let frame = sf(
+        false,
+        RSV1,
+        opcode::TEXT,
+        &[0x5b, 0x42, 0x08, 0x01, 0x00, 0x0a, 0xc3],
+    );
+    for cuts in [&[][..], &[1], &[2, 1]] {
+        let r = run(client_with_deflate(DeflateParams::default()), &frame, cuts);
+        assert_eq!(r.error, Some(WsError::InvalidUtf8), "{cuts:?}");
+    }
+}
