@@ -308,14 +308,13 @@ impl Decompressor {
         loop {
             reserve_within(out, input.len().saturating_mul(2).max(4096), cap);
             let (in0, out0) = (self.z.total_in(), out.len());
-            let status = self
-                .z
-                .decompress_vec(input, out, FlushDecompress::Sync)
-                .map_err(|_| WsError::BadCompressedData)?;
+            let r = self.z.decompress_vec(input, out, FlushDecompress::Sync);
             input = &input[(self.z.total_in() - in0) as usize..];
+            // Output past the limit came before any fault zlib found later in the same call.
             if limit != 0 && out.len() > limit {
                 return Err(WsError::MessageTooLarge);
             }
+            let status = r.map_err(|_| WsError::BadCompressedData)?;
             if status == Status::StreamEnd {
                 self.ended = true;
                 return if input.is_empty() {

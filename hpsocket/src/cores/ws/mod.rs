@@ -11,6 +11,8 @@
 //! - [`message`] is the message endpoint of our WebSocket class: it validates what the frame
 //!   layer delivers, reassembles and inflates messages, answers pings and runs the close
 //!   handshake, and encodes what the owner sends.
+//! - `probe` runs byte streams through the core for the tests and the `ws_frames` fuzz
+//!   target, which compiles this module from source (it is crate-private).
 //!
 //! # Events
 //! Frame layer, per frame: header → body pieces (none for an empty body; each piece already
@@ -41,22 +43,31 @@
 //!
 //! # Differences from HP-Socket 5.8.6
 //! HP-Socket's WebSocket support is its frame layer (`TWSContext` in `HttpHelper.h`), the
-//! frame encoder (`MakeWSPacket`) and the three events; the handshake, validation, control
-//! frames and compression are the application's. Ours keeps that layer and adds the rest:
-//! - the frame layer refuses a length with the top bit set and a length not in its minimal
-//!   form (RFC 6455 §5.2 requires both; HP-Socket takes any), and frames above
-//!   `max_frame_size`;
+//! frame encoder (`MakeWSPacket`) and the three events; the handshake's checks, message
+//! rules, control frames and compression are left to the application. Ours keeps that layer
+//! ([`frame`]) and adds the rest above it ([`message`], [`handshake`], [`deflate`]):
+//! - the frame layer refuses a 64-bit length with the top bit set and a length not in its
+//!   shortest form (RFC 6455 §5.2 requires both; HP-Socket reads any), and a frame above
+//!   `max_frame_size` (HP-Socket has no limit);
 //! - like HP-Socket it refuses unmasked frames on the server and masked frames on the
-//!   client ([`frame::MaskRule`]) and passes reserved bits and opcodes up raw;
-//! - the message layer adds everything RFC 6455 asks of an endpoint (see [`message`]).
+//!   client ([`frame::MaskRule`]), reports the mask with the header and the body unmasked,
+//!   reports no body event for an empty frame, and passes reserved bits and opcodes up raw;
+//! - like `MakeWSPacket`, [`frame::write_header`] takes the length apart from the data, so a
+//!   body can follow in later writes.
 //!
 //! # Differences from tungstenite 0.29
+//! The differential tests (`tests_diff.rs`) pin these:
 //! - non-minimal length encodings are refused (tungstenite reads them);
-//! - after our own close, data frames and pings that still arrive are checked but not
+//! - a close with a code that may not be sent fails the connection with 1002 (tungstenite
+//!   reports the close with its code replaced by 1002 and answers 1002: the same bytes on
+//!   the wire);
+//! - the answer to a close echoes its code only (tungstenite echoes the reason too);
+//! - after our own close, data frames, pings and pongs that still arrive are checked but not
 //!   delivered or answered (tungstenite still returns them);
 //! - messages are delivered as borrowed slices of a reused buffer (no allocation per
 //!   message); the owner copies what it keeps;
-//! - permessage-deflate is built in (tungstenite 0.29 has none).
+//! - permessage-deflate is built in (tungstenite 0.29 has none; `tests_deflate.rs`
+//!   cross-checks ours against miniz_oxide instead).
 
 // The session layer that drives this core comes next; until then only the tests and the
 // fuzz target use it.

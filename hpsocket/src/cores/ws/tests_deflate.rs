@@ -265,3 +265,26 @@ fn the_first_fault_wins_however_the_bytes_are_split() {
         assert_eq!(r.error, Some(WsError::InvalidUtf8), "{cuts:?}");
     }
 }
+
+#[test]
+fn passing_the_limit_comes_before_corrupt_data_after_it() {
+    // Found by the fuzz target: zlib filled the output to the limit and also found a bad
+    // code after it in the same call; fed in pieces, the limit is passed first.
+    let hex = "130af6f10a0a0a4a08e085c381e1e1e0e1e1f1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e13be1e1e127\
+               e1e10c0c0c0c0c0c0c0c0c0c3a0c0c0c0c0c0c0c2b0c0c0c0ce1e1e1e1e1f10c0c0c0c130c0c0c0c0c0c";
+    let hex: String = hex.split_whitespace().collect();
+    let data: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let mut c = client_with_deflate(DeflateParams::default());
+    c.limits = Limits::default().with_max_message_size(772);
+    let frame = sf(false, RSV1, opcode::BINARY, &data);
+    for cuts in [&[][..], &[1], &[1, 34]] {
+        assert_eq!(
+            run(c, &frame, cuts).error,
+            Some(WsError::MessageTooLarge),
+            "{cuts:?}"
+        );
+    }
+}
