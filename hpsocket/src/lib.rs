@@ -59,6 +59,9 @@ pub use cores::http::{
     ParseError as HttpParseError, ParseResult, UpgradeType, UrlField,
 };
 pub use cores::pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE_LIMIT};
+/// The `Sec-WebSocket-Accept` value answering a client's `Sec-WebSocket-Key` (RFC 6455
+/// §4.2.2): what a server using the frame-level API puts in its `101` response.
+pub use cores::ws::handshake::accept_key as ws_accept_key;
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
 pub use model::{Http, Model, Pack, Plain, Pull, Push, Tls, Transport};
@@ -84,6 +87,7 @@ pub use roles::server::{
 pub use roles::udp::cast::UdpCast;
 pub use roles::udp::client::UdpClient;
 pub use roles::udp::server::UdpServer;
+pub use session::ws::WsMessageState;
 pub use socket2::SockRef;
 pub use types::{
     CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,

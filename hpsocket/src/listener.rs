@@ -121,7 +121,9 @@ macro_rules! http_events {
         }
 
         /// HTTP: the connection switches protocols (WebSocket, a CONNECT tunnel, another
-        /// `Upgrade`); every later byte goes to `on_receive` untouched.
+        /// `Upgrade`). After a WebSocket upgrade the bytes that follow are frames
+        /// (`on_ws_message_header`, `on_ws_message_body`, `on_ws_message_complete`); after
+        /// any other every later byte goes to `on_receive` untouched.
         fn on_upgrade(
             &self,
             $c: &$S,
@@ -131,6 +133,40 @@ macro_rules! http_events {
         ) -> ParseResult {
             let _ = ($c, id, msg, kind);
             ParseResult::Ok
+        }
+
+        /// WebSocket (after a `websocket` upgrade that `on_upgrade` accepted): a frame's
+        /// header (HP-Socket's `OnWSMessageHeader`): the FIN bit, the reserved bits (RSV1 =
+        /// 0b100), the opcode, the masking key (frames from clients carry one; their bodies
+        /// arrive unmasked) and the body's length. Fragments, control frames and the close
+        /// handshake are the listener's, as in HP-Socket; `Error` closes the connection
+        /// (`Receive`, `ECANCELED`).
+        #[allow(clippy::too_many_arguments)]
+        fn on_ws_message_header(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            fin: bool,
+            rsv: u8,
+            opcode: u8,
+            mask: Option<[u8; 4]>,
+            body_len: u64,
+        ) -> HandleResult {
+            let _ = ($c, id, fin, rsv, opcode, mask, body_len);
+            HandleResult::Ok
+        }
+
+        /// WebSocket: a piece of the current frame's body, unmasked
+        /// (`OnWSMessageBody`).
+        fn on_ws_message_body(&self, $c: &$S, id: ConnId, data: &[u8]) -> HandleResult {
+            let _ = ($c, id, data);
+            HandleResult::Ok
+        }
+
+        /// WebSocket: the current frame is complete (`OnWSMessageComplete`).
+        fn on_ws_message_complete(&self, $c: &$S, id: ConnId) -> HandleResult {
+            let _ = ($c, id);
+            HandleResult::Ok
         }
 
         /// HTTP: the input is not acceptable HTTP. The connection closes next (`Receive`,

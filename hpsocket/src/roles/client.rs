@@ -274,6 +274,7 @@ impl<M: Model, T: Transport> Handler for Client<M, T> {
             Event::Http(m, hev) => {
                 crate::roles::http_dispatch!(l, self, id, m, hev, outgoing: conn)
             }
+            Event::Ws(wev) => crate::roles::ws_dispatch!(l, self, id, wev),
             Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }

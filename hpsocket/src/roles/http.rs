@@ -20,6 +20,8 @@ use crate::roles::agent::Agent;
 use crate::roles::api::Role;
 use crate::roles::client::Client;
 use crate::roles::server::Server;
+use crate::session::ws::write_ws_message;
+use crate::session::WsMessageState;
 use crate::types::ConnId;
 
 /// HP-Socket's HTTP server.
@@ -238,10 +240,68 @@ impl<T: Transport> Server<Http, T> {
         self.core().with_conn(id, |c| start_http_on(c, auto))?
     }
 
+    /// Sends one WebSocket frame to connection `id` (HP-Socket 5.8's `SendWSMessage`; a
+    /// server's frames are unmasked): the FIN bit, the reserved bits (low three), the
+    /// opcode, then `data`. `body_len` 0 sends a frame of `data.len()` bytes; a larger
+    /// `body_len` announces a longer body whose rest the caller sends with `send`; a
+    /// smaller one is refused (`InvalidParam`).
+    pub fn send_ws_message(
+        &self,
+        id: ConnId,
+        fin: bool,
+        rsv: u8,
+        opcode: u8,
+        data: &[u8],
+        body_len: u64,
+    ) -> Result<()> {
+        self.core()
+            .with_conn(id, |c| send_ws(c, fin, rsv, opcode, None, data, body_len))?
+    }
+
+    /// The WebSocket frame being received on `id` (HP-Socket's `GetWSMessageState`):
+    /// `IllegalState` unless the connection switched to WebSocket; all zero between
+    /// frames.
+    pub fn ws_message_state(&self, id: ConnId) -> Result<WsMessageState> {
+        self.core().with_conn(id, ws_state_of)?
+    }
+
     /// Whether the request being answered on `id` keeps the connection open.
     pub fn is_keep_alive(&self, id: ConnId) -> Result<bool> {
         self.core().with_conn(id, |c| c.session.http_keep_alive())
     }
+}
+
+/// Writes and sends one WebSocket frame on `c` (see `send_ws_message`).
+fn send_ws(
+    c: &Arc<Conn>,
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    data: &[u8],
+    body_len: u64,
+) -> Result<()> {
+    with_head(|buf| {
+        write_ws_message(fin, rsv, opcode, mask, data, body_len, buf).ok_or(
+            Error::InvalidParam("body_len is below the data's length or above a frame's limit"),
+        )?;
+        c.send(&[buf])
+    })
+}
+
+fn ws_state_of(c: &Arc<Conn>) -> Result<WsMessageState> {
+    c.session.ws_message_state().ok_or(Error::IllegalState(
+        "the connection has not switched to WebSocket",
+    ))
+}
+
+/// A fresh masking key from this thread's pool of system randomness.
+fn random_mask() -> [u8; 4] {
+    use crate::cores::ws::message::{MaskSource, RandomMasks};
+    thread_local! {
+        static MASKS: std::cell::RefCell<RandomMasks> = std::cell::RefCell::new(RandomMasks::default());
+    }
+    MASKS.with(|m| m.borrow_mut().next_mask())
 }
 
 /// The process-wide cookie jar of HTTP agents and clients (HP-Socket's global cookie
@@ -465,6 +525,37 @@ macro_rules! request_ops {
             let auto = self.http_auto_start();
             let $me = self;
             $conn.and_then(|id| $me.core().with_conn(id, |c| start_http_on(c, auto))?)
+        }
+
+        /// Sends one WebSocket frame (HP-Socket 5.8's `SendWSMessage`): the FIN bit, the
+        /// reserved bits (low three), the opcode, then `data` masked with `mask` — `None`
+        /// draws a fresh random key, as RFC 6455 requires of clients (HP-Socket would send
+        /// the frame unmasked, which a server must refuse). `body_len` as the server's
+        /// `send_ws_message`; the rest of a longer body is the caller's to mask and send.
+        #[allow(clippy::too_many_arguments)]
+        pub fn send_ws_message(
+            &self,
+            $($id: $idty,)?
+            fin: bool,
+            rsv: u8,
+            opcode: u8,
+            mask: Option<[u8; 4]>,
+            data: &[u8],
+            body_len: u64,
+        ) -> Result<()> {
+            let mask = Some(mask.unwrap_or_else(random_mask));
+            let $me = self;
+            $conn.and_then(|id| {
+                $me.core()
+                    .with_conn(id, |c| send_ws(c, fin, rsv, opcode, mask, data, body_len))?
+            })
+        }
+
+        /// The WebSocket frame being received (HP-Socket's `GetWSMessageState`):
+        /// `IllegalState` unless the connection switched to WebSocket.
+        pub fn ws_message_state(&self, $($id: $idty)?) -> Result<WsMessageState> {
+            let $me = self;
+            $conn.and_then(|id| $me.core().with_conn(id, ws_state_of)?)
         }
 
         /// Whether the last response on the connection keeps it open.

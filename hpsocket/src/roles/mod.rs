@@ -55,3 +55,21 @@ macro_rules! http_dispatch {
     }};
 }
 pub(crate) use http_dispatch;
+
+/// Fires a WebSocket frame event on a listener (the same for the three roles).
+macro_rules! ws_dispatch {
+    ($l:expr, $c:expr, $id:expr, $ev:expr) => {{
+        use crate::session::WsEv;
+        use crate::types::HandleResult as H;
+        let (l, c, id) = ($l, $c, $id);
+        let r: H = match $ev {
+            WsEv::Header(h) => guard(H::Error, || {
+                l.on_ws_message_header(c, id, h.fin, h.rsv, h.opcode, h.mask, h.len)
+            }),
+            WsEv::Body(d) => guard(H::Error, || l.on_ws_message_body(c, id, d)),
+            WsEv::Complete => guard(H::Error, || l.on_ws_message_complete(c, id)),
+        };
+        crate::session::Reply::from(r)
+    }};
+}
+pub(crate) use ws_dispatch;

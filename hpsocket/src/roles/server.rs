@@ -211,6 +211,7 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
             }
             Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
             Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
+            Event::Ws(wev) => crate::roles::ws_dispatch!(l, self, id, wev),
             Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),
         }
     }

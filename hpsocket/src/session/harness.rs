@@ -30,6 +30,8 @@ pub(crate) enum Ev {
     Close(SocketOperation, i32),
     /// An HTTP event, as its debug text (the message is the parser's, borrowed).
     Http(String),
+    /// A WebSocket frame event, as its debug text.
+    Ws(String),
 }
 
 impl Ev {
@@ -43,6 +45,7 @@ impl Ev {
             Event::Send(d) => Ev::Send(d.to_vec()),
             Event::Close(op, e) => Ev::Close(op, e),
             Event::Http(_, ref h) => Ev::Http(format!("{h:?}")),
+            Event::Ws(ref w) => Ev::Ws(format!("{w:?}")),
         }
     }
 }

@@ -21,6 +21,8 @@ use parking_lot::Mutex;
 use crate::cores::http::{
     self, Feed, HttpSink, Kind, Message, ParseError, ParseResult, Parser, UpgradeType,
 };
+use crate::cores::ws::frame::Decoder;
+use crate::session::ws::WsMessageState;
 use crate::session::{CloseReq, Event, Reply, Session, Sink, Step};
 use crate::types::SocketOperation;
 
@@ -43,8 +45,10 @@ pub(crate) enum HttpEv<'a> {
 /// The worker's side of an HTTP connection.
 pub(crate) struct HttpRx {
     parser: Parser,
-    /// Switched protocols: bytes go to `on_receive` as they are.
+    /// Switched protocols: bytes go to `on_receive` as they are, or to `ws`.
     upgraded: bool,
+    /// Switched to WebSocket: the frame decoder (HP-Socket's frame events).
+    ws: Option<Decoder>,
 }
 
 impl HttpRx {
@@ -52,6 +56,7 @@ impl HttpRx {
         HttpRx {
             parser: Parser::new(kind, limits),
             upgraded: false,
+            ws: None,
         }
     }
 
@@ -82,6 +87,8 @@ pub(crate) struct HttpConn {
     /// Paths of the requests sent and not yet answered (apart from `sent`, which the
     /// worker drains into its parser: the component pops these inside callbacks).
     paths: Mutex<VecDeque<String>>,
+    /// After a WebSocket upgrade: the frame in progress (see `ws.rs`).
+    pub(super) ws_state: Mutex<Option<WsMessageState>>,
 }
 
 impl HttpConn {
@@ -94,6 +101,7 @@ impl HttpConn {
             on: AtomicBool::new(auto_start),
             sent: Mutex::new(SentMethods::default()),
             paths: Mutex::new(VecDeque::new()),
+            ws_state: Mutex::new(None),
         }
     }
 }
@@ -203,6 +211,9 @@ impl Session {
             return Step::Go;
         };
         if http.upgraded {
+            if let Some(dec) = http.ws.as_mut() {
+                return self.deliver_ws(dec, data, sink);
+            }
             drop(rx);
             return self.raw(data, sink);
         }
@@ -241,12 +252,19 @@ impl Session {
             }
             Ok(Feed::Upgraded { consumed }) => {
                 http.upgraded = true;
-                drop(rx);
                 hc.head_since.store(u64::MAX, Ordering::Relaxed);
+                // A WebSocket upgrade the listener accepted: frames from here on.
+                if http.parser.message().upgrade_type() == UpgradeType::WebSocket {
+                    http.ws = Some(self.ws_decoder(self.origin_is_server));
+                }
                 let rest = data.get(consumed..).unwrap_or(&[]);
                 if rest.is_empty() {
                     return Step::Go;
                 }
+                if let Some(dec) = http.ws.as_mut() {
+                    return self.deliver_ws(dec, rest, sink);
+                }
+                drop(rx);
                 self.raw(rest, sink)
             }
             Err(e) => {

@@ -24,6 +24,7 @@ pub(crate) mod http;
 pub(crate) mod link;
 pub(crate) mod phase;
 pub(crate) mod receiver;
+pub(crate) mod ws;
 
 #[cfg(test)]
 mod harness;
@@ -50,6 +51,7 @@ use link::{Link, TlsTx};
 use phase::Expired;
 pub(crate) use phase::{CloseReq, Phase};
 use receiver::Receiver;
+pub(crate) use ws::{WsEv, WsMessageState};
 
 /// An event for the listener, in the order the contract gives: accept or connect,
 /// handshake, then receive and send, then close exactly once.
@@ -71,6 +73,8 @@ pub(crate) enum Event<'a> {
     Close(SocketOperation, i32),
     /// HTTP: a parse event, with the message (request or response) parsed so far.
     Http(&'a Message, HttpEv<'a>),
+    /// After a WebSocket upgrade: a frame event.
+    Ws(WsEv<'a>),
 }
 
 /// The listener, as the session sees it.

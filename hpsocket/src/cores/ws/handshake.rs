@@ -80,7 +80,8 @@ impl std::fmt::Display for HandshakeError {
 
 impl std::error::Error for HandshakeError {}
 
-/// `Sec-WebSocket-Accept` for a client's key: base64 of SHA-1 of the key and [`GUID`].
+/// `Sec-WebSocket-Accept` for a client's key: base64 of SHA-1 of the key and RFC 6455's
+/// GUID (`258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).
 pub fn accept_key(client_key: &str) -> String {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
     ctx.update(client_key.trim().as_bytes());

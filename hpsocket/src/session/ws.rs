@@ -1,0 +1,178 @@
+//! WebSocket frames after an HTTP upgrade (HP-Socket's low-level WebSocket API): once a
+//! connection switched to `websocket` and the listener's `on_upgrade` accepted it, the bytes
+//! that follow go through the sans-IO frame decoder (`cores::ws::frame`) and come out as
+//! HP-Socket's three events — message header, body pieces (unmasked), message complete.
+//!
+//! As in HP-Socket, frames are reported as they are: reserved bits, opcodes, fragmentation,
+//! control frames and the close handshake are the application's. The decoder checks only
+//! what makes the stream unreadable — the mask direction (a server takes masked frames only,
+//! a client unmasked ones, as HP-Socket) and the length's form — and then closes with
+//! (`Receive`, `EBADMSG`). Bodies are streamed, never held, so no frame size limit is
+//! needed for memory (our message-level class has one).
+
+use crate::cores::ws::frame::{self, Decoder, FrameSink, Header, MaskRule};
+use crate::cores::ws::WsError;
+use crate::session::{Event, Reply, Session, Sink, Step};
+use crate::types::SocketOperation;
+
+/// One WebSocket frame event (HP-Socket's `OnWSMessageHeader`, `OnWSMessageBody`,
+/// `OnWSMessageComplete`).
+#[derive(Debug)]
+pub(crate) enum WsEv<'a> {
+    Header(&'a Header),
+    Body(&'a [u8]),
+    Complete,
+}
+
+/// The frame in progress, readable from any thread (HP-Socket's `GetWSMessageState`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WsMessageState {
+    /// The FIN bit.
+    pub fin: bool,
+    /// RSV1..RSV3 as the low three bits.
+    pub rsv: u8,
+    /// The opcode.
+    pub opcode: u8,
+    /// The masking key, if the frame is masked.
+    pub mask: Option<[u8; 4]>,
+    /// The frame's body length.
+    pub body_len: u64,
+    /// Body bytes still to come.
+    pub body_remain: u64,
+}
+
+thread_local! {
+    /// Received bytes copied for unmasking in place (the read buffer is shared).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// A scratch buffer grown past this (a huge read) is freed instead of kept.
+const SCRATCH_KEEP: usize = 256 * 1024;
+
+/// Hands frame events to the session's sink and keeps the shared frame state current.
+struct Frames<'s, 'k> {
+    session: &'s Session,
+    sink: &'k mut Sink<'s>,
+}
+
+impl Frames<'_, '_> {
+    fn fire(&mut self, ev: WsEv<'_>) -> Result<(), WsError> {
+        match (self.sink)(Event::Ws(ev)) {
+            Reply::Error => Err(WsError::Refused),
+            _ => Ok(()),
+        }
+    }
+
+    fn set_state(&self, state: WsMessageState) {
+        if let Some(h) = self.session.http.as_deref() {
+            *h.ws_state.lock() = Some(state);
+        }
+    }
+}
+
+impl FrameSink for Frames<'_, '_> {
+    fn on_header(&mut self, h: &Header) -> Result<(), WsError> {
+        self.set_state(WsMessageState {
+            fin: h.fin,
+            rsv: h.rsv,
+            opcode: h.opcode,
+            mask: h.mask,
+            body_len: h.len,
+            body_remain: h.len,
+        });
+        self.fire(WsEv::Header(h))
+    }
+
+    fn on_body(&mut self, _h: &Header, data: &[u8]) -> Result<(), WsError> {
+        if let Some(h) = self.session.http.as_deref() {
+            if let Some(s) = h.ws_state.lock().as_mut() {
+                s.body_remain = s.body_remain.saturating_sub(data.len() as u64);
+            }
+        }
+        self.fire(WsEv::Body(data))
+    }
+
+    fn on_complete(&mut self, _h: &Header) -> Result<(), WsError> {
+        let r = self.fire(WsEv::Complete);
+        // Between frames HP-Socket reports an empty state.
+        self.set_state(WsMessageState::default());
+        r
+    }
+}
+
+impl Session {
+    /// A connection switched to WebSocket: from now on its bytes are frames (`server`: it
+    /// accepted the connection, so frames must be masked).
+    pub(super) fn ws_decoder(&self, server: bool) -> Decoder {
+        if let Some(h) = self.http.as_deref() {
+            *h.ws_state.lock() = Some(WsMessageState::default());
+        }
+        let rule = if server {
+            MaskRule::Required
+        } else {
+            MaskRule::Forbidden
+        };
+        // 0: no frame limit. Bodies are streamed to the listener, never held.
+        Decoder::new(0, rule)
+    }
+
+    /// Feeds received bytes to the frame decoder, firing the frame events.
+    pub(super) fn deliver_ws(&self, dec: &mut Decoder, data: &[u8], sink: &mut Sink<'_>) -> Step {
+        let r = SCRATCH.with(|s| {
+            let mut buf = s.borrow_mut();
+            buf.clear();
+            buf.extend_from_slice(data);
+            let mut frames = Frames {
+                session: self,
+                sink,
+            };
+            let r = dec.feed(&mut buf, &mut frames);
+            if buf.capacity() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        });
+        match r {
+            Ok(()) => Step::Go,
+            Err(WsError::Refused) => Step::Close(SocketOperation::Receive, libc::ECANCELED),
+            Err(e) => {
+                tracing::debug!("closing a WebSocket connection: {e}");
+                Step::Close(SocketOperation::Receive, libc::EBADMSG)
+            }
+        }
+    }
+
+    /// The frame in progress (`None`: the connection is not a WebSocket one).
+    pub fn ws_message_state(&self) -> Option<WsMessageState> {
+        *self.http.as_deref()?.ws_state.lock()
+    }
+}
+
+/// Writes one frame for `SendWSMessage` into `out`: the header announcing `body_len` bytes
+/// (0: `data.len()`), then `data` masked from offset 0 with `mask`. `None` when `body_len`
+/// is below `data.len()` or beyond a frame's limit. The rest of a longer body is the
+/// caller's to send (already masked, from offset `data.len()`), as in HP-Socket.
+pub(crate) fn write_ws_message(
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    data: &[u8],
+    body_len: u64,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let len = if body_len == 0 {
+        data.len() as u64
+    } else {
+        body_len
+    };
+    if len < data.len() as u64 || len > frame::MAX_FRAME_LEN {
+        return None;
+    }
+    frame::write_header(fin, rsv & 0x7, opcode & 0xF, mask, len, out);
+    let start = out.len();
+    out.extend_from_slice(data);
+    if let Some(k) = mask {
+        frame::apply_mask(&mut out[start..], k, 0);
+    }
+    Some(())
+}
