@@ -62,6 +62,12 @@ pub(crate) struct Config {
     pub http_local_version: crate::cores::http::HttpVersion,
     pub http_use_cookie: bool,
     pub http_auto_start: bool,
+    /// `Ws` model (see `roles/ws.rs`).
+    pub ws_protocols: Vec<String>,
+    pub ws_path: String,
+    pub ws_deflate: bool,
+    pub ws_max_message_size: usize,
+    pub ws_fragment_size: u32,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -123,6 +129,11 @@ impl Default for Config {
             http_local_version: crate::cores::http::HttpVersion::V1_1,
             http_use_cookie: true,
             http_auto_start: true,
+            ws_protocols: Vec::new(),
+            ws_path: "/".to_string(),
+            ws_deflate: false,
+            ws_max_message_size: crate::cores::ws::DEFAULT_MAX_MESSAGE_SIZE,
+            ws_fragment_size: 0,
         }
     }
 }

@@ -64,7 +64,7 @@ pub use cores::pack::{DEFAULT_MAX_PACK_SIZE, MAX_PACK_HEADER_FLAG, MAX_PACK_SIZE
 pub use cores::ws::handshake::accept_key as ws_accept_key;
 pub use error::{Error, Result};
 pub use listener::{AgentListener, ClientListener, ServerListener};
-pub use model::{Http, Model, Pack, Plain, Pull, Push, Tls, Transport};
+pub use model::{Http, HttpModel, Model, Pack, Plain, Pull, Push, Tls, Transport, Ws};
 pub use roles::agent::{
     Agent, ConnectOptions, SslAgent, SslPackAgent, SslPullAgent, TcpAgent, TcpPackAgent,
     TcpPullAgent,
@@ -87,7 +87,8 @@ pub use roles::server::{
 pub use roles::udp::cast::UdpCast;
 pub use roles::udp::client::UdpClient;
 pub use roles::udp::server::UdpServer;
-pub use session::ws::WsMessageState;
+pub use roles::ws::{WsAgent, WsClient, WsServer, WssAgent, WssClient, WssServer};
+pub use session::ws::{WsMessage, WsMessageState};
 pub use socket2::SockRef;
 pub use types::{
     CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,

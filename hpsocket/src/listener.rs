@@ -26,6 +26,7 @@
 use socket2::SockRef;
 
 use crate::cores::http::{Message as HttpMessage, ParseError, ParseResult, UpgradeType};
+use crate::session::ws::WsMessage;
 use crate::types::{ConnId, HandleResult, SocketOperation};
 
 /// The HTTP parse events (HP-Socket's `IHttpListener`), the same in the three listener
@@ -166,6 +167,48 @@ macro_rules! http_events {
         /// WebSocket: the current frame is complete (`OnWSMessageComplete`).
         fn on_ws_message_complete(&self, $c: &$S, id: ConnId) -> HandleResult {
             let _ = ($c, id);
+            HandleResult::Ok
+        }
+
+        /// [`Ws`](crate::Ws) model: the opening handshake is done (`msg` is the client's
+        /// request on a server — path, headers, cookies — and the server's `101` on a
+        /// client); messages may be sent from here on. `Error` closes the connection.
+        fn on_ws_open(&self, $c: &$S, id: ConnId, msg: &HttpMessage) -> HandleResult {
+            let _ = ($c, id, msg);
+            HandleResult::Ok
+        }
+
+        /// [`Ws`](crate::Ws) model: a whole message (fragments joined, inflated when
+        /// permessage-deflate was agreed, text checked as UTF-8), borrowed for the call.
+        /// `Error` closes the connection (`Receive`, `ECANCELED`) without a close frame.
+        fn on_ws_message(&self, $c: &$S, id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+            let _ = ($c, id, msg);
+            HandleResult::Ok
+        }
+
+        /// [`Ws`](crate::Ws) model: a ping arrived (its pong is already queued).
+        fn on_ws_ping(&self, $c: &$S, id: ConnId, payload: &[u8]) -> HandleResult {
+            let _ = ($c, id, payload);
+            HandleResult::Ok
+        }
+
+        /// [`Ws`](crate::Ws) model: a pong arrived.
+        fn on_ws_pong(&self, $c: &$S, id: ConnId, payload: &[u8]) -> HandleResult {
+            let _ = ($c, id, payload);
+            HandleResult::Ok
+        }
+
+        /// [`Ws`](crate::Ws) model: the peer's close frame (`code` `None`: it carried
+        /// none). The framework answers it (or it answers ours) and then closes the
+        /// connection: `on_close` follows with (`Close`, 0).
+        fn on_ws_close(
+            &self,
+            $c: &$S,
+            id: ConnId,
+            code: Option<u16>,
+            reason: &str,
+        ) -> HandleResult {
+            let _ = ($c, id, code, reason);
             HandleResult::Ok
         }
 

@@ -3,11 +3,18 @@
 
 /// Which receive model a component uses (a type parameter of every component).
 ///
-/// Sealed: the models are [`Push`], [`Pull`], [`Pack`] and [`Http`].
+/// Sealed: the models are [`Push`], [`Pull`], [`Pack`], [`Http`] and [`Ws`].
 pub trait Model: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     const KIND: ModelKind;
+    /// The component runs WebSocket's opening handshake and delivers whole messages.
+    #[doc(hidden)]
+    const WS: bool = false;
 }
+
+/// The models that speak HTTP/1.1 ([`Http`], [`Ws`]): they share the HTTP operations and
+/// properties.
+pub trait HttpModel: Model {}
 
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +57,25 @@ pub struct Http;
 impl Model for Http {
     const KIND: ModelKind = ModelKind::Http;
 }
+
+/// WebSocket (RFC 6455) over HTTP/1.1: a server answers a valid opening handshake itself
+/// (subprotocols and permessage-deflate negotiated from its properties) and a client sends
+/// one when its connection is ready; from then on the listener gets `on_ws_open`, whole
+/// messages in `on_ws_message` (text checked as UTF-8, within `ws_max_message_size`),
+/// `on_ws_ping` / `on_ws_pong` (pings are answered by the framework) and the peer's close in
+/// `on_ws_close`, and the component sends with `send_text`, `send_binary`, `send_ping` and
+/// `close_ws`. Other HTTP requests reach the HTTP events as on an [`Http`] server (to serve
+/// files beside the WebSocket endpoint).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ws;
+
+impl Model for Ws {
+    const KIND: ModelKind = ModelKind::Http;
+    const WS: bool = true;
+}
+
+impl HttpModel for Http {}
+impl HttpModel for Ws {}
 
 impl Model for Push {
     const KIND: ModelKind = ModelKind::Push;
@@ -95,6 +121,7 @@ mod sealed {
     impl Sealed for super::Pull {}
     impl Sealed for super::Pack {}
     impl Sealed for super::Http {}
+    impl Sealed for super::Ws {}
     impl Sealed for super::Plain {}
     impl Sealed for super::Tls {}
 }

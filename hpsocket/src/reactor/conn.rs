@@ -145,6 +145,12 @@ impl Conn {
         ok
     }
 
+    /// Maps a session send's outcome to the public result (and wakes the worker for
+    /// `on_send` notes).
+    pub fn sent_result(self: &Arc<Self>, r: std::result::Result<bool, SendError>) -> Result<()> {
+        self.sent(r)
+    }
+
     fn sent(self: &Arc<Self>, r: std::result::Result<bool, SendError>) -> Result<()> {
         match r {
             Ok(notify) => {

@@ -206,12 +206,29 @@ impl<M: Model, T: Transport> Handler for Agent<M, T> {
         match ev {
             Event::Accept => crate::session::Reply::Ok,
             Event::Connect => guard(HandleResult::Error, || l.on_connect(self, id)).into(),
+            Event::Handshake if M::WS => {
+                if let Err(e) = crate::roles::ws::send_opening(self.core(), conn, T::SECURE) {
+                    tracing::warn!("WebSocket handshake not sent: {e}");
+                    return crate::session::Reply::Error;
+                }
+                guard(HandleResult::Error, || l.on_handshake(self, id)).into()
+            }
             Event::Handshake => guard(HandleResult::Error, || l.on_handshake(self, id)).into(),
             Event::Receive(d) => guard(HandleResult::Error, || l.on_receive(self, id, d)).into(),
             Event::PullReceive(n) => {
                 guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
             }
             Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
+            Event::Http(m, hev) if M::WS => {
+                use crate::roles::ws::{client_event, Upgrade};
+                match client_event(self.core(), conn, m, &hev) {
+                    Upgrade::Swallow => crate::session::Reply::Ok,
+                    Upgrade::Refuse => crate::session::Reply::Error,
+                    Upgrade::Open => {
+                        guard(HandleResult::Error, || l.on_ws_open(self, id, m)).into()
+                    }
+                }
+            }
             Event::Http(m, hev) => {
                 crate::roles::http_dispatch!(l, self, id, m, hev, outgoing: conn)
             }

@@ -14,14 +14,14 @@ use crate::cores::http::cookie::CookieJar;
 use crate::cores::http::write::{self, Extra};
 use crate::cores::http::{HttpVersion, Message};
 use crate::error::{Error, Result};
-use crate::model::{Http, Plain, Tls, Transport};
+use crate::model::{Http, HttpModel, Plain, Tls, Transport};
 use crate::reactor::Conn;
 use crate::roles::agent::Agent;
 use crate::roles::api::Role;
 use crate::roles::client::Client;
 use crate::roles::server::Server;
 use crate::session::ws::write_ws_message;
-use crate::session::WsMessageState;
+use crate::session::ws::WsMessageState;
 use crate::types::ConnId;
 
 /// HP-Socket's HTTP server.
@@ -150,7 +150,7 @@ macro_rules! http_properties {
     };
 }
 
-impl<T: Transport> Server<Http, T> {
+impl<M: HttpModel, T: Transport> Server<M, T> {
     http_properties!();
 
     /// Sends a whole response to connection `id`: the status line (`reason` `None`: the
@@ -405,7 +405,7 @@ fn send_request_on(
 
 /// `Host` for a connection: its cookie host ([`cookie_host`]; an IPv6 address in brackets),
 /// with the port unless it is the scheme's default.
-fn host_of(c: &Conn, secure: bool) -> String {
+pub(crate) fn host_of(c: &Conn, secure: bool) -> String {
     let mut name = cookie_host(c);
     if c.remote_host.is_none() && c.remote.is_ipv6() {
         name = format!("[{name}]");
@@ -579,13 +579,13 @@ macro_rules! cookie_properties {
     };
 }
 
-impl<T: Transport> Agent<Http, T> {
+impl<M: HttpModel, T: Transport> Agent<M, T> {
     http_properties!();
     cookie_properties!();
     request_ops!("agent", id: ConnId, |me| Ok::<ConnId, Error>(id));
 }
 
-impl<T: Transport> Client<Http, T> {
+impl<M: HttpModel, T: Transport> Client<M, T> {
     http_properties!();
     cookie_properties!();
     request_ops!("client", |me| me.id());

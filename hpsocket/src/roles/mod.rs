@@ -13,6 +13,7 @@ pub(crate) mod http;
 pub(crate) mod http_sync;
 pub(crate) mod server;
 pub(crate) mod udp;
+pub(crate) mod ws;
 
 /// Fires an HTTP parse event on a listener: the same for the three roles, whose listener
 /// traits carry the same HTTP events.
@@ -68,6 +69,10 @@ macro_rules! ws_dispatch {
             }),
             WsEv::Body(d) => guard(H::Error, || l.on_ws_message_body(c, id, d)),
             WsEv::Complete => guard(H::Error, || l.on_ws_message_complete(c, id)),
+            WsEv::Message(msg) => guard(H::Error, || l.on_ws_message(c, id, msg)),
+            WsEv::Ping(p) => guard(H::Error, || l.on_ws_ping(c, id, p)),
+            WsEv::Pong(p) => guard(H::Error, || l.on_ws_pong(c, id, p)),
+            WsEv::Close { code, reason } => guard(H::Error, || l.on_ws_close(c, id, code, reason)),
         };
         crate::session::Reply::from(r)
     }};

@@ -210,6 +210,16 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
                 guard(HandleResult::Error, || l.on_pull_receive(self, id, n)).into()
             }
             Event::Send(d) => guard(HandleResult::Ok, || l.on_send(self, id, d)).into(),
+            Event::Http(m, hev) if M::WS && crate::roles::ws::is_handshake(m) => {
+                use crate::roles::ws::{server_event, Upgrade};
+                match server_event(self.core(), conn, m, &hev) {
+                    Upgrade::Swallow => crate::session::Reply::Ok,
+                    Upgrade::Refuse => crate::session::Reply::Error,
+                    Upgrade::Open => {
+                        guard(HandleResult::Error, || l.on_ws_open(self, id, m)).into()
+                    }
+                }
+            }
             Event::Http(m, hev) => crate::roles::http_dispatch!(l, self, id, m, hev),
             Event::Ws(wev) => crate::roles::ws_dispatch!(l, self, id, wev),
             Event::Close(op, e) => guard(HandleResult::Ok, || l.on_close(self, id, op, e)).into(),

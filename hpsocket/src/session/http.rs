@@ -22,7 +22,8 @@ use crate::cores::http::{
     self, Feed, HttpSink, Kind, Message, ParseError, ParseResult, Parser, UpgradeType,
 };
 use crate::cores::ws::frame::Decoder;
-use crate::session::ws::WsMessageState;
+use crate::cores::ws::message::{Config as WsConfig, Endpoint, RandomMasks};
+use crate::session::ws::{WsMessageState, WsTx};
 use crate::session::{CloseReq, Event, Reply, Session, Sink, Step};
 use crate::types::SocketOperation;
 
@@ -49,6 +50,8 @@ pub(crate) struct HttpRx {
     upgraded: bool,
     /// Switched to WebSocket: the frame decoder (HP-Socket's frame events).
     ws: Option<Decoder>,
+    /// Switched to WebSocket with the `Ws` model: the message endpoint's receiving half.
+    wsm: Option<Box<Endpoint>>,
 }
 
 impl HttpRx {
@@ -57,6 +60,7 @@ impl HttpRx {
             parser: Parser::new(kind, limits),
             upgraded: false,
             ws: None,
+            wsm: None,
         }
     }
 
@@ -89,6 +93,14 @@ pub(crate) struct HttpConn {
     paths: Mutex<VecDeque<String>>,
     /// After a WebSocket upgrade: the frame in progress (see `ws.rs`).
     pub(super) ws_state: Mutex<Option<WsMessageState>>,
+    /// The `Ws` model (see `ws.rs`): the sending half, once the handshake is agreed.
+    pub(super) ws_tx: Mutex<Option<WsTx>>,
+    /// The endpoint to build for the receiving half when the upgrade takes effect.
+    pub(super) ws_pending: Mutex<Option<WsConfig>>,
+    /// A client's `Sec-WebSocket-Key`, until the server's answer is checked.
+    pub(super) ws_key: Mutex<Option<String>>,
+    /// The sending half sent a close (the receiving half then only waits for the peer's).
+    pub(super) ws_close_sent: AtomicBool,
 }
 
 impl HttpConn {
@@ -102,6 +114,10 @@ impl HttpConn {
             sent: Mutex::new(SentMethods::default()),
             paths: Mutex::new(VecDeque::new()),
             ws_state: Mutex::new(None),
+            ws_tx: Mutex::new(None),
+            ws_pending: Mutex::new(None),
+            ws_key: Mutex::new(None),
+            ws_close_sent: AtomicBool::new(false),
         }
     }
 }
@@ -211,6 +227,9 @@ impl Session {
             return Step::Go;
         };
         if http.upgraded {
+            if let Some(ep) = http.wsm.as_mut() {
+                return self.deliver_wsm(ep, data, now, w, sink);
+            }
             if let Some(dec) = http.ws.as_mut() {
                 return self.deliver_ws(dec, data, sink);
             }
@@ -253,13 +272,20 @@ impl Session {
             Ok(Feed::Upgraded { consumed }) => {
                 http.upgraded = true;
                 hc.head_since.store(u64::MAX, Ordering::Relaxed);
-                // A WebSocket upgrade the listener accepted: frames from here on.
-                if http.parser.message().upgrade_type() == UpgradeType::WebSocket {
+                // A WebSocket upgrade the listener accepted: frames from here on (whole
+                // messages when the `Ws` model agreed on the handshake).
+                let pending = hc.ws_pending.lock().take();
+                if let Some(cfg) = pending {
+                    http.wsm = Some(Box::new(Endpoint::receiver(cfg, RandomMasks::default())));
+                } else if http.parser.message().upgrade_type() == UpgradeType::WebSocket {
                     http.ws = Some(self.ws_decoder(self.origin_is_server));
                 }
                 let rest = data.get(consumed..).unwrap_or(&[]);
                 if rest.is_empty() {
                     return Step::Go;
+                }
+                if let Some(ep) = http.wsm.as_mut() {
+                    return self.deliver_wsm(ep, rest, now, w, sink);
                 }
                 if let Some(dec) = http.ws.as_mut() {
                     return self.deliver_ws(dec, rest, sink);

@@ -51,7 +51,7 @@ use link::{Link, TlsTx};
 use phase::Expired;
 pub(crate) use phase::{CloseReq, Phase};
 use receiver::Receiver;
-pub(crate) use ws::{WsEv, WsMessageState};
+pub(crate) use ws::{WsEv, WsSendError};
 
 /// An event for the listener, in the order the contract gives: accept or connect,
 /// handshake, then receive and send, then close exactly once.

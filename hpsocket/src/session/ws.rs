@@ -10,18 +10,55 @@
 //! (`Receive`, `EBADMSG`). Bodies are streamed, never held, so no frame size limit is
 //! needed for memory (our message-level class has one).
 
+use std::io::Write;
+use std::sync::atomic::Ordering;
+
 use crate::cores::ws::frame::{self, Decoder, FrameSink, Header, MaskRule};
-use crate::cores::ws::WsError;
-use crate::session::{Event, Reply, Session, Sink, Step};
+use crate::cores::ws::message::{self, Config as WsConfig, Endpoint, RandomMasks, Sender, State};
+use crate::cores::ws::{CloseCode, SendError as CoreSendError, WsError};
+use crate::session::{CloseReq, Event, Reply, SendError, Session, Sink, Step};
 use crate::types::SocketOperation;
 
-/// One WebSocket frame event (HP-Socket's `OnWSMessageHeader`, `OnWSMessageBody`,
-/// `OnWSMessageComplete`).
+/// One WebSocket event: HP-Socket's frame events (`OnWSMessageHeader`, `OnWSMessageBody`,
+/// `OnWSMessageComplete`), or with the `Ws` model a whole message, a control frame, the
+/// peer's close.
 #[derive(Debug)]
 pub(crate) enum WsEv<'a> {
     Header(&'a Header),
     Body(&'a [u8]),
     Complete,
+    Message(WsMessage<'a>),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    Close { code: Option<u16>, reason: &'a str },
+}
+
+/// A whole WebSocket message (the `Ws` model's `on_ws_message`), borrowed for the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsMessage<'a> {
+    /// A text message (checked to be UTF-8).
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+}
+
+/// The `Ws` model's sending half of a connection (any thread, behind the connection's lock).
+pub(crate) struct WsTx {
+    sender: Sender<RandomMasks>,
+    /// A close went out (ours, or the answer to the peer's) or the connection failed:
+    /// nothing more may be sent.
+    closed: bool,
+}
+
+/// Why a `Ws`-model send failed.
+#[derive(Debug)]
+pub(crate) enum WsSendError {
+    /// No handshake yet, or the close handshake began.
+    NotOpen,
+    /// The payload or close code cannot be sent.
+    Bad(CoreSendError),
+    /// The connection refused the bytes.
+    Send(SendError),
 }
 
 /// The frame in progress, readable from any thread (HP-Socket's `GetWSMessageState`).
@@ -139,6 +176,131 @@ impl Session {
                 Step::Close(SocketOperation::Receive, libc::EBADMSG)
             }
         }
+    }
+
+    /// `Ws` model: the opening handshake agreed on `config` — the sending half exists from
+    /// now on, the receiving half once the parser reaches the end of the upgrade.
+    pub fn ws_prepare(&self, config: WsConfig) {
+        if let Some(h) = self.http.as_deref() {
+            *h.ws_tx.lock() = Some(WsTx {
+                sender: Sender::new(&config, RandomMasks::default()),
+                closed: false,
+            });
+            *h.ws_pending.lock() = Some(config);
+        }
+    }
+
+    /// `Ws` model, clients: keeps the key of the opening handshake sent (`None` takes it).
+    pub fn ws_key(&self, key: Option<String>) -> Option<String> {
+        let h = self.http.as_deref()?;
+        match key {
+            Some(k) => h.ws_key.lock().replace(k),
+            None => h.ws_key.lock().take(),
+        }
+    }
+
+    /// `Ws` model: encodes with `f` and sends, in the order of the sending half's lock (the
+    /// compressor's context follows the wire's order). `closing`: `f` encoded our close.
+    pub fn ws_send(
+        &self,
+        w: &mut dyn Write,
+        closing: bool,
+        f: impl FnOnce(&mut Sender<RandomMasks>) -> Result<(), CoreSendError>,
+    ) -> Result<bool, WsSendError> {
+        let h = self.http.as_deref().ok_or(WsSendError::NotOpen)?;
+        let mut guard = h.ws_tx.lock();
+        let tx = match guard.as_mut() {
+            Some(tx) if !tx.closed => tx,
+            _ => return Err(WsSendError::NotOpen),
+        };
+        f(&mut tx.sender).map_err(WsSendError::Bad)?;
+        if closing {
+            tx.closed = true;
+            h.ws_close_sent.store(true, Ordering::Release);
+        }
+        let r = self.send(&[tx.sender.output()], w);
+        tx.sender.clear();
+        r.map_err(WsSendError::Send)
+    }
+
+    /// `Ws` model: feeds received bytes to the endpoint, fires its events, sends what it
+    /// queued (pongs, the close answer, a failing close) and ends the connection when the
+    /// close handshake is over or the stream broke a rule.
+    pub(super) fn deliver_wsm(
+        &self,
+        ep: &mut Endpoint,
+        data: &[u8],
+        now: u64,
+        w: &mut dyn Write,
+        sink: &mut Sink<'_>,
+    ) -> Step {
+        let Some(h) = self.http.as_deref() else {
+            return Step::Go;
+        };
+        if h.ws_close_sent.load(Ordering::Acquire) {
+            ep.note_close_sent();
+        }
+        let r = SCRATCH.with(|s| {
+            let mut buf = s.borrow_mut();
+            buf.clear();
+            buf.extend_from_slice(data);
+            let r = ep.feed(&mut buf, |ev| {
+                let ev = match ev {
+                    message::Event::Text(t) => WsEv::Message(WsMessage::Text(t)),
+                    message::Event::Binary(b) => WsEv::Message(WsMessage::Binary(b)),
+                    message::Event::Ping(p) => WsEv::Ping(p),
+                    message::Event::Pong(p) => WsEv::Pong(p),
+                    message::Event::Close { code, reason } => WsEv::Close {
+                        code: code.map(|c: CloseCode| c.0),
+                        reason,
+                    },
+                };
+                match sink(Event::Ws(ev)) {
+                    Reply::Error => Err(WsError::Refused),
+                    _ => Ok(()),
+                }
+            });
+            if buf.capacity() > SCRATCH_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        });
+        let out = ep.take_output();
+        let state = ep.state();
+        let over = matches!(state, State::Closed | State::Failed(_));
+        if !out.is_empty() || over {
+            let mut tx = h.ws_tx.lock();
+            // After our own close nothing more goes out (not even the answer to a close
+            // that crossed it).
+            let open = tx.as_ref().is_some_and(|t| !t.closed);
+            if open && !out.is_empty() {
+                let _ = self.send(&[&out], w);
+            }
+            if let (Some(t), true) = (tx.as_mut(), over) {
+                t.closed = true;
+            }
+        }
+        let (op, err) = match (r, state) {
+            (Err(WsError::Refused), _) => {
+                return Step::Close(SocketOperation::Receive, libc::ECANCELED)
+            }
+            (Err(e), _) => {
+                tracing::debug!("closing a WebSocket connection: {e}");
+                (SocketOperation::Receive, libc::EBADMSG)
+            }
+            (Ok(()), State::Closed) => (SocketOperation::Close, 0),
+            (Ok(()), _) => return Step::Go,
+        };
+        // Closes once the close frame is written (or the flush timeout passes).
+        self.request_close(
+            CloseReq {
+                op,
+                err,
+                graceful: true,
+            },
+            now,
+        );
+        self.attend(now, w, sink)
     }
 
     /// The frame in progress (`None`: the connection is not a WebSocket one).

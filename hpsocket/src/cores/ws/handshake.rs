@@ -184,7 +184,8 @@ pub fn parse_extensions<'v>(
     Some(out)
 }
 
-fn is_token(s: &str) -> bool {
+/// Whether `s` is an RFC 7230 token (what a subprotocol name must be).
+pub fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))

@@ -225,6 +225,31 @@ impl<M: MaskSource> Endpoint<M> {
         }
     }
 
+    /// The receiving half for an owner that sends from other threads through a
+    /// [`Sender`]: the endpoint itself queues only control frames (pongs, the close reply or
+    /// the failing close), so it gets no compressor of its own.
+    pub fn receiver(config: Config, masks: M) -> Endpoint<M> {
+        let mut ep = Endpoint::new(
+            Config {
+                deflate: None,
+                ..config
+            },
+            masks,
+        );
+        // Inflating still follows what was negotiated.
+        ep.rx.deflate = config.deflate.is_some();
+        ep.rx.inflater = config.deflate.as_ref().map(Decompressor::new);
+        ep
+    }
+
+    /// The owner's [`Sender`] sent a close: from now on the endpoint waits for the peer's
+    /// and answers nothing more.
+    pub fn note_close_sent(&mut self) {
+        if self.state == State::Open {
+            self.state = State::CloseSent;
+        }
+    }
+
     /// Where the close handshake is.
     pub fn state(&self) -> State {
         self.state
@@ -337,6 +362,65 @@ impl<M: MaskSource> Endpoint<M> {
         self.tx.close_frame(code, reason);
         self.state = State::CloseSent;
         Ok(())
+    }
+}
+
+/// The sending half (with [`Endpoint::receiver`]): encodes data messages (compressed when
+/// negotiated), pings and the owner's close into its output, which the owner writes.
+#[derive(Debug)]
+pub struct Sender<M: MaskSource = RandomMasks>(Tx<M>);
+
+impl<M: MaskSource> Sender<M> {
+    /// A sender for `config`'s role, fragmentation and compression.
+    pub fn new(config: &Config, masks: M) -> Sender<M> {
+        Sender(Tx {
+            role: config.role,
+            masks,
+            out: Vec::new(),
+            fragment_size: config.fragment_size,
+            deflater: config.deflate.as_ref().map(Compressor::new),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Encodes a text or binary message ([`opcode::TEXT`] / [`opcode::BINARY`]).
+    pub fn message(&mut self, op: u8, data: &[u8]) {
+        self.0.message(op, data);
+    }
+
+    /// Encodes a ping or pong; `Err` when the payload is above 125 bytes.
+    pub fn control(&mut self, op: u8, payload: &[u8]) -> Result<(), SendError> {
+        if payload.len() > 125 {
+            return Err(SendError::ControlTooLong);
+        }
+        self.0.frame(true, 0, op, payload);
+        Ok(())
+    }
+
+    /// Encodes a close frame; `Err` for a code that may not be sent or a reason above 123
+    /// bytes.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if !code.is_valid() {
+            return Err(SendError::BadCloseCode);
+        }
+        if reason.len() > 123 {
+            return Err(SendError::ControlTooLong);
+        }
+        self.0.close_frame(code, reason);
+        Ok(())
+    }
+
+    /// The encoded bytes, to be written; [`Sender::clear`] after writing them.
+    pub fn output(&self) -> &[u8] {
+        &self.0.out
+    }
+
+    /// Forgets the output (written), keeping a small buffer.
+    pub fn clear(&mut self) {
+        self.0.out.clear();
+        if self.0.out.capacity() > KEEP_CAPACITY {
+            self.0.out = Vec::new();
+        }
     }
 }
 
