@@ -68,6 +68,7 @@ pub(crate) struct Config {
     pub ws_deflate: bool,
     pub ws_max_message_size: usize,
     pub ws_fragment_size: u32,
+    pub ws_ping_interval: u32,
 }
 
 /// Default worker thread count: one per available CPU (an epoll worker never blocks, so more
@@ -134,9 +135,15 @@ impl Default for Config {
             ws_deflate: false,
             ws_max_message_size: crate::cores::ws::DEFAULT_MAX_MESSAGE_SIZE,
             ws_fragment_size: 0,
+            ws_ping_interval: DEFAULT_WS_PING_INTERVAL,
         }
     }
 }
+
+/// Default `ws_ping_interval` of the WebSocket components: 30 s (a peer silent that long is
+/// pinged; silent for twice as long, closed). Shorter than the idle timeouts of common
+/// proxies and NATs (60 s and more), so the pings also keep those paths open.
+pub const DEFAULT_WS_PING_INTERVAL: u32 = 30_000;
 
 /// Default `http_head_timeout` of the HTTP components: 30 s from a message head's first byte
 /// to its end (ours; a head trickled byte by byte — slowloris — otherwise holds a connection

@@ -306,3 +306,100 @@ fn invalid_utf8_in_a_text_message_fails_the_connection_with_1007() {
     assert!(log.lock().texts.is_empty());
     s.stop().unwrap();
 }
+
+#[test]
+fn a_silent_peer_is_pinged_then_closed_and_an_answering_one_stays() {
+    let (s, log, a) = server(|s| s.set_ws_ping_interval(150).unwrap());
+    // Silent: reads nothing, answers nothing.
+    let (mut silent, head) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    assert!(head.starts_with("HTTP/1.1 101 "));
+    // Answering: tungstenite answers pings while it reads.
+    let (c, head) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    assert!(head.starts_with("HTTP/1.1 101 "));
+    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut ws = WebSocket::from_raw_socket(c, Role::Client, None);
+    let t0 = std::time::Instant::now();
+    let mut pings = 0;
+    while t0.elapsed() < Duration::from_millis(900) {
+        match ws.read() {
+            Ok(Message::Ping(_)) => pings += 1,
+            Ok(m) => panic!("unexpected {m:?}"),
+            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("{e}"),
+        }
+        let _ = ws.flush();
+    }
+    assert!(pings >= 2, "pings seen: {pings}");
+    // The silent one got a ping, then its connection closed for the silence.
+    let mut got = Vec::new();
+    let _ = silent.read_to_end(&mut got);
+    assert!(got.starts_with(&[0x89, 0x00]), "{got:?}");
+    let l = log.lock();
+    assert_eq!(l.closes, [(SocketOperation::Receive, libc::ETIMEDOUT)]);
+    drop(l);
+    // The answering one is still open.
+    ws.send(Message::text("still here")).unwrap();
+    ws.get_ref()
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    loop {
+        match ws.read().unwrap() {
+            Message::Text(t) => {
+                assert_eq!(t.as_str(), "still here");
+                break;
+            }
+            Message::Ping(_) => {}
+            m => panic!("unexpected {m:?}"),
+        }
+    }
+    s.stop().unwrap();
+}
+
+#[test]
+fn a_close_the_peer_never_answers_ends_at_the_flush_timeout() {
+    let (s, log, a) = server(|s| s.set_close_flush_timeout(300).unwrap());
+    let (mut c, head) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    assert!(head.starts_with("HTTP/1.1 101 "));
+    assert!(util::eventually(|| log.lock().opens.len() == 1));
+    let id = s.all_connection_ids()[0];
+    s.close_ws(id, 1001, "going away").unwrap();
+    let t0 = std::time::Instant::now();
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    // The close frame came, then nothing until the wait ran out.
+    assert_eq!(&got[..4], &[0x88, 12, 0x03, 0xE9]);
+    assert_eq!(&got[4..], b"going away");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(util::eventually(|| log.lock().closes.len() == 1));
+    assert_eq!(
+        log.lock().closes[0],
+        (SocketOperation::Receive, libc::ETIMEDOUT)
+    );
+    s.stop().unwrap();
+}
+
+#[test]
+fn a_message_over_the_limit_fails_with_1009_before_its_body_arrives() {
+    let (s, log, a) = server(|s| s.set_ws_max_message_size(1000).unwrap());
+    let (mut c, head) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    assert!(head.starts_with("HTTP/1.1 101 "));
+    // A binary frame announcing 1 GiB: only its header is sent.
+    let mut frame = vec![0x82, 0xFF];
+    frame.extend_from_slice(&(1u64 << 30).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    c.write_all(&frame).unwrap();
+    let mut got = Vec::new();
+    let _ = c.read_to_end(&mut got);
+    assert!(got.len() >= 4 && got[0] == 0x88, "{got:?}");
+    assert_eq!(u16::from_be_bytes([got[2], got[3]]), 1009);
+    assert!(util::eventually(|| log.lock().closes.len() == 1));
+    assert_eq!(
+        log.lock().closes[0],
+        (SocketOperation::Receive, libc::EBADMSG)
+    );
+    s.stop().unwrap();
+}

@@ -478,6 +478,7 @@ fn settings_of(cfg: &Config, model: ModelKind) -> ConnSettings {
                 .with_max_body_size(cfg.http_max_body_size),
             http_head_ms: cfg.http_head_timeout as u64,
             http_auto_start: cfg.http_auto_start,
+            ws_ping_ms: cfg.ws_ping_interval as u64,
         },
     }
 }

@@ -199,7 +199,12 @@ fn ws_send(
     f: impl FnOnce(&mut crate::cores::ws::message::Sender) -> std::result::Result<(), CoreSendError>,
 ) -> Result<()> {
     let mut w: &mio::net::TcpStream = &c.stream;
-    match c.session.ws_send(&mut w, closing, f) {
+    let r = c.session.ws_send(&mut w, closing, f);
+    if closing && r.is_ok() {
+        // The close's answer has a deadline: the worker arms it.
+        c.kick();
+    }
+    match r {
         Ok(notify) => c.sent_result(Ok(notify)),
         Err(WsSendError::Send(e)) => c.sent_result(Err(e)),
         Err(WsSendError::NotOpen) => Err(Error::IllegalState(
@@ -275,6 +280,10 @@ macro_rules! ws_properties {
             /// Messages sent are split into frames of this many bytes (ours; default 0:
             /// one frame per message).
             ws_fragment_size, set_ws_fragment_size: u32, |_v| true, "";
+            /// Keep-alive in ms (ours; default 30000; 0: off): a peer that sent nothing for
+            /// this long is pinged, one silent for twice as long is closed (`Receive`,
+            /// `ETIMEDOUT`) — a dead peer or path is found without TCP keep-alive's hours.
+            ws_ping_interval, set_ws_ping_interval: u32, |v| v == 0 || v >= 100, "ws_ping_interval must be 0 or >= 100";
         }
 
         /// The subprotocols this side speaks, in order of preference (`Sec-WebSocket-Protocol`;

@@ -290,6 +290,7 @@ pub(crate) fn settings(model: ModelKind) -> Settings {
         http_limits: Default::default(),
         http_head_ms: 30_000,
         http_auto_start: true,
+        ws_ping_ms: 0,
     }
 }
 

@@ -101,6 +101,9 @@ pub(crate) struct HttpConn {
     pub(super) ws_key: Mutex<Option<String>>,
     /// The sending half sent a close (the receiving half then only waits for the peer's).
     pub(super) ws_close_sent: AtomicBool,
+    /// `Ws` model: when to look at the peer's silence (ping it, or close), or after our
+    /// close when to stop waiting for the peer's (`u64::MAX`: never).
+    pub(super) ws_check_at: AtomicU64,
 }
 
 impl HttpConn {
@@ -118,6 +121,7 @@ impl HttpConn {
             ws_pending: Mutex::new(None),
             ws_key: Mutex::new(None),
             ws_close_sent: AtomicBool::new(false),
+            ws_check_at: AtomicU64::new(u64::MAX),
         }
     }
 }
@@ -277,6 +281,11 @@ impl Session {
                 let pending = hc.ws_pending.lock().take();
                 if let Some(cfg) = pending {
                     http.wsm = Some(Box::new(Endpoint::receiver(cfg, RandomMasks::default())));
+                    if self.settings.ws_ping_ms > 0 {
+                        hc.ws_check_at
+                            .store(now + self.settings.ws_ping_ms, Ordering::Relaxed);
+                        self.new_deadline.store(true, Ordering::Relaxed);
+                    }
                 } else if http.parser.message().upgrade_type() == UpgradeType::WebSocket {
                     http.ws = Some(self.ws_decoder(self.origin_is_server));
                 }
@@ -423,7 +432,9 @@ impl Session {
             .then(|| head.saturating_add(self.settings.http_head_ms));
         let release = hc.release_at.load(Ordering::Relaxed);
         let release = (release != u64::MAX).then_some(release);
-        head.into_iter().chain(release).min()
+        let ws = hc.ws_check_at.load(Ordering::Relaxed);
+        let ws = (ws != u64::MAX).then_some(ws);
+        head.into_iter().chain(release).chain(ws).min()
     }
 
     /// A HTTP deadline may have passed: a head that took too long closes with (`Receive`,
@@ -440,6 +451,9 @@ impl Session {
                 let _ = self.send(&[&http::write::error_response(408)], w);
             }
             return Some(Step::Close(SocketOperation::Receive, libc::ETIMEDOUT));
+        }
+        if let Some(step) = self.ws_timeout(hc, now, w) {
+            return Some(step);
         }
         let release = hc.release_at.load(Ordering::Relaxed);
         if release != u64::MAX && now >= release {

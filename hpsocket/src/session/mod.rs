@@ -175,6 +175,8 @@ pub(crate) struct Settings {
     pub http_head_ms: u64,
     /// HTTP: parse from the first byte (else bytes go to `on_receive` until `start_http`).
     pub http_auto_start: bool,
+    /// `Ws` model: ping a peer silent this long, close one silent twice as long; 0: never.
+    pub ws_ping_ms: u64,
 }
 
 thread_local! {

@@ -217,6 +217,11 @@ impl Session {
         if closing {
             tx.closed = true;
             h.ws_close_sent.store(true, Ordering::Release);
+            // The peer has until the close-flush timeout to answer; the worker re-arms
+            // its timer when rung (the caller kicks it).
+            let until = crate::clock::now_ms().saturating_add(self.settings.close_flush_ms);
+            h.ws_check_at.store(until, Ordering::Relaxed);
+            self.ring(super::ATTEND);
         }
         let r = self.send(&[tx.sender.output()], w);
         tx.sender.clear();
@@ -301,6 +306,38 @@ impl Session {
             now,
         );
         self.attend(now, w, sink)
+    }
+
+    /// `Ws` model: the peer's silence or our close's wait may have run out. A peer silent
+    /// for `ws_ping_ms` is pinged, one silent twice as long closed (`Receive`,
+    /// `ETIMEDOUT`), as is one that did not answer our close in time.
+    pub(super) fn ws_timeout(
+        &self,
+        h: &super::http::HttpConn,
+        now: u64,
+        w: &mut dyn Write,
+    ) -> Option<Step> {
+        let at = h.ws_check_at.load(Ordering::Relaxed);
+        if at == u64::MAX || now < at {
+            return None;
+        }
+        if h.ws_close_sent.load(Ordering::Acquire) {
+            tracing::debug!("closing a WebSocket whose peer did not answer our close");
+            return Some(Step::Close(SocketOperation::Receive, libc::ETIMEDOUT));
+        }
+        let every = self.settings.ws_ping_ms;
+        let silent = now.saturating_sub(self.last_recv.load(Ordering::Relaxed));
+        if silent >= 2 * every {
+            tracing::debug!("closing a WebSocket whose peer is silent for {silent} ms");
+            return Some(Step::Close(SocketOperation::Receive, libc::ETIMEDOUT));
+        }
+        if silent >= every {
+            let _ = self.ws_send(w, false, |s| s.control(crate::cores::ws::opcode::PING, b""));
+            h.ws_check_at.store(now + every, Ordering::Relaxed);
+        } else {
+            h.ws_check_at.store(now - silent + every, Ordering::Relaxed);
+        }
+        None
     }
 
     /// The frame in progress (`None`: the connection is not a WebSocket one).
