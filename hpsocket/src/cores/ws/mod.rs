@@ -69,8 +69,9 @@
 //! - permessage-deflate is built in (tungstenite 0.29 has none; `tests_deflate.rs`
 //!   cross-checks ours against miniz_oxide instead).
 
-// The session layer that drives this core comes next; until then only the tests and the
-// fuzz target use it.
+// The library drives the frame decoder and the endpoint's halves; the single-threaded
+// `Endpoint` API, `probe` and a few constants serve the tests and the fuzz target (which
+// compiles this module from its source), so parts are unused in the library build.
 #![allow(dead_code)]
 
 pub(crate) mod deflate;
