@@ -403,3 +403,44 @@ fn a_message_over_the_limit_fails_with_1009_before_its_body_arrives() {
     );
     s.stop().unwrap();
 }
+
+#[test]
+fn wss_client_and_server_talk_over_tls() {
+    struct SecureEcho;
+    impl ServerListener<WssServer> for SecureEcho {
+        fn on_ws_message(&self, s: &WssServer, id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+            if let WsMessage::Text(t) = msg {
+                s.send_text(id, &format!("{t} over tls={}", s.is_secure()))
+                    .unwrap();
+            }
+            HandleResult::Ok
+        }
+    }
+    struct Got(Shared);
+    impl ClientListener<WssClient> for Got {
+        fn on_ws_open(&self, c: &WssClient, _id: ConnId, _m: &HttpMessage) -> HandleResult {
+            c.send_text("hi").unwrap();
+            HandleResult::Ok
+        }
+        fn on_ws_message(&self, _c: &WssClient, _id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+            if let WsMessage::Text(t) = msg {
+                self.0.lock().texts.push(t.to_string());
+            }
+            HandleResult::Ok
+        }
+    }
+    let pki = util::Pki::new();
+    let s = WssServer::new(SecureEcho);
+    s.setup_ssl_context(&pki.server_setup()).unwrap();
+    s.start("127.0.0.1", 0).unwrap();
+    let port = s.listen_address().unwrap().port();
+    let log = Shared::default();
+    let c = WssClient::new(Got(log.clone()));
+    c.setup_ssl_context(&pki.client_setup()).unwrap();
+    c.start("localhost", port, false).unwrap();
+    assert!(util::eventually(|| log.lock().texts.len() == 1));
+    assert_eq!(log.lock().texts[0], "hi over tls=true");
+    c.close_ws(1000, "").unwrap();
+    let _ = c.stop();
+    s.stop().unwrap();
+}
