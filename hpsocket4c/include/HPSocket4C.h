@@ -565,8 +565,7 @@ HPSOCKET_API BOOL __HP_CALL SYS_Utf8ToGbk(const char szSrc[], char szDest[], int
  *  - Limits: heads up to 16 KiB, 100 header fields, bodies up to 16 MiB.
  *  - SendLocalFile sends files up to 64 MiB.
  *  - Headers given to Send* must be UTF-8 without CR, LF or NUL (else FALSE, errno EINVAL).
- *  - The WebSocket setters (OnWSMessage*) are stored but not fired: WebSocket is not built
- *    yet (SendWSMessage and GetWSMessageState are not exported).
+ *  - WebSocket frames: see "HTTP: WebSocket frames" below.
  */
 
 /* Listeners. */
@@ -771,6 +770,32 @@ HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllHeaders(HP_HttpClient pClient, H
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllHeaderNames(HP_HttpClient pClient, LPCSTR lpszName[], DWORD* pdwCount);
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetCookie(HP_HttpClient pClient, LPCSTR lpszName, LPCSTR* lpszValue);
 HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetAllCookies(HP_HttpClient pClient, HP_TCookie lpCookies[], DWORD* pdwCount);
+
+/* HTTP: WebSocket frames (HP-Socket 5.8.6's signatures). After a "websocket" upgrade that
+ * OnUpgrade accepted (HPR_OK; a server answers it itself, e.g. SendResponse with 101 and
+ * Sec-WebSocket-Accept), every frame fires OnWSMessageHeader (lpszMask NULL for an unmasked
+ * frame, else valid during the call), OnWSMessageBody per piece (unmasked) and
+ * OnWSMessageComplete; HR_ERROR closes the connection (SO_RECEIVE, ECANCELED). A server takes
+ * masked frames only, agents and clients unmasked ones (else SO_RECEIVE, EBADMSG).
+ * SendWSMessage: iReserved is RSV1..RSV3 as the low three bits (RSV1 = 0x4), ullBodyLen 0
+ * means iLength; a larger ullBodyLen announces a body whose rest the caller sends (masked, for
+ * agents and clients) with HP_*_Send; a smaller one fails (EINVAL). GetWSMessageState: the
+ * frame being received (all zero between frames); each out-parameter may be NULL; FALSE with
+ * errno EPERM if the connection is not a WebSocket one, EBADSLT if unknown.
+ * Differences from HP-Socket:
+ *  - HP_HttpServer_SendWSMessage has 5.8's form, without the lpszMask argument 5.2 had before
+ *    pData (server frames are never masked); a 5.2 caller drops that argument (README).
+ *  - pData is never written (HP-Socket 5.2 masked the caller's buffer in place).
+ *  - Agents and clients: lpszMask NULL draws a fresh random key (HP-Socket sends the frame
+ *    unmasked, which servers must refuse).
+ *  - GetWSMessageState: *lpszMask points at four bytes kept per connection, rewritten by each
+ *    call and valid until the connection's OnClose returns. */
+HPSOCKET_API BOOL __HP_CALL HP_HttpServer_SendWSMessage(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+HPSOCKET_API BOOL __HP_CALL HP_HttpServer_GetWSMessageState(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, const BYTE** lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
+HPSOCKET_API BOOL __HP_CALL HP_HttpAgent_SendWSMessage(HP_HttpAgent pAgent, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+HPSOCKET_API BOOL __HP_CALL HP_HttpAgent_GetWSMessageState(HP_HttpAgent pAgent, HP_CONNID dwConnID, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, const BYTE** lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
+HPSOCKET_API BOOL __HP_CALL HP_HttpClient_SendWSMessage(HP_HttpClient pClient, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+HPSOCKET_API BOOL __HP_CALL HP_HttpClient_GetWSMessageState(HP_HttpClient pClient, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, const BYTE** lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
 
 /* HTTP sync client: one blocking request at a time. OpenUrl takes an absolute http:// URL
  * (https:// on an HTTPS sync client, Create_HP_HttpsSyncClient in HPSocket4C-SSL.h),

@@ -435,7 +435,8 @@ typedef En_HP_HttpParseResult (__HP_CALL *HP_FN_Http_OnChunkComplete)(HP_Http pS
 typedef En_HP_HttpParseResult (__HP_CALL *HP_FN_Http_OnMessageComplete)(HP_Http pSender, HP_CONNID dwConnID);
 typedef En_HP_HttpParseResult (__HP_CALL *HP_FN_Http_OnUpgrade)(HP_Http pSender, HP_CONNID dwConnID, En_HP_HttpUpgradeType enUpgradeType);
 typedef En_HP_HttpParseResult (__HP_CALL *HP_FN_Http_OnParseError)(HP_Http pSender, HP_CONNID dwConnID, int iErrorCode, LPCSTR lpszErrorDesc);
-/* WebSocket events: stored by their setters, not fired yet (no WebSocket support yet). */
+/* WebSocket frame events, after an accepted "websocket" upgrade (see HPSocket4C.h): lpszMask
+ * is NULL for an unmasked frame, else valid during the call; bodies arrive unmasked. */
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Http_OnWSMessageHeader)(HP_Http pSender, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], ULONGLONG ullBodyLen);
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Http_OnWSMessageBody)(HP_Http pSender, HP_CONNID dwConnID, const BYTE* pData, int iLength);
 typedef En_HP_HandleResult (__HP_CALL *HP_FN_Http_OnWSMessageComplete)(HP_Http pSender, HP_CONNID dwConnID);

@@ -21,7 +21,7 @@ use hpsocket::*;
 use crate::marshal::{
     b, bytes, cstr, ffi, file_path, need_id, opt_str, or_errno, set_errno, BOOL, FALSE, TRUE,
 };
-use crate::roles::http::{Http, HttpStore, Snapshot, SyncHttp};
+use crate::roles::http::{with_http, Http, HttpStore, Snapshot, SyncHttp};
 use crate::roles::ssl::Ssl;
 use crate::roles::{create, destroy, Agt, Cli, Srv, AGENTS, CLIENTS, SERVERS};
 
@@ -54,22 +54,6 @@ fn version_from_c(v: c_int) -> Option<HttpVersion> {
         HV_1_1 => Some(HttpVersion::V1_1),
         _ => None,
     }
-}
-
-/// Runs `$body` with `$c` bound to the HTTP or HTTPS component behind `$h` in `$reg` (another
-/// component: EINVAL; unknown handle: EBADF).
-macro_rules! with_http {
-    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        match $reg.get($h).as_deref() {
-            Some($e::Http($c)) => $body,
-            Some($e::Https($c)) => $body,
-            Some(_) => {
-                set_errno(libc::EINVAL);
-                $fail
-            }
-            None => $fail,
-        }
-    };
 }
 
 // ---- Create / Destroy ----

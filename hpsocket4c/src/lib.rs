@@ -18,7 +18,7 @@
 //!    SSL and UDP variants, the `Component` trait and the dispatch macros, the listener
 //!    bridge) and [`ops`] (export generators shared by the families).
 //! 3. The families, the exports themselves: [`server`], [`agent`], [`client`], [`ssl`],
-//!    [`udp`], [`http`], [`http_cookie`], [`listener`], [`sys`], [`codec`].
+//!    [`udp`], [`http`], [`http_cookie`], [`ws`], [`listener`], [`sys`], [`codec`].
 //!
 //! This root only declares them, plus the two global exports below.
 #![deny(missing_docs)]
@@ -40,6 +40,7 @@ pub mod server;
 pub mod ssl;
 pub mod sys;
 pub mod udp;
+pub mod ws;
 
 use std::ffi::{c_char, c_int};
 
@@ -79,6 +80,7 @@ mod tests {
         ("codec", 3),
         ("http", 3),
         ("http_cookie", 3),
+        ("ws", 3),
     ];
 
     /// The top-level modules a source file names as `crate::<module>` (or `$crate::`) in

@@ -98,7 +98,7 @@ setters!(
 );
 
 // The HTTP listeners: the TCP events share the slots above; the parse events have their own.
-// The WebSocket ones are stored and not fired yet (the WebSocket codec is not built).
+// The WebSocket frame events (after an accepted `websocket` upgrade) have theirs too.
 setters!(
     HP_Set_FN_HttpServer_OnMessageBegin => message_begin,
     HP_Set_FN_HttpServer_OnRequestLine => request_line,

@@ -1,17 +1,18 @@
 //! Export coverage: every C API function of the TCP, UDP and HTTP families that the original
 //! HP-Socket 5.2.1 library (`libhpsocket4c_amd64_64.so` from the PyPI package `hpsocket` 0.9.3)
-//! exports must be exported by ours too. Left out: `g_CookieMgr` (a C++ object), the
-//! WebSocket `SendWSMessage` / `GetWSMessageState`, the
-//! `http_*` parser internals and `SYS_CharsetConvert` (see `common::outside_tcp_family`); so
-//! are the C++ symbols (names starting with `_`), which are not part of the C API.
+//! exports must be exported by ours too, the WebSocket `SendWSMessage` / `GetWSMessageState`
+//! included. Left out: `g_CookieMgr` (a C++ object), the `http_*` parser internals and
+//! `SYS_CharsetConvert` (see `common::outside_tcp_family`); so are the C++ symbols (names
+//! starting with `_`), which are not part of the C API.
 //!
 //! Needs the original package (fetched by `scripts/fetch-hpsocket.sh`); set
 //! `HPSOCKET_SKIP_INTEROP=1` to skip on purpose.
 //!
 //! Also: every function of HP-Socket 5.8's SSL API for the TCP components (a list written out
-//! here, since 5.2.1 has none) is exported, and no other SSL name; and HP-Socket 5.8.6's HTTP
-//! function list (built here from its header's families) is covered but for the parts named
-//! as not built.
+//! here, since 5.2.1 has none) is exported, and no other SSL name; HP-Socket 5.8.6's HTTP
+//! function list (built here from its header's families) is covered whole; and the WebSocket
+//! functions and callback types of our header have 5.8.6's exact C types (its prototypes,
+//! redeclared after our header, compile without a conflict).
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
@@ -270,7 +271,7 @@ fn http_5_8_6() -> Vec<String> {
 }
 
 #[test]
-fn ours_exports_the_http_functions_of_5_8_6_but_the_parts_not_built() {
+fn ours_exports_every_http_function_of_5_8_6() {
     let all = http_5_8_6();
     let unique: BTreeSet<&String> = all.iter().collect();
     assert_eq!(unique.len(), all.len(), "a name is listed twice");
@@ -278,16 +279,14 @@ fn ours_exports_the_http_functions_of_5_8_6_but_the_parts_not_built() {
     assert_eq!((all.len() - setters, setters), (149, 59), "5.8.6's counts");
 
     let ours = exported_names(&cdylib());
-    let (not_built, wanted): (Vec<&String>, Vec<&String>) =
-        all.iter().partition(|n| outside_tcp_family(n));
-    let missing: Vec<&&String> = wanted.iter().filter(|n| !ours.contains(**n)).collect();
+    // Every one is part of a family built here (WebSocket included).
+    let outside: Vec<&String> = all.iter().filter(|n| outside_tcp_family(n)).collect();
+    assert!(outside.is_empty(), "counted as not built: {outside:?}");
+    let missing: Vec<&String> = all.iter().filter(|n| !ours.contains(*n)).collect();
     assert!(
         missing.is_empty(),
         "HTTP functions not exported: {missing:?}"
     );
-    // The parts not built are really absent (no stub pretends to work).
-    let stubs: Vec<&&String> = not_built.iter().filter(|n| ours.contains(**n)).collect();
-    assert!(stubs.is_empty(), "exported though not built: {stubs:?}");
     // And nothing HTTP-named beyond 5.8.6's list.
     let extra: Vec<&String> = ours
         .iter()
@@ -295,10 +294,65 @@ fn ours_exports_the_http_functions_of_5_8_6_but_the_parts_not_built() {
         .collect();
     assert!(extra.is_empty(), "HTTP exports not in 5.8.6: {extra:?}");
     println!(
-        "HTTP: {} of 5.8.6's {} functions exported ({} setters); not built: {}",
-        wanted.len(),
+        "HTTP: {} of 5.8.6's {} functions exported ({} setters)",
+        all.len() - missing.len(),
         all.len(),
-        setters,
-        not_built.len()
+        setters
     );
+}
+
+/// HP-Socket 5.8.6's prototypes of the WebSocket functions and its WebSocket callback types,
+/// in its own spelling (`LPCBYTE`, `const BYTE lpszMask[4]`): written after our header, a
+/// prototype whose types differ from our declaration is a conflicting redeclaration, and a
+/// callback type that differs an incompatible pointer assignment; both fail the strict build.
+const WS_5_8_6: &str = r#"
+typedef const BYTE* LPCBYTE;
+BOOL HP_HttpServer_SendWSMessage(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+BOOL HP_HttpAgent_SendWSMessage(HP_HttpAgent pAgent, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+BOOL HP_HttpClient_SendWSMessage(HP_HttpClient pClient, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
+BOOL HP_HttpServer_GetWSMessageState(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, LPCBYTE* lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
+BOOL HP_HttpAgent_GetWSMessageState(HP_HttpAgent pAgent, HP_CONNID dwConnID, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, LPCBYTE* lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
+BOOL HP_HttpClient_GetWSMessageState(HP_HttpClient pClient, BOOL* lpbFinal, BYTE* lpiReserved, BYTE* lpiOperationCode, LPCBYTE* lpszMask, ULONGLONG* lpullBodyLen, ULONGLONG* lpullBodyRemain);
+typedef En_HP_HandleResult (*ws_header_5_8_6)(HP_Http pSender, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], ULONGLONG ullBodyLen);
+typedef En_HP_HandleResult (*ws_body_5_8_6)(HP_Http pSender, HP_CONNID dwConnID, const BYTE* pData, int iLength);
+typedef En_HP_HandleResult (*ws_complete_5_8_6)(HP_Http pSender, HP_CONNID dwConnID);
+void HP_Set_FN_HttpServer_OnWSMessageHeader(HP_HttpServerListener pListener, ws_header_5_8_6 fn);
+void HP_Set_FN_HttpServer_OnWSMessageBody(HP_HttpServerListener pListener, ws_body_5_8_6 fn);
+void HP_Set_FN_HttpServer_OnWSMessageComplete(HP_HttpServerListener pListener, ws_complete_5_8_6 fn);
+void HP_Set_FN_HttpAgent_OnWSMessageHeader(HP_HttpAgentListener pListener, ws_header_5_8_6 fn);
+void HP_Set_FN_HttpAgent_OnWSMessageBody(HP_HttpAgentListener pListener, ws_body_5_8_6 fn);
+void HP_Set_FN_HttpAgent_OnWSMessageComplete(HP_HttpAgentListener pListener, ws_complete_5_8_6 fn);
+void HP_Set_FN_HttpClient_OnWSMessageHeader(HP_HttpClientListener pListener, ws_header_5_8_6 fn);
+void HP_Set_FN_HttpClient_OnWSMessageBody(HP_HttpClientListener pListener, ws_body_5_8_6 fn);
+void HP_Set_FN_HttpClient_OnWSMessageComplete(HP_HttpClientListener pListener, ws_complete_5_8_6 fn);
+int main(void)
+{
+    ws_header_5_8_6 h = (HP_FN_HttpServer_OnWSMessageHeader)0;
+    ws_body_5_8_6 b = (HP_FN_HttpAgent_OnWSMessageBody)0;
+    ws_complete_5_8_6 c = (HP_FN_HttpClient_OnWSMessageComplete)0;
+    void (*any)(void) = (void (*)(void))HP_HttpServer_SendWSMessage;
+    return (h != 0) + (b != 0) + (c != 0) + (any == 0);
+}
+"#;
+
+#[test]
+fn websocket_prototypes_are_5_8_6s() {
+    let dir = scratch("ws-prototypes");
+    cdylib_copy(&dir);
+    let src = dir.join("ws_prototypes.c");
+    std::fs::write(&src, format!("#include \"HPSocket4C.h\"\n{WS_5_8_6}")).unwrap();
+    // Linked too: the six functions resolve in the library.
+    compile_c(&[&src], &dir.join("ws_prototypes"), &dir, &["-pedantic"]);
+    // The check bites: 5.2's server form (a mask before pData) conflicts with ours.
+    let bad = dir.join("ws_5_2.c");
+    std::fs::write(
+        &bad,
+        "#include \"HPSocket4C.h\"\n\
+         BOOL HP_HttpServer_SendWSMessage(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL bFinal, \
+         BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], BYTE* pData, int iLength, \
+         ULONGLONG ullBodyLen);\nint main(void) { return 0; }\n",
+    )
+    .unwrap();
+    let r = std::panic::catch_unwind(|| compile_c(&[&bad], &dir.join("ws_5_2"), &dir, &[]));
+    assert!(r.is_err(), "5.2's SendWSMessage prototype was accepted");
 }

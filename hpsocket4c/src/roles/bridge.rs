@@ -40,11 +40,9 @@ pub struct ListenerObj {
     pub(crate) message_complete: AtomicUsize,
     pub(crate) upgrade: AtomicUsize,
     pub(crate) parse_error: AtomicUsize,
-    /// WebSocket: stored, not fired yet (the WebSocket codec is not built).
+    // WebSocket frames after an accepted `websocket` upgrade (`En_HP_HandleResult`).
     pub(crate) ws_message_header: AtomicUsize,
-    /// WebSocket: stored, not fired yet.
     pub(crate) ws_message_body: AtomicUsize,
-    /// WebSocket: stored, not fired yet.
     pub(crate) ws_message_complete: AtomicUsize,
 }
 
@@ -65,6 +63,9 @@ type FnHttpStatus = unsafe extern "C" fn(*mut c_void, usize, u16, *const c_char)
 type FnHttpData = unsafe extern "C" fn(*mut c_void, usize, *const u8, c_int) -> c_int;
 type FnHttpInt = unsafe extern "C" fn(*mut c_void, usize, c_int) -> c_int;
 type FnHttpError = unsafe extern "C" fn(*mut c_void, usize, c_int, *const c_char) -> c_int;
+// WebSocket frame events return `En_HP_HandleResult`: (fin, reserved, opcode, mask, length);
+// the body and complete events have the shapes of `FnData` and `FnId`.
+type FnWsHeader = unsafe extern "C" fn(*mut c_void, usize, c_int, u8, u8, *const u8, u64) -> HR;
 
 fn load<F: Copy>(slot: &AtomicUsize) -> Option<F> {
     let v = slot.load(Ordering::Acquire);
@@ -378,10 +379,50 @@ impl Bridge {
     }
 }
 
+// ---- WebSocket ----
+
+impl Bridge {
+    /// `OnWSMessageHeader`: the mask argument is NULL for an unmasked frame, else a copy of
+    /// the key valid during the call.
+    fn ws_header(
+        &self,
+        id: ConnId,
+        fin: bool,
+        rsv: u8,
+        opcode: u8,
+        mask: Option<[u8; 4]>,
+        len: u64,
+    ) -> HandleResult {
+        load::<FnWsHeader>(&self.listener.ws_message_header).map_or(HandleResult::Ok, |f| {
+            let key = mask.unwrap_or_default();
+            let p = if mask.is_some() {
+                key.as_ptr()
+            } else {
+                std::ptr::null()
+            };
+            self.call(|s| unsafe { f(s, id.get(), fin as c_int, rsv, opcode, p, len) })
+        })
+    }
+    /// `OnWSMessageBody`: a piece of the body, unmasked (split below 2 GiB per call).
+    fn ws_body(&self, id: ConnId, d: &[u8]) -> HandleResult {
+        load::<FnData>(&self.listener.ws_message_body).map_or(HandleResult::Ok, |f| {
+            let mut r = HandleResult::Ok;
+            for part in d.chunks(c_int::MAX as usize) {
+                r = self.call(|s| unsafe { f(s, id.get(), part.as_ptr(), part.len() as c_int) });
+                if r == HandleResult::Error {
+                    break;
+                }
+            }
+            r
+        })
+    }
+}
+
 /// The events of every HTTP listener (`$s` the component type): the stream events, and the
 /// HTTP ones forwarded to the C callbacks with the message reachable by the getters, the
 /// getters' snapshots kept at message begin (cleared), headers-complete, message-complete and
-/// parse errors.
+/// parse errors; after a WebSocket upgrade, the three frame events (the getters then read the
+/// upgrade request's or response's snapshot).
 macro_rules! http_events {
     ($s:ty) => {
         stream_events!($s, http_close);
@@ -471,6 +512,27 @@ macro_rules! http_events {
             kind: UpgradeType,
         ) -> ParseResult {
             self.http_int(&self.listener.upgrade, id, m, kind as c_int)
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn on_ws_message_header(
+            &self,
+            _s: &$s,
+            id: ConnId,
+            fin: bool,
+            rsv: u8,
+            opcode: u8,
+            mask: Option<[u8; 4]>,
+            len: u64,
+        ) -> HandleResult {
+            self.ws_header(id, fin, rsv, opcode, mask, len)
+        }
+        fn on_ws_message_body(&self, _s: &$s, id: ConnId, d: &[u8]) -> HandleResult {
+            self.ws_body(id, d)
+        }
+        fn on_ws_message_complete(&self, _s: &$s, id: ConnId) -> HandleResult {
+            load::<FnId>(&self.listener.ws_message_complete).map_or(HandleResult::Ok, |f| {
+                self.call(|s| unsafe { f(s, id.get()) })
+            })
         }
         fn on_parse_error(&self, _s: &$s, id: ConnId, m: &HttpMessage, e: &HttpParseError) {
             self.http.parse_error(id, m, e);

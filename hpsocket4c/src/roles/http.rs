@@ -29,7 +29,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::ops::Deref;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use hpsocket::{ConnId, HttpMessage, HttpParseError, SyncClient, Transport, UpgradeType, UrlField};
 use parking_lot::Mutex;
@@ -108,6 +108,24 @@ impl<T: Transport> Deref for SyncHttp<T> {
         self.sync.client()
     }
 }
+
+/// Runs `$body` with `$c` bound to the HTTP or HTTPS component behind `$h` in `$reg` (`$e` is
+/// the role's enum; another component: errno EINVAL; unknown handle: EBADF). A sync client
+/// is not an HTTP component here: the functions that need one refuse it too.
+macro_rules! with_http {
+    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match $reg.get($h).as_deref() {
+            Some($e::Http($c)) => $body,
+            Some($e::Https($c)) => $body,
+            Some(_) => {
+                $crate::marshal::set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+pub(crate) use with_http;
 
 // ---- the current message of this thread ----
 
@@ -379,6 +397,11 @@ struct ConnHttp {
     retired: Vec<Snapshot>,
     /// The parse error of the connection: `http_parser`'s code and its description.
     error: Option<(u16, CString)>,
+    /// The masking key `GetWSMessageState` last handed out a pointer to: allocated once per
+    /// connection and rewritten in place, so the pointer stays valid until the connection's
+    /// state is dropped (its `OnClose` returned), its bytes those of the frame last asked
+    /// about (HP-Socket's pointer, into the connection's frame state, behaves alike).
+    ws_mask: Option<Box<[AtomicU8; 4]>>,
 }
 
 const SHARDS: usize = 16;
@@ -425,13 +448,12 @@ impl HttpStore {
     }
 
     fn is_response(&self) -> bool {
-        self.response.load(std::sync::atomic::Ordering::Relaxed)
+        self.response.load(Ordering::Relaxed)
     }
 
     /// Marks the store as reading responses (agents, clients).
     pub(crate) fn set_response(&self) {
-        self.response
-            .store(true, std::sync::atomic::Ordering::Relaxed)
+        self.response.store(true, Ordering::Relaxed)
     }
 
     /// A connection opened (accept / connect): its getters answer from now on.
@@ -504,6 +526,22 @@ impl HttpStore {
             }
             c.snap.as_ref().map(f).ok_or(Missing::Message)
         })
+    }
+
+    /// A pointer to `mask`, the masking key of the frame being received on `id`, for
+    /// `GetWSMessageState`: the connection's own four bytes, valid until its state is
+    /// dropped (EBADSLT: the connection is unknown or closed).
+    pub(crate) fn ws_mask(&self, id: ConnId, mask: [u8; 4]) -> Result<*const u8, Missing> {
+        let mut m = self.shard(id).lock();
+        let c = m.get_mut(&id.get()).ok_or(Missing::Connection)?;
+        let slot = c.ws_mask.get_or_insert_with(Default::default);
+        for (b, v) in slot.iter().zip(mask) {
+            // Atomic stores: a reader in C may hold the pointer of an earlier call while
+            // another thread asks again.
+            b.store(v, Ordering::Relaxed);
+        }
+        // `[AtomicU8; 4]` has the layout of `[u8; 4]`.
+        Ok(slot.as_ptr() as *const u8)
     }
 
     /// The parse error code and description of `id` (0 and "HPE_OK" without one).
