@@ -28,6 +28,13 @@
  *       "200 OK" with Content-Type: text/plain and the 13-byte body "Hello, world!" (the
  *       benchmark's HTTP scenario). Same READY line and defaults as above.
  *
+ *   hp_pack_peer [--no-stdin] ws-echo-server [WORKERS]
+ *       WebSocket echo server (the library's HttpServer and its frame-level WebSocket API):
+ *       an upgrade request is answered "101 Switching Protocols" with the Sec-WebSocket-Accept
+ *       computed here; every frame is sent back with the same FIN, reserved bits and opcode,
+ *       unmasked (5.2's HP_HttpServer_SendWSMessage, whose mask argument is NULL); a close
+ *       frame (0x8) is echoed, then the connection closed. Same READY line as above.
+ *
  *   Servers exit when stdin reaches end-of-file, or on SIGTERM / SIGINT / SIGHUP. With
  *   --no-stdin they ignore stdin (for callers that start them in the background with stdin on
  *   /dev/null) and only a signal stops them.
@@ -40,6 +47,16 @@
  *       Prints "OK <count>" and exits 0, or "FAIL <reason>" and exits 1. The whole run is
  *       bounded by 20 s (HP_PEER_TIMEOUT seconds if set): on expiry it prints
  *       "FAIL timeout" and exits 1.
+ *
+ *   hp_pack_peer ws-client PORT COUNT
+ *       WebSocket client (the library's HttpClient): upgrades a connection to 127.0.0.1:PORT
+ *       (checking the 101 and its Sec-WebSocket-Accept), then sends COUNT frames one after
+ *       the other, masked (5.2's HP_HttpClient_SendWSMessage with a key; it masks the buffer
+ *       it is given in place, so it gets a copy), of the sizes 0, 1, 125, 126, 4000, 65535,
+ *       65536 and 70001 in turn, text frames of letters and binary frames of the pattern
+ *       above; each echo must come back unmasked with the same opcode and every byte equal.
+ *       Then a close frame, whose echo must come back before the server closes. Prints
+ *       "OK <count>" and exits 0, or "FAIL <reason>" and exits 1; bounded like the client.
  *
  * The declarations below are our own, written from the documented 4C API facts (BOOL = int,
  * HP_CONNID = uintptr_t, HP_Object = void*, handle results HR_OK/HR_IGNORE/HR_ERROR = 0/1/2).
@@ -134,6 +151,51 @@ extern BOOL HP_HttpServer_SendResponse(HP_Object, HP_CONNID, USHORT status, cons
                                        const HP_THeader headers[], int count, const BYTE *body,
                                        int len);
 
+/* WebSocket (5.2.1's forms: the server's SendWSMessage takes a mask too, and every
+ * SendWSMessage masks pData in place when given a key). */
+typedef int UpgradeType; /* En_HP_HttpUpgradeType: HUT_WEB_SOCKET = 1 */
+enum { HUT_WEB_SOCKET = 1 };
+typedef unsigned long long ULONGLONG;
+typedef HttpParseResult (*OnHttpUpgradeFn)(HP_Object, HP_CONNID, UpgradeType);
+typedef HandleResult (*OnWSHeaderFn)(HP_Object, HP_CONNID, BOOL, BYTE, BYTE, const BYTE *,
+                                     ULONGLONG);
+typedef HandleResult (*OnWSBodyFn)(HP_Object, HP_CONNID, const BYTE *, int);
+typedef HandleResult (*OnWSCompleteFn)(HP_Object, HP_CONNID);
+typedef HandleResult (*OnHttpCloseFn)(HP_Object, HP_CONNID, int, int);
+
+extern void HP_Set_FN_HttpServer_OnUpgrade(HP_Object listener, OnHttpUpgradeFn fn);
+extern void HP_Set_FN_HttpServer_OnWSMessageHeader(HP_Object listener, OnWSHeaderFn fn);
+extern void HP_Set_FN_HttpServer_OnWSMessageBody(HP_Object listener, OnWSBodyFn fn);
+extern void HP_Set_FN_HttpServer_OnWSMessageComplete(HP_Object listener, OnWSCompleteFn fn);
+extern void HP_Set_FN_HttpServer_OnClose(HP_Object listener, OnHttpCloseFn fn);
+extern BOOL HP_HttpServer_GetHeader(HP_Object, HP_CONNID, const char *name, const char **value);
+extern BOOL HP_HttpServer_IsUpgrade(HP_Object, HP_CONNID);
+extern BOOL HP_HttpServer_Release(HP_Object, HP_CONNID);
+extern BOOL HP_HttpServer_SendWSMessage(HP_Object, HP_CONNID, BOOL fin, BYTE rsv, BYTE opcode,
+                                        const BYTE mask[4], BYTE *data, int len,
+                                        ULONGLONG body_len);
+extern BOOL HP_Server_SetConnectionExtra(HP_Object, HP_CONNID, void *extra);
+extern BOOL HP_Server_GetConnectionExtra(HP_Object, HP_CONNID, void **extra);
+extern BOOL HP_Server_Disconnect(HP_Object, HP_CONNID, BOOL force);
+
+extern HP_Object Create_HP_HttpClientListener(void);
+extern HP_Object Create_HP_HttpClient(HP_Object listener);
+extern void Destroy_HP_HttpClient(HP_Object);
+extern void Destroy_HP_HttpClientListener(HP_Object);
+extern void HP_Set_FN_HttpClient_OnUpgrade(HP_Object listener, OnHttpUpgradeFn fn);
+extern void HP_Set_FN_HttpClient_OnWSMessageHeader(HP_Object listener, OnWSHeaderFn fn);
+extern void HP_Set_FN_HttpClient_OnWSMessageBody(HP_Object listener, OnWSBodyFn fn);
+extern void HP_Set_FN_HttpClient_OnWSMessageComplete(HP_Object listener, OnWSCompleteFn fn);
+extern void HP_Set_FN_HttpClient_OnClose(HP_Object listener, OnHttpCloseFn fn);
+extern BOOL HP_HttpClient_SendRequest(HP_Object, const char *method, const char *path,
+                                      const HP_THeader headers[], int count, const BYTE *body,
+                                      int len);
+extern USHORT HP_HttpClient_GetStatusCode(HP_Object);
+extern BOOL HP_HttpClient_GetHeader(HP_Object, const char *name, const char **value);
+extern BOOL HP_HttpClient_SendWSMessage(HP_Object, BOOL fin, BYTE rsv, BYTE opcode,
+                                        const BYTE mask[4], BYTE *data, int len,
+                                        ULONGLONG body_len);
+
 extern int SYS_GetLastError(void);
 
 /* ---- helpers ---- */
@@ -155,7 +217,9 @@ static void usage(void) {
             "       hp_pack_peer [--no-stdin] push-server [BUF [WORKERS]]\n"
             "       hp_pack_peer [--no-stdin] udp-server [WORKERS]\n"
             "       hp_pack_peer [--no-stdin] http-server [BUF [WORKERS]]\n"
-            "       hp_pack_peer client PORT FLAG MAXSIZE SIZE...\n");
+            "       hp_pack_peer [--no-stdin] ws-echo-server [WORKERS]\n"
+            "       hp_pack_peer client PORT FLAG MAXSIZE SIZE...\n"
+            "       hp_pack_peer ws-client PORT COUNT\n");
     exit(2);
 }
 
@@ -185,6 +249,163 @@ static HttpParseResult on_http_message_complete(HP_Object sender, HP_CONNID id) 
                : HPR_ERROR;
 }
 
+/* ---- WebSocket ---- */
+
+static uint32_t rol32(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+
+/* SHA-1 (FIPS 180-4) of a short message, for Sec-WebSocket-Accept. */
+static void sha1(const BYTE *msg, size_t len, BYTE out[20]) {
+    uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
+    size_t total = ((len + 8) / 64 + 1) * 64;
+    BYTE *buf = calloc(1, total);
+    if (buf == NULL)
+        abort();
+    memcpy(buf, msg, len);
+    buf[len] = 0x80;
+    for (int i = 0; i < 8; i++)
+        buf[total - 1 - (size_t)i] = (BYTE)((uint64_t)len * 8 >> (8 * i));
+    for (size_t off = 0; off < total; off += 64) {
+        uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+        for (int i = 0; i < 16; i++) {
+            const BYTE *q = buf + off + 4 * (size_t)i;
+            w[i] = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+        }
+        for (int i = 16; i < 80; i++)
+            w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+        for (int i = 0; i < 80; i++) {
+            uint32_t f = i < 20   ? (b & c) | (~b & d)
+                         : i < 40 ? b ^ c ^ d
+                         : i < 60 ? (b & c) | (b & d) | (c & d)
+                                  : b ^ c ^ d;
+            uint32_t k = i < 20 ? 0x5A827999u : i < 40 ? 0x6ED9EBA1u : i < 60 ? 0x8F1BBCDCu : 0xCA62C1D6u;
+            uint32_t t = rol32(a, 5) + f + e + k + w[i];
+            e = d;
+            d = c;
+            c = rol32(b, 30);
+            b = a;
+            a = t;
+        }
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+    }
+    free(buf);
+    for (int i = 0; i < 20; i++)
+        out[i] = (BYTE)(h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* The Sec-WebSocket-Accept answering `key` (Base64 of the SHA-1 of key + GUID) into `out`. */
+static void ws_accept(const char *key, char out[32]) {
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char joined[160];
+    BYTE d[21] = {0};
+    snprintf(joined, sizeof joined, "%.100s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+    sha1((const BYTE *)joined, strlen(joined), d);
+    /* 20 bytes: six groups of three, then two bytes and one '=' (d[20] is the zero pad). */
+    int o = 0;
+    for (int i = 0; i < 21; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = b64[v >> 6 & 63];
+        out[o++] = i + 2 < 20 ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* One connection's frame in progress (its extra value). */
+typedef struct {
+    BOOL fin;
+    BYTE rsv, op;
+    size_t len;
+    BYTE *data;
+} WsFrame;
+
+#define WS_MAX_FRAME (1024 * 1024)
+
+static WsFrame *ws_frame_of(HP_Object s, HP_CONNID id) {
+    void *extra = NULL;
+    HP_Server_GetConnectionExtra(s, id, &extra);
+    return extra;
+}
+
+static HttpParseResult on_ws_upgrade(HP_Object s, HP_CONNID id, UpgradeType type) {
+    const char *key = NULL;
+    char accept[32];
+    if (type != HUT_WEB_SOCKET || !HP_HttpServer_GetHeader(s, id, "Sec-WebSocket-Key", &key) ||
+        key == NULL)
+        return HPR_ERROR;
+    ws_accept(key, accept);
+    WsFrame *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return HPR_ERROR;
+    HP_Server_SetConnectionExtra(s, id, f);
+    const HP_THeader h[] = {
+        {"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", accept}};
+    return HP_HttpServer_SendResponse(s, id, 101, "Switching Protocols", h, 3, NULL, 0) ? HPR_OK
+                                                                                       : HPR_ERROR;
+}
+
+static HttpParseResult on_ws_message_complete(HP_Object s, HP_CONNID id) {
+    if (!HP_HttpServer_IsUpgrade(s, id)) {
+        HP_HttpServer_SendResponse(s, id, 426, "Upgrade Required", NULL, 0, NULL, 0);
+        HP_HttpServer_Release(s, id);
+    }
+    return HPR_OK;
+}
+
+static HandleResult on_ws_header(HP_Object s, HP_CONNID id, BOOL fin, BYTE rsv, BYTE op,
+                                 const BYTE *mask, ULONGLONG len) {
+    (void)mask;
+    WsFrame *f = ws_frame_of(s, id);
+    if (f == NULL || len > WS_MAX_FRAME)
+        return HR_ERROR;
+    free(f->data);
+    f->data = malloc(len > 0 ? (size_t)len : 1);
+    if (f->data == NULL)
+        return HR_ERROR;
+    f->fin = fin;
+    f->rsv = rsv;
+    f->op = op;
+    f->len = 0;
+    return HR_OK;
+}
+
+static HandleResult on_ws_body(HP_Object s, HP_CONNID id, const BYTE *data, int len) {
+    WsFrame *f = ws_frame_of(s, id);
+    if (f == NULL || f->data == NULL)
+        return HR_ERROR;
+    memcpy(f->data + f->len, data, (size_t)len); /* the header announced the length */
+    f->len += (size_t)len;
+    return HR_OK;
+}
+
+static HandleResult on_ws_complete(HP_Object s, HP_CONNID id) {
+    WsFrame *f = ws_frame_of(s, id);
+    if (f == NULL)
+        return HR_ERROR;
+    /* No mask: the library leaves f->data as it is. */
+    if (!HP_HttpServer_SendWSMessage(s, id, f->fin, f->rsv, f->op, NULL, f->data, (int)f->len, 0))
+        return HR_ERROR;
+    if (f->op == 0x8)
+        HP_Server_Disconnect(s, id, 1);
+    return HR_OK;
+}
+
+static HandleResult on_ws_close(HP_Object s, HP_CONNID id, int op, int err) {
+    (void)op;
+    (void)err;
+    WsFrame *f = ws_frame_of(s, id);
+    if (f != NULL) {
+        free(f->data);
+        free(f);
+        HP_Server_SetConnectionExtra(s, id, NULL);
+    }
+    return HR_OK;
+}
+
 /* Blocks until stdin reaches EOF (unless ignored) or a termination signal arrives. The
  * signals were blocked in every thread before the library started its own threads. */
 static void wait_for_end(int sfd, int watch_stdin) {
@@ -208,8 +429,8 @@ static void wait_for_end(int sfd, int watch_stdin) {
     }
 }
 
-/* The server kinds: plain TCP, PACK, UDP, HTTP. */
-enum { PUSH = 0, PACK = 1, UDP = 2, HTTP = 3 };
+/* The server kinds: plain TCP, PACK, UDP, HTTP, WebSocket (over HTTP). */
+enum { PUSH = 0, PACK = 1, UDP = 2, HTTP = 3, WS = 4 };
 
 static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, unsigned workers,
                       unsigned buf) {
@@ -225,16 +446,24 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
         return 1;
     }
 
-    HP_Object listener = pack == HTTP   ? Create_HP_HttpServerListener()
+    int http = pack == HTTP || pack == WS;
+    HP_Object listener = http           ? Create_HP_HttpServerListener()
                          : pack == UDP  ? Create_HP_UdpServerListener()
                          : pack == PACK ? Create_HP_TcpPackServerListener()
                                         : Create_HP_TcpServerListener();
-    HP_Object server = pack == HTTP   ? Create_HP_HttpServer(listener)
+    HP_Object server = http           ? Create_HP_HttpServer(listener)
                        : pack == UDP  ? Create_HP_UdpServer(listener)
                        : pack == PACK ? Create_HP_TcpPackServer(listener)
                                       : Create_HP_TcpServer(listener);
     if (pack == HTTP) {
         HP_Set_FN_HttpServer_OnMessageComplete(listener, on_http_message_complete);
+    } else if (pack == WS) {
+        HP_Set_FN_HttpServer_OnUpgrade(listener, on_ws_upgrade);
+        HP_Set_FN_HttpServer_OnMessageComplete(listener, on_ws_message_complete);
+        HP_Set_FN_HttpServer_OnWSMessageHeader(listener, on_ws_header);
+        HP_Set_FN_HttpServer_OnWSMessageBody(listener, on_ws_body);
+        HP_Set_FN_HttpServer_OnWSMessageComplete(listener, on_ws_complete);
+        HP_Set_FN_HttpServer_OnClose(listener, on_ws_close);
     } else {
         HP_Set_FN_Server_OnReceive(listener, on_server_receive);
         HP_Set_FN_Server_OnClose(listener, on_server_close);
@@ -268,7 +497,7 @@ static int run_server(int pack, int watch_stdin, unsigned flag, unsigned max, un
      * action) ends the process. */
     alarm(10);
     HP_Server_Stop(server);
-    if (pack == HTTP) {
+    if (http) {
         Destroy_HP_HttpServer(server);
         Destroy_HP_HttpServerListener(listener);
     } else if (pack == UDP) {
@@ -429,6 +658,172 @@ static int run_client(int argc, char **argv) {
     return 0;
 }
 
+/* ---- WebSocket client ---- */
+
+static const char ws_key[] = "dGhlIHNhbXBsZSBub25jZQ==";
+static int g_ws_upgraded = 0, g_ws_complete = 0, g_ws_bad = 0;
+static BYTE g_ws_op = 0;
+static int g_ws_masked = 0;
+static BYTE *g_ws_echo = NULL;
+static size_t g_ws_len = 0, g_ws_announced = 0;
+
+static HttpParseResult on_wsc_upgrade(HP_Object c, HP_CONNID id, UpgradeType type) {
+    (void)id;
+    const char *got = NULL;
+    char want[32];
+    ws_accept(ws_key, want);
+    int ok = type == HUT_WEB_SOCKET && HP_HttpClient_GetStatusCode(c) == 101 &&
+             HP_HttpClient_GetHeader(c, "Sec-WebSocket-Accept", &got) && got != NULL &&
+             strcmp(got, want) == 0;
+    pthread_mutex_lock(&g_mu);
+    if (ok)
+        g_ws_upgraded = 1;
+    else
+        g_ws_bad = 1;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    return ok ? HPR_OK : HPR_ERROR;
+}
+
+static HandleResult on_wsc_header(HP_Object c, HP_CONNID id, BOOL fin, BYTE rsv, BYTE op,
+                                  const BYTE *mask, ULONGLONG len) {
+    (void)c;
+    (void)id;
+    (void)rsv;
+    pthread_mutex_lock(&g_mu);
+    g_ws_op = op;
+    g_ws_masked = mask != NULL; /* 5.2.1 passes NULL for an unmasked frame */
+    g_ws_announced = (size_t)len;
+    g_ws_len = 0;
+    int bad = !fin || len > WS_MAX_FRAME;
+    if (bad)
+        g_ws_bad = 1;
+    pthread_mutex_unlock(&g_mu);
+    return bad ? HR_ERROR : HR_OK;
+}
+
+static HandleResult on_wsc_body(HP_Object c, HP_CONNID id, const BYTE *data, int len) {
+    (void)c;
+    (void)id;
+    pthread_mutex_lock(&g_mu);
+    int bad = g_ws_len + (size_t)len > g_ws_announced;
+    if (bad)
+        g_ws_bad = 1;
+    else {
+        memcpy(g_ws_echo + g_ws_len, data, (size_t)len);
+        g_ws_len += (size_t)len;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return bad ? HR_ERROR : HR_OK;
+}
+
+static HandleResult on_wsc_complete(HP_Object c, HP_CONNID id) {
+    (void)c;
+    (void)id;
+    pthread_mutex_lock(&g_mu);
+    g_ws_complete = 1;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    return HR_OK;
+}
+
+/* Waits (under the alarm) until *flag, a bad event or the close; whether *flag came. */
+static int ws_wait(const int *flag) {
+    pthread_mutex_lock(&g_mu);
+    while (!*flag && !g_ws_bad && !g_closed)
+        pthread_cond_wait(&g_cv, &g_mu);
+    int ok = *flag && !g_ws_bad;
+    pthread_mutex_unlock(&g_mu);
+    return ok;
+}
+
+static int run_ws_client(int argc, char **argv) {
+    if (argc != 2)
+        usage();
+    unsigned port = (unsigned)parse_num(argv[0], "PORT");
+    int count = (int)parse_num(argv[1], "COUNT");
+    static const size_t sizes[] = {0, 1, 125, 126, 4000, 65535, 65536, 70001};
+    static const BYTE key[4] = {0x37, 0xFA, 0x21, 0x3D};
+
+    unsigned timeout = 20;
+    const char *t = getenv("HP_PEER_TIMEOUT");
+    if (t != NULL && *t != '\0')
+        timeout = (unsigned)parse_num(t, "HP_PEER_TIMEOUT");
+    signal(SIGALRM, on_alarm);
+    alarm(timeout);
+
+    g_ws_echo = malloc(WS_MAX_FRAME);
+    BYTE *body = malloc(WS_MAX_FRAME), *copy = malloc(WS_MAX_FRAME);
+    HP_Object listener = Create_HP_HttpClientListener();
+    HP_Object client = Create_HP_HttpClient(listener);
+    HP_Set_FN_HttpClient_OnUpgrade(listener, on_wsc_upgrade);
+    HP_Set_FN_HttpClient_OnWSMessageHeader(listener, on_wsc_header);
+    HP_Set_FN_HttpClient_OnWSMessageBody(listener, on_wsc_body);
+    HP_Set_FN_HttpClient_OnWSMessageComplete(listener, on_wsc_complete);
+    HP_Set_FN_HttpClient_OnClose(listener, on_client_close);
+    if (!HP_Client_Start(client, "127.0.0.1", (USHORT)port, 0)) {
+        printf("FAIL connect: HP_Client_Start error %d (%s), errno %d\n",
+               HP_Client_GetLastError(client), HP_Client_GetLastErrorDesc(client),
+               SYS_GetLastError());
+        return 1;
+    }
+    char reason[256] = "";
+    int ok = 0;
+    const HP_THeader h[] = {{"Upgrade", "websocket"},
+                            {"Connection", "Upgrade"},
+                            {"Sec-WebSocket-Key", ws_key},
+                            {"Sec-WebSocket-Version", "13"}};
+    if (!HP_HttpClient_SendRequest(client, "GET", "/echo", h, 4, NULL, 0) ||
+        !ws_wait(&g_ws_upgraded))
+        snprintf(reason, sizeof reason, "no upgrade (101 with the right accept key)");
+
+    /* count frames, then the close frame. */
+    for (int k = 0; k <= count && reason[0] == '\0'; k++) {
+        int closing = k == count;
+        BYTE op = closing ? 0x8 : (k % 2 ? 0x2 : 0x1);
+        size_t n = closing ? 2 : sizes[k % (int)(sizeof sizes / sizeof sizes[0])];
+        for (size_t i = 0; i < n; i++)
+            body[i] = closing ? (i == 0 ? 0x03 : 0xE8)
+                      : op == 0x1 ? (BYTE)('a' + (i + (size_t)k) % 26)
+                                  : pattern_byte(i, (size_t)k);
+        memcpy(copy, body, n); /* 5.2 masks the buffer it is given in place */
+        pthread_mutex_lock(&g_mu);
+        g_ws_complete = 0;
+        pthread_mutex_unlock(&g_mu);
+        if (!HP_HttpClient_SendWSMessage(client, 1, 0, op, key, copy, (int)n, 0)) {
+            snprintf(reason, sizeof reason, "send of frame %d (%zu bytes) refused, errno %d", k, n,
+                     SYS_GetLastError());
+            break;
+        }
+        if (!ws_wait(&g_ws_complete)) {
+            snprintf(reason, sizeof reason, "no echo of frame %d (%zu bytes)", k, n);
+            break;
+        }
+        pthread_mutex_lock(&g_mu);
+        if (g_ws_op != op || g_ws_masked || g_ws_len != n || memcmp(g_ws_echo, body, n) != 0)
+            snprintf(reason, sizeof reason, "frame %d: echo opcode %u, %s, %zu of %zu bytes%s", k,
+                     (unsigned)g_ws_op, g_ws_masked ? "masked" : "unmasked", g_ws_len, n,
+                     g_ws_len == n ? ", bytes differ" : "");
+        else if (!closing)
+            ok++;
+        pthread_mutex_unlock(&g_mu);
+    }
+    if (reason[0] == '\0' && !ws_wait(&g_closed))
+        snprintf(reason, sizeof reason, "not closed after the close frame");
+
+    HP_Client_Stop(client);
+    Destroy_HP_HttpClient(client);
+    Destroy_HP_HttpClientListener(listener);
+    if (reason[0] != '\0') {
+        printf("FAIL %s (%d ok)\n", reason, ok);
+        fflush(stdout);
+        return 1;
+    }
+    printf("OK %d\n", ok);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     int watch_stdin = 1;
@@ -471,8 +866,16 @@ int main(int argc, char **argv) {
         unsigned workers = rest > 1 ? (unsigned)parse_num(r[1], "WORKERS") : 1;
         return run_server(HTTP, watch_stdin, 0, 0, workers, buf);
     }
+    if (strcmp(mode, "ws-echo-server") == 0) {
+        if (rest > 1)
+            usage();
+        unsigned workers = rest > 0 ? (unsigned)parse_num(r[0], "WORKERS") : 1;
+        return run_server(WS, watch_stdin, 0, 0, workers, 0);
+    }
     if (strcmp(mode, "client") == 0)
         return run_client(rest, r);
+    if (strcmp(mode, "ws-client") == 0)
+        return run_ws_client(rest, r);
     usage();
     return 2;
 }
