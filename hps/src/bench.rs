@@ -2,7 +2,8 @@
 //! each in its own process, server pinned to CPU 0 and load generator to CPU 1, alternating
 //! peers over repetitions; medians go to docs/BENCHMARKS.md and an SVG chart. The TLS
 //! scenario compares our SSL server with tokio-rustls (HP-Socket 5.2.1's library has no SSL);
-//! the HTTP scenario our `HttpServer` with hyper and the original's HttpServer.
+//! the HTTP scenario our `HttpServer` with hyper and the original's HttpServer; the WebSocket
+//! scenario our `WsServer` with tokio-tungstenite.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -394,6 +395,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     const TLS_SCENARIO: &str = "TLS ping-pong 100 × 1 KiB";
     const UDP_SCENARIO: &str = "UDP ping-pong 100 × 64 B";
     const HTTP_SCENARIO: &str = "HTTP keep-alive GET 100 × small response";
+    const WS_SCENARIO: &str = "WebSocket echo 100 × 64 B";
     let wants_tls = wanted(TLS_SCENARIO);
     // One throw-away certificate for every TLS peer, so they do the same crypto work.
     let tls_files = if wants_tls {
@@ -467,6 +469,25 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             a.buf.to_string(),
         ],
     };
+    let ws_server = |name: &'static str, imp: &str| Peer {
+        name,
+        argv: vec![
+            me(),
+            "ws-bench-server".into(),
+            "--impl".into(),
+            imp.into(),
+            "--port".into(),
+            "0".into(),
+            "--workers".into(),
+            "1".into(),
+            "--buf".into(),
+            a.buf.to_string(),
+        ],
+    };
+    let ws_peers = vec![
+        ws_server("hpsocket", "hpsocket"),
+        ws_server("tokio-tungstenite", "tungstenite"),
+    ];
     let mut http_peers = vec![
         http_server("hpsocket", "hpsocket"),
         http_server("hyper", "hyper"),
@@ -535,6 +556,14 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             tls_ca: None,
         },
         Scenario {
+            name: WS_SCENARIO,
+            mode: "ws",
+            conns: 100,
+            size: 64,
+            peers: ws_peers,
+            tls_ca: None,
+        },
+        Scenario {
             name: TLS_SCENARIO,
             mode: "pingpong",
             conns: 100,
@@ -581,6 +610,9 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     if wanted(HTTP_SCENARIO) {
         writeln!(md, "HTTP row: 100 keep-alive connections, each sending `GET /hello HTTP/1.1` (with `Host`) and reading the whole response before the next request (no pipelining); the load generator parses every response (status 200, `Content-Length` 13, body `Hello, world!`) and counts a request/response as one message; MB/s is response bytes. **hpsocket** is `HttpServer` (`hps http-bench-server`, 1 worker, `send_response` from `on_message_complete`), **hyper** a hyper 1.x `http1` server (keep-alive) on a current-thread tokio runtime, **hp-socket 5.2.1** the original's `HttpServer` through its 4C API (`hp_pack_peer http-server`, `HP_HttpServer_SendResponse` from `OnMessageComplete`, 1 worker). Each answers `200 OK` with `Content-Type: text/plain` and the 13-byte body.\n")?;
+    }
+    if wanted(WS_SCENARIO) {
+        writeln!(md, "WebSocket row: 100 connections; the load generator runs the opening handshake on each (its own `Sec-WebSocket-Key`, the `Sec-WebSocket-Accept` checked), then keeps one masked 64-byte binary message (one frame) in flight per connection and checks every echoed frame header and payload byte; MB/s is payload bytes. **hpsocket** is `WsServer` (`hps ws-bench-server`, 1 worker, `send_binary` from `on_ws_message`), **tokio-tungstenite** a tokio-tungstenite 0.29 server on a current-thread tokio runtime (a task per connection: `next()`, then `send()` of the same message). No permessage-deflate on either. The original HP-Socket 5.2.1 has only frame-level WebSocket calls on its HTTP components, so it has no row here.\n")?;
     }
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;

@@ -128,7 +128,7 @@ pub struct Plan {
 
 /// Client setup: verify against `ca` when given, otherwise accept any certificate (said on
 /// stdout, so nobody mistakes the run for a verified one).
-fn client_setup(ca: Option<&Path>, cert: Option<(&Path, &Path)>) -> TlsClientSetup {
+pub(crate) fn client_setup(ca: Option<&Path>, cert: Option<(&Path, &Path)>) -> TlsClientSetup {
     if ca.is_none() {
         println!("TLS: no --ca given, the server's certificate is NOT verified");
     }

@@ -1,6 +1,7 @@
 //! The HTTP demos: `hps http-server --root DIR` (static files, HEAD, keep-alive, directory
 //! listings, 404; one log line per request) and `hps http-client URL` (prints the status,
-//! headers and body of one request).
+//! headers and body of one request). The file serving ([`Files`]) works on any HTTP server
+//! component: `hps ws-server --root` uses it too.
 
 use std::path::{Component as PathPart, Path, PathBuf};
 use std::process::ExitCode;
@@ -126,20 +127,101 @@ fn listing(dir: &Path, url_path: &str) -> std::io::Result<String> {
     Ok(html)
 }
 
-struct Files {
+/// Static files under a root directory: what `hps http-server` serves, and `hps ws-server
+/// --root` beside its WebSockets (any HTTP server component: `HttpServer`, `WsServer`, their
+/// TLS variants).
+pub(crate) struct Files {
     root: PathBuf,
 }
 
+/// Sends a whole in-memory response to the request `m` (a HEAD gets the head only); returns
+/// the status sent.
+pub(crate) fn send_bytes<M: HttpModel, T: Transport>(
+    s: &Server<M, T>,
+    id: ConnId,
+    m: &HttpMessage,
+    status: u16,
+    ctype: &str,
+    body: &[u8],
+) -> Result<u16> {
+    let len = body.len().to_string();
+    let headers = [("Content-Type", ctype), ("Content-Length", len.as_str())];
+    let body = if m.method() == "HEAD" { b"" } else { body };
+    s.send_response(id, status, None, &headers, body)
+        .map(|_| status)
+}
+
+/// The listener's verdict on an answered request, with one log line for it (`peer method
+/// url -> status`).
+pub(crate) fn logged<M: HttpModel, T: Transport>(
+    s: &Server<M, T>,
+    id: ConnId,
+    m: &HttpMessage,
+    answer: Result<u16>,
+) -> ParseResult {
+    match answer {
+        Ok(status) => {
+            info!(
+                "{} {} {} -> {status}",
+                s.remote_address(id)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                m.method(),
+                m.url()
+            );
+            ParseResult::Ok
+        }
+        Err(e) => {
+            info!("{} {}: answer failed: {e}", m.method(), m.url());
+            ParseResult::Error
+        }
+    }
+}
+
+/// Logs a request the server could not parse (it has answered it already).
+pub(crate) fn log_parse_error<M: HttpModel, T: Transport>(
+    s: &Server<M, T>,
+    id: ConnId,
+    e: &HttpParseError,
+) {
+    info!(
+        "{}: bad request ({e}, status {:?})",
+        s.remote_address(id)
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        e.status()
+    );
+}
+
 impl Files {
-    fn answer(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> Result<u16> {
+    /// Serves `root` (which must exist).
+    pub(crate) fn new(root: &Path) -> std::io::Result<Files> {
+        Ok(Files {
+            root: root.canonicalize()?,
+        })
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether the URL path names a directory with an `index.html`.
+    pub(crate) fn has_index(&self, url_path: &str) -> bool {
+        resolve(&self.root, url_path).is_some_and(|d| d.join("index.html").is_file())
+    }
+
+    /// Answers a GET or HEAD for a file (`sendfile`), a directory (its `index.html`, else a
+    /// listing), or with 404 / 403 / 405 / 400 / 413; returns the status sent.
+    pub(crate) fn answer<M: HttpModel, T: Transport>(
+        &self,
+        s: &Server<M, T>,
+        id: ConnId,
+        m: &HttpMessage,
+    ) -> Result<u16> {
         let head = m.method() == "HEAD";
         let path = m.url_field(UrlField::Path).unwrap_or("/").to_string();
-        let send = |status: u16, ctype: &str, body: &[u8]| {
-            let len = body.len().to_string();
-            let headers = [("Content-Type", ctype), ("Content-Length", len.as_str())];
-            s.send_response(id, status, None, &headers, if head { b"" } else { body })
-                .map(|_| status)
-        };
+        let send =
+            |status: u16, ctype: &str, body: &[u8]| send_bytes(s, id, m, status, ctype, body);
         if m.method() != "GET" && !head {
             return send(405, "text/plain; charset=utf-8", b"method not allowed\n");
         }
@@ -192,22 +274,7 @@ impl Files {
 
 impl ServerListener<HttpServer> for Files {
     fn on_message_complete(&self, s: &HttpServer, id: ConnId, m: &HttpMessage) -> ParseResult {
-        let peer = s.remote_address(id).ok();
-        match self.answer(s, id, m) {
-            Ok(status) => {
-                info!(
-                    "{} {} {} -> {status}",
-                    peer.map(|p| p.to_string()).unwrap_or_default(),
-                    m.method(),
-                    m.url()
-                );
-                ParseResult::Ok
-            }
-            Err(e) => {
-                info!("{} {}: answer failed: {e}", m.method(), m.url());
-                ParseResult::Error
-            }
-        }
+        logged(s, id, m, self.answer(s, id, m))
     }
 
     /// No `on_send`: files go out with `sendfile`, uncopied.
@@ -216,19 +283,14 @@ impl ServerListener<HttpServer> for Files {
     }
 
     fn on_parse_error(&self, s: &HttpServer, id: ConnId, _m: &HttpMessage, e: &HttpParseError) {
-        info!(
-            "{}: bad request ({e}, status {:?})",
-            s.remote_address(id)
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            e.status()
-        );
+        log_parse_error(s, id, e);
     }
 }
 
 pub fn server(a: &HttpServerArgs) -> Res<ExitCode> {
-    let root = a.root.canonicalize()?;
-    let s = HttpServer::new(Files { root: root.clone() });
+    let files = Files::new(&a.root)?;
+    let root = files.root().to_path_buf();
+    let s = HttpServer::new(files);
     if let Some(w) = a.workers {
         s.set_worker_thread_count(w)?;
     }

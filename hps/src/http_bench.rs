@@ -54,14 +54,14 @@ impl ServerListener<HttpServer> for Hello {
     }
 }
 
-fn ready(port: u16) -> std::io::Result<()> {
+pub(crate) fn ready(port: u16) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "READY {port}")?;
     out.flush()
 }
 
 /// Blocks until stdin reaches end-of-file (the bench kills us anyway).
-fn wait_stdin() {
+pub(crate) fn wait_stdin() {
     let mut sink = [0u8; 256];
     let mut stdin = std::io::stdin();
     while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}

@@ -1,7 +1,9 @@
 //! The benchmark load generator (`hps loadgen`, used by `hps bench`): one thread, one `mio`
 //! event loop, N connections; every echoed byte is checked against the pattern that was sent.
 //! With `--tls` each connection runs a rustls client session over its non-blocking socket
-//! (ciphertext read straight from the socket into rustls, no extra copy).
+//! (ciphertext read straight from the socket into rustls, no extra copy). With `--mode ws`
+//! each connection runs the WebSocket opening handshake itself (its own key, the server's
+//! accept checked), then sends masked binary frames and checks the unmasked echoes.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -38,6 +40,85 @@ mod tests {
 
     const OK: &[u8] =
         b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\ncontent-length: 13\r\n\r\nHello, world!";
+
+    /// A server's answer to connection `w` and two echoed frames of 64 and 300 bytes (the
+    /// second with a 16-bit length) of stream `seed`.
+    fn ws_answer(w: &WsRead, seed: u64, accept: &str) -> Vec<u8> {
+        let _ = w;
+        let mut v = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\r\n"
+        )
+        .into_bytes();
+        v.extend_from_slice(&[0x82, 64]);
+        fill(&mut v, seed, 0, 64);
+        v.extend_from_slice(&[0x82, 126, 1, 44]);
+        fill(&mut v, seed, 64, 300);
+        v
+    }
+
+    #[test]
+    fn ws_handshake_and_frames_are_checked_however_they_are_split() {
+        let key = WsRead::new(3).key;
+        let accept = hpsocket::ws_accept_key(&key);
+        let all = ws_answer(&WsRead::new(3), 9, &accept);
+        for step in 1..=all.len() {
+            let mut w = WsRead::new(3);
+            let mut recvd = 0;
+            let mut bad = 0;
+            for part in all.chunks(step) {
+                bad += w.take(part, 9, &mut recvd);
+            }
+            assert_eq!(
+                (bad, recvd, w.open, w.broken),
+                (0, 364, true, false),
+                "step {step}"
+            );
+        }
+        // A wrong byte in a payload is counted; a wrong accept value or a text frame breaks.
+        let mut w = WsRead::new(3);
+        let mut wrong = all.clone();
+        let n = wrong.len();
+        wrong[n - 1] ^= 0x55;
+        assert_eq!(w.take(&wrong, 9, &mut 0), 1);
+        let mut w = WsRead::new(3);
+        assert_eq!(w.take(&ws_answer(&w, 9, "nope"), 9, &mut 0), 1);
+        assert!(w.broken && !w.open);
+        let mut w = WsRead::new(3);
+        let mut text = all.clone();
+        let at = text.len() - 300 - 4; // the second frame's header
+        text[at] = 0x81;
+        assert_eq!(w.take(&text, 9, &mut 0), 1);
+        assert!(w.broken);
+    }
+
+    #[test]
+    fn ws_frames_are_masked_with_the_right_lengths() {
+        let mut w = WsRead::new(0);
+        for n in [1usize, 125, 126, 65535, 65536] {
+            let payload: Vec<u8> = (0..n).map(|i| (i % 256) as u8).collect();
+            let mut out = Vec::new();
+            w.frame(&mut out, &payload);
+            assert_eq!(out[0], 0x82);
+            assert!(out[1] & 0x80 != 0, "masked");
+            let (len, at) = match out[1] & 0x7F {
+                126 => (u16::from_be_bytes([out[2], out[3]]) as usize, 4),
+                127 => (
+                    u64::from_be_bytes(out[2..10].try_into().unwrap()) as usize,
+                    10,
+                ),
+                l => (l as usize, 2),
+            };
+            assert_eq!(len, n);
+            let mask = &out[at..at + 4];
+            let unmasked: Vec<u8> = out[at + 4..]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i & 3])
+                .collect();
+            assert_eq!(unmasked, payload);
+        }
+    }
 
     #[test]
     fn http_responses_are_framed_and_checked_however_they_are_split() {
@@ -98,6 +179,9 @@ pub enum Mode {
     /// `Content-Length`, body `Hello, world!`), then the next request; one message per
     /// request/response.
     Http,
+    /// WebSocket: the opening handshake on each connection, then ping-pong of masked binary
+    /// messages (one frame each, one in flight), every echoed frame and byte checked.
+    Ws,
 }
 
 /// The body the HTTP bench servers answer with (`hps http-bench-server`, the original's
@@ -186,6 +270,160 @@ struct Conn {
     /// HTTP mode: `sent` / `recvd` count requests / complete responses, and this reads
     /// the responses.
     http: Option<Box<HttpRead>>,
+    /// WebSocket mode: the handshake and the frames being read.
+    ws: Option<Box<WsRead>>,
+}
+
+/// WebSocket mode: one connection's handshake and the server's frames being read.
+struct WsRead {
+    /// The `Sec-WebSocket-Key` this connection sends.
+    key: String,
+    /// The opening handshake went out / its `101` answer came back right: frames may go.
+    requested: bool,
+    open: bool,
+    /// The answer's head collected so far.
+    head: Vec<u8>,
+    /// The header of the frame being read, collected so far, and payload bytes left in it.
+    hdr: Vec<u8>,
+    left: u64,
+    /// Frames sent (each gets its own masking key).
+    frames: u32,
+    /// The stream cannot be read on (bad answer, unexpected frame): the connection is given
+    /// up.
+    broken: bool,
+}
+
+impl WsRead {
+    fn new(i: usize) -> WsRead {
+        use base64::Engine as _;
+        let nonce: Vec<u8> = (0..16u8)
+            .map(|b| {
+                (i as u64)
+                    .wrapping_mul(0x9E37_79B9)
+                    .wrapping_add(b as u64 * 131) as u8
+            })
+            .collect();
+        WsRead {
+            key: base64::engine::general_purpose::STANDARD.encode(nonce),
+            requested: false,
+            open: false,
+            head: Vec::new(),
+            hdr: Vec::new(),
+            left: 0,
+            frames: 0,
+            broken: false,
+        }
+    }
+
+    /// The opening handshake's request.
+    fn request(&self, addr: SocketAddr) -> Vec<u8> {
+        format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            self.key
+        )
+        .into_bytes()
+    }
+
+    /// Appends one masked binary frame (FIN) carrying `payload`.
+    fn frame(&mut self, out: &mut Vec<u8>, payload: &[u8]) {
+        out.push(0x82);
+        let n = payload.len();
+        if n < 126 {
+            out.push(0x80 | n as u8);
+        } else if n <= 0xFFFF {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        } else {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+        self.frames = self.frames.wrapping_add(1);
+        let mask = self.frames.wrapping_mul(0x9E37_79B9).to_be_bytes();
+        out.extend_from_slice(&mask);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i & 3]));
+    }
+
+    /// Reads the handshake's answer, then frames; verifies payload bytes against stream `seed`
+    /// from offset `*recvd` on. Returns the errors (mismatched bytes, a wrong answer or frame).
+    fn take(&mut self, mut data: &[u8], seed: u64, recvd: &mut u64) -> u64 {
+        let mut bad = 0;
+        if !self.open {
+            let from = self.head.len().saturating_sub(3);
+            self.head.extend_from_slice(data);
+            let Some(end) = self.head[from..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| from + p + 4)
+            else {
+                if self.head.len() > MAX_HTTP_HEAD {
+                    self.broken = true;
+                    bad += 1;
+                }
+                return bad;
+            };
+            data = &data[data.len() - (self.head.len() - end)..];
+            if !self.accepted(&self.head[..end - 4]) {
+                self.broken = true;
+                return bad + 1;
+            }
+            self.open = true;
+            self.head = Vec::new();
+        }
+        while !self.broken && !data.is_empty() {
+            if self.left == 0 {
+                // A frame header: 2 bytes, then the extended length if any (no mask: a
+                // server's frames are not masked).
+                let need = match self.hdr.get(1).map(|b| b & 0x7F) {
+                    None => 2,
+                    Some(126) => 4,
+                    Some(127) => 10,
+                    Some(_) => 2,
+                };
+                let take = (need - self.hdr.len()).min(data.len());
+                self.hdr.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.hdr.len() < need || (need == 2 && matches!(self.hdr[1] & 0x7F, 126 | 127)) {
+                    continue;
+                }
+                // FIN, binary, no RSV bits, not masked.
+                if self.hdr[0] != 0x82 || self.hdr[1] & 0x80 != 0 {
+                    self.broken = true;
+                    return bad + 1;
+                }
+                self.left = match self.hdr[1] & 0x7F {
+                    126 => u16::from_be_bytes([self.hdr[2], self.hdr[3]]) as u64,
+                    127 => u64::from_be_bytes(self.hdr[2..10].try_into().expect("8 bytes")),
+                    n => n as u64,
+                };
+                self.hdr.clear();
+                continue;
+            }
+            let n = (self.left.min(data.len() as u64)) as usize;
+            bad += mismatches(&data[..n], seed, *recvd);
+            *recvd += n as u64;
+            self.left -= n as u64;
+            data = &data[n..];
+        }
+        bad
+    }
+
+    /// Whether the answer's head (without its final CRLF CRLF) is a `101` with the accept
+    /// value of our key.
+    fn accepted(&self, head: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(head) else {
+            return false;
+        };
+        let mut lines = text.split("\r\n");
+        let switching = lines.next().is_some_and(|l| l.starts_with("HTTP/1.1 101"));
+        let want = hpsocket::ws_accept_key(&self.key);
+        let accept = lines.any(|l| {
+            l.split_once(':').is_some_and(|(n, v)| {
+                n.eq_ignore_ascii_case("sec-websocket-accept") && v.trim() == want
+            })
+        });
+        switching && accept
+    }
 }
 
 /// The HTTP response being read on one connection.
@@ -306,11 +544,23 @@ pub(crate) fn own_cpu() -> f64 {
 
 impl Conn {
     fn queue_message(&mut self, size: usize, pack: bool) {
+        if let Some(w) = self.ws.as_deref_mut() {
+            let mut payload = Vec::with_capacity(size);
+            fill(&mut payload, self.seed, self.sent, size);
+            w.frame(&mut self.out, &payload);
+            self.sent += size as u64;
+            return;
+        }
         if pack {
             self.out.extend_from_slice(&(size as u32).to_le_bytes());
         }
         fill(&mut self.out, self.seed, self.sent, size);
         self.sent += size as u64;
+    }
+
+    /// The byte stream cannot be framed any more (HTTP, WebSocket).
+    fn broken(&self) -> bool {
+        self.http.as_ref().is_some_and(|h| h.broken) || self.ws.as_ref().is_some_and(|w| w.broken)
     }
 
     /// Writes what it can; false on a fatal error.
@@ -340,6 +590,9 @@ impl Conn {
             let (done, bad) = h.take(data);
             self.recvd += done;
             return bad;
+        }
+        if let Some(w) = self.ws.as_deref_mut() {
+            return w.take(data, self.seed, &mut self.recvd);
         }
         let mut bad = 0;
         let mut i = 0;
@@ -508,6 +761,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
             body_left: 0,
             connected: false,
             http: http.then(Box::default),
+            ws: (a.mode == Mode::Ws).then(|| Box::new(WsRead::new(i))),
         });
     }
     let mut events = Events::with_capacity(1024);
@@ -563,7 +817,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                 let (alive, bad) = read_tls(c, &mut t, &mut buf, msg, pack);
                 errors += bad;
                 c.tls = Some(t);
-                if !alive || c.http.as_ref().is_some_and(|h| h.broken) {
+                if !alive || c.broken() {
                     dead += 1;
                 }
             } else if ev.is_readable() {
@@ -575,7 +829,7 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                         }
                         Ok(n) => {
                             errors += c.take(&buf[..n], msg, pack);
-                            if c.http.as_ref().is_some_and(|h| h.broken) {
+                            if c.broken() {
                                 dead += 1;
                                 break;
                             }
@@ -605,6 +859,15 @@ pub fn run(a: &LoadgenArgs) -> io::Result<Report> {
                     c.out.extend_from_slice(&request);
                     c.sent += 1;
                     continue;
+                }
+                if let Some(w) = c.ws.as_deref_mut() {
+                    if !w.requested {
+                        c.out.extend_from_slice(&w.request(a.addr));
+                        w.requested = true;
+                    }
+                    if !w.open {
+                        break;
+                    }
                 }
                 c.queue_message(msg, pack);
             }

@@ -11,6 +11,8 @@ mod session;
 mod tokio_echo;
 mod udp;
 mod udp_load;
+mod ws;
+mod ws_bench;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -72,6 +74,12 @@ enum Command {
     HttpServer(http::HttpServerArgs),
     /// HTTP client: one request, prints the status, header fields and body.
     HttpClient(http::HttpClientArgs),
+    /// WebSocket echo server (WsServer; WssServer with --tls): every message back with its
+    /// type; plain HTTP gets a browser demo page (/demo) and, with --root, static files.
+    WsServer(ws::WsServerArgs),
+    /// WebSocket client (WsClient; WssClient for wss://): N messages, every echoed byte
+    /// verified.
+    WsClient(ws::WsClientArgs),
     /// Side-by-side benchmark: hpsocket vs a tokio echo server vs the original HP-Socket
     /// 5.2.1, each in its own process; writes docs/BENCHMARKS.md and an SVG chart.
     Bench(bench::BenchArgs),
@@ -84,6 +92,9 @@ enum Command {
     /// HTTP "Hello, world!" servers used by `hps bench` (hpsocket's `HttpServer`, hyper).
     #[command(hide = true)]
     HttpBenchServer(http_bench::HttpBenchServerArgs),
+    /// WebSocket echo servers used by `hps bench` (hpsocket's `WsServer`, tokio-tungstenite).
+    #[command(hide = true)]
+    WsBenchServer(ws_bench::WsBenchServerArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -585,6 +596,7 @@ fn main() -> ExitCode {
             | Command::Loadgen(_)
             | Command::TokioEcho(_)
             | Command::HttpBenchServer(_)
+            | Command::WsBenchServer(_)
     ) {
         "warn"
     } else {
@@ -639,6 +651,9 @@ fn main() -> ExitCode {
         }),
         Command::TokioEcho(a) => tokio_echo::run(a).map(|_| ExitCode::SUCCESS),
         Command::HttpBenchServer(a) => http_bench::run(a),
+        Command::WsServer(a) => ws::server(a),
+        Command::WsClient(a) => ws::client(a),
+        Command::WsBenchServer(a) => ws_bench::run(a),
     };
     match r {
         Ok(code) => code,

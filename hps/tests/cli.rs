@@ -1,37 +1,13 @@
 //! The `hps` binary end to end: demos start, echo and exit; pfm verifies every byte; bad
 //! arguments fail clearly.
 
-use std::process::{Command, Output, Stdio};
+mod util;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use testkit::{output_within, Proc, TempDir};
-
-/// Bound of every command and every wait for a line of output.
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn hps() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hps"))
-}
-
-/// Runs a command to completion within a bound.
-fn run(cmd: &mut Command) -> Output {
-    output_within(cmd, LIMIT)
-}
-
-/// Asserts that a command succeeded (naming `what` and showing its output if not) and returns
-/// its standard output.
-fn succeeded(out: &Output, what: &str) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what}: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// A server process (killed on drop) and its port.
-struct Server(Proc, u16);
+use testkit::{Proc, TempDir};
+use util::{hps, run, succeeded, Server, LIMIT};
 
 fn server(model: &str, seconds: &str) -> Server {
     server_with(model, seconds, &[]).0
@@ -73,7 +49,7 @@ fn help_lists_the_subcommands() {
     let out = run(hps().arg("--help"));
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["server", "client", "agent", "pfm"] {
+    for sub in ["server", "client", "agent", "pfm", "ws-server", "ws-client"] {
         assert!(text.contains(sub), "{text}");
     }
 }
@@ -209,6 +185,9 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
             "| hpsocket |",
         ),
         ("| HTTP keep-alive GET 100 × small response |", "| hyper |"),
+        // "100 × 64" picks the WebSocket scenario too.
+        ("| WebSocket echo 100 × 64 B |", "| hpsocket |"),
+        ("| WebSocket echo 100 × 64 B |", "| tokio-tungstenite |"),
     ] {
         let row = report
             .lines()
@@ -234,7 +213,7 @@ fn bench_runs_a_short_scenario_and_writes_the_report() {
         .lines()
         .filter(|l| l.starts_with("| ") && l.contains(" | 1 | "))
         .collect();
-    assert_eq!(rows.len(), 8, "{runs}");
+    assert_eq!(rows.len(), 10, "{runs}");
     for row in rows {
         let cols: Vec<&str> = row.split('|').map(str::trim).collect();
         assert!(cols[7].ends_with('%') && cols[8].ends_with('%'), "{row}");
