@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -24,7 +23,7 @@ fn c_echo_client_against_c_echo_server() {
     compile_c(&[&examples.join("echo_client.c")], &client_exe, &dir, &[]);
 
     let mut server = Proc::spawn({
-        let mut c = Command::new(&server_exe);
+        let mut c = program(&server_exe);
         c.arg("0");
         c
     });
@@ -39,7 +38,7 @@ fn c_echo_client_against_c_echo_server() {
 
     // Two clients one after the other, then two at once.
     for count in ["60", "150"] {
-        let mut cmd = Command::new(&client_exe);
+        let mut cmd = program(&client_exe);
         cmd.args(["127.0.0.1", &port.to_string(), count]);
         let out = output_within(cmd, LIMIT);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -58,7 +57,7 @@ fn c_echo_client_against_c_echo_server() {
         .map(|_| {
             let exe = client_exe.clone();
             std::thread::spawn(move || {
-                let mut cmd = Command::new(exe);
+                let mut cmd = program(exe);
                 cmd.args(["127.0.0.1", &port.to_string(), "80"]);
                 output_within(cmd, LIMIT)
             })
@@ -97,7 +96,7 @@ fn c_echo_client_fails_without_a_server() {
     );
     // A port that was free a moment ago: the synchronous connect is refused.
     let port = free_tcp_port();
-    let mut cmd = Command::new(&client_exe);
+    let mut cmd = program(&client_exe);
     cmd.args(["127.0.0.1", &port.to_string(), "3"]);
     let out = output_within(cmd, LIMIT);
     assert_eq!(out.status.code(), Some(1));
@@ -132,10 +131,10 @@ fn c_examples_built_on_the_original_library_interoperate() {
     }
 
     for (server_dir, client_dir) in [(&orig, &ours), (&ours, &orig)] {
-        let mut server = Proc::spawn(Command::new(server_dir.join("echo_server")));
+        let mut server = Proc::spawn(program(server_dir.join("echo_server")));
         let ready = server.line(LIMIT).expect("no READY line");
         let port = ready.strip_prefix("READY ").expect("READY <port>").trim();
-        let mut cmd = Command::new(client_dir.join("echo_client"));
+        let mut cmd = program(client_dir.join("echo_client"));
         cmd.args(["127.0.0.1", port, "100"]);
         let out = output_within(cmd, LIMIT);
         assert!(

@@ -9,7 +9,7 @@
  * keep-alive connection, cycling through GET /get?i=<n>, POST /post (body "data-<n>") and
  * HEAD /head, each with "X-Tag: t<n>" and "Cookie: a=<n>". Each response must be 200 with the
  * X-Tag echoed, a Content-Length, and (but for HEAD) a body starting "<METHOD> <path> "; the
- * getters (GetStatusCode, GetHeader, GetContentLength) are read in OnMessageComplete. Prints
+ * getters (GetStatusCode, GetHeader, GetContentLength) are read in OnHeadersComplete. Prints
  * "OK <count> responses" and exits 0, or prints the first problem to stderr and exits 1. Each
  * response is waited for at most 10 s.
  */
@@ -48,7 +48,9 @@ static En_HP_HttpParseResult __HP_CALL on_body(HP_HttpClient c, HP_CONNID id, co
     return HPR_OK;
 }
 
-static En_HP_HttpParseResult __HP_CALL on_message_complete(HP_HttpClient c, HP_CONNID id)
+/* The head's getters are read when the head is complete: HP-Socket's GetContentLength is the
+ * parser's count of body bytes still to come, 0 by the time the message is complete. */
+static En_HP_HttpParseResult __HP_CALL on_headers_complete(HP_HttpClient c, HP_CONNID id)
 {
     LPCSTR tag = NULL;
     (void)id;
@@ -59,6 +61,15 @@ static En_HP_HttpParseResult __HP_CALL on_message_complete(HP_HttpClient c, HP_C
         snprintf(g_tag, sizeof(g_tag), "%s", tag);
     else
         g_tag[0] = 0;
+    pthread_mutex_unlock(&g_lock);
+    return HPR_OK;
+}
+
+static En_HP_HttpParseResult __HP_CALL on_message_complete(HP_HttpClient c, HP_CONNID id)
+{
+    (void)c;
+    (void)id;
+    pthread_mutex_lock(&g_lock);
     g_done = 1;
     pthread_cond_broadcast(&g_cond);
     pthread_mutex_unlock(&g_lock);
@@ -111,6 +122,7 @@ int main(int argc, char** argv)
 
     listener = Create_HP_HttpClientListener();
     client = Create_HP_HttpClient(listener);
+    HP_Set_FN_HttpClient_OnHeadersComplete(listener, on_headers_complete);
     HP_Set_FN_HttpClient_OnBody(listener, on_body);
     HP_Set_FN_HttpClient_OnMessageComplete(listener, on_message_complete);
     HP_Set_FN_HttpClient_OnClose(listener, on_close);
