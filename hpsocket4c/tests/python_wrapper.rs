@@ -5,7 +5,9 @@
 //! loopback, checking every byte (and, for PACK, every packet boundary, the header flag and the
 //! maximum size). It also runs a few `SYS_*` codecs through the wrapper's helpers, and, as the
 //! package has no UDP classes, drives a UDP server, clients and casts through its ctypes
-//! bindings of the UDP functions.
+//! bindings of the UDP functions. Last, the wrapper's binding of `HP_HttpServer_SendWSMessage`
+//! (5.2's form, with a mask) misplaces the arguments on our 5.8 form, and the rebinding the
+//! README gives works.
 //!
 //! Needs `python3` and the original package (fetched by `scripts/fetch-hpsocket.sh`); set
 //! `HPSOCKET_SKIP_INTEROP=1` to skip on purpose. The script runs under a time limit.
@@ -495,7 +497,29 @@ def listen_port_free():
     return port
 
 
-for t in (test_codecs, test_push, test_pull, test_pack, test_udp):
+def test_ws_binding():
+    # The wrapper binds 5.2's HP_HttpServer_SendWSMessage (a mask, as a c_int, before pData).
+    # On our library (5.8's form) every argument from the mask on lands one place off: pData
+    # is read as NULL with a length, refused (EINVAL). Rebound as the README says, the call
+    # reaches the connection check (an unknown ID: EBADSLT).
+    from ctypes import POINTER, c_bool, c_byte, c_int, c_ubyte, c_ulonglong
+    l = HP.Create_HP_HttpServerListener()
+    s = HP.Create_HP_HttpServer(l)
+    check(HP.HP_Server_Start(s, "127.0.0.1", 0), "ws: http server start")
+    data = (c_byte * 3)(1, 2, 3)
+    f = HP.HP_HttpServer_SendWSMessage
+    check(not f(s, 12345, True, 0, 1, 0, data, 3, 0), "ws: 5.2 binding refused")
+    check(HP.SYS_GetLastError() == 22, "ws: 5.2 binding: EINVAL, got %d" % HP.SYS_GetLastError())
+    f.argtypes = [HP.HP_HttpServer, HP.HP_CONNID, c_bool, c_ubyte, c_ubyte, POINTER(c_byte), c_int,
+                  c_ulonglong]
+    check(not f(s, 12345, True, 0, 1, data, 3, 0), "ws: rebound, unknown connection")
+    check(HP.SYS_GetLastError() == 57, "ws: rebound: EBADSLT, got %d" % HP.SYS_GetLastError())
+    HP.HP_Server_Stop(s)
+    HP.Destroy_HP_HttpServer(s)
+    HP.Destroy_HP_HttpServerListener(l)
+
+
+for t in (test_codecs, test_push, test_pull, test_pack, test_udp, test_ws_binding):
     try:
         t()
     except Exception as e:  # a wrapper exception is a failure, not a crash of the run
