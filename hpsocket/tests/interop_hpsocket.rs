@@ -77,10 +77,19 @@ fn peer() -> Option<&'static Path> {
 // ---------------------------------------------------------------------------------------------
 // Peer processes.
 
+/// A command running the peer on the original library. `cargo test` puts `target/debug`,
+/// which holds our `libhpsocket4c.so`, on `LD_LIBRARY_PATH`, and the loader searches that
+/// before the peer's run path: without this the "original" would be ours.
+fn original(peer: &Path) -> Command {
+    let mut cmd = Command::new(peer);
+    cmd.env_remove("LD_LIBRARY_PATH");
+    cmd
+}
+
 /// Starts the original PACK echo server (1 worker thread); returns it (killed on drop; its
 /// stdin closing also stops it) and its port.
 fn original_server(peer: &Path, flag: u16, max: u32) -> (Proc, u16) {
-    let mut cmd = Command::new(peer);
+    let mut cmd = original(peer);
     cmd.args(["server", &flag.to_string(), &max.to_string(), "0", "1"]);
     let mut proc = Proc::spawn(cmd);
     let line = proc
@@ -103,7 +112,7 @@ fn original_client(peer: &Path, port: u16, flag: u16, max: u32, sizes: &[usize])
         max.to_string(),
     ];
     args.extend(sizes.iter().map(|n| n.to_string()));
-    let mut cmd = Command::new(peer);
+    let mut cmd = original(peer);
     cmd.args(&args).env("HP_PEER_TIMEOUT", "20");
     let out = output_within(cmd, LIMIT);
     // Its diagnostics, shown with the test's output if it fails.
