@@ -305,6 +305,8 @@ struct OrigPeers {
     udp: Peer,
     /// The HttpServer answering `Hello, world!`.
     http: Peer,
+    /// The HttpServer echoing WebSocket frames with its frame-level API.
+    ws: Peer,
 }
 
 fn orig_peers(buf: usize) -> Option<OrigPeers> {
@@ -342,6 +344,7 @@ fn orig_peers(buf: usize) -> Option<OrigPeers> {
         pack: peer(&["server", "0", "4194303", &buf]),
         udp: peer(&["udp-server", "1"]),
         http: peer(&["http-server", &buf]),
+        ws: peer(&["ws-echo-server", "1"]),
     })
 }
 
@@ -484,7 +487,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
             a.buf.to_string(),
         ],
     };
-    let ws_peers = vec![
+    let mut ws_peers = vec![
         ws_server("hpsocket", "hpsocket"),
         ws_server("tokio-tungstenite", "tungstenite"),
     ];
@@ -497,6 +500,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         pack_peers.push(o.pack.clone());
         udp_peers.push(o.udp.clone());
         http_peers.push(o.http.clone());
+        ws_peers.push(o.ws.clone());
     }
     let all = [
         Scenario {
@@ -612,7 +616,7 @@ pub fn run(a: &BenchArgs) -> Result<(), Box<dyn std::error::Error>> {
         writeln!(md, "HTTP row: 100 keep-alive connections, each sending `GET /hello HTTP/1.1` (with `Host`) and reading the whole response before the next request (no pipelining); the load generator parses every response (status 200, `Content-Length` 13, body `Hello, world!`) and counts a request/response as one message; MB/s is response bytes. **hpsocket** is `HttpServer` (`hps http-bench-server`, 1 worker, `send_response` from `on_message_complete`), **hyper** a hyper 1.x `http1` server (keep-alive) on a current-thread tokio runtime, **hp-socket 5.2.1** the original's `HttpServer` through its 4C API (`hp_pack_peer http-server`, `HP_HttpServer_SendResponse` from `OnMessageComplete`, 1 worker). Each answers `200 OK` with `Content-Type: text/plain` and the 13-byte body.\n")?;
     }
     if wanted(WS_SCENARIO) {
-        writeln!(md, "WebSocket row: 100 connections; the load generator runs the opening handshake on each (its own `Sec-WebSocket-Key`, the `Sec-WebSocket-Accept` checked), then keeps one masked 64-byte binary message (one frame) in flight per connection and checks every echoed frame header and payload byte; MB/s is payload bytes. **hpsocket** is `WsServer` (`hps ws-bench-server`, 1 worker, `send_binary` from `on_ws_message`), **tokio-tungstenite** a tokio-tungstenite 0.29 server on a current-thread tokio runtime (a task per connection: `next()`, then `send()` of the same message). No permessage-deflate on either. The original HP-Socket 5.2.1 has only frame-level WebSocket calls on its HTTP components, so it has no row here.\n")?;
+        writeln!(md, "WebSocket row: 100 connections; the load generator runs the opening handshake on each (its own `Sec-WebSocket-Key`, the `Sec-WebSocket-Accept` checked), then keeps one masked 64-byte binary message (one frame) in flight per connection and checks every echoed frame header and payload byte; MB/s is payload bytes. **hpsocket** is `WsServer` (`hps ws-bench-server`, 1 worker, `send_binary` from `on_ws_message`), **tokio-tungstenite** a tokio-tungstenite 0.29 server on a current-thread tokio runtime (a task per connection: `next()`, then `send()` of the same message). **hp-socket 5.2.1** the original's `HttpServer` with its frame-level WebSocket API (`hp_pack_peer ws-echo-server`: `101` from `OnUpgrade`, the frame gathered in `OnWSMessageHeader` / `OnWSMessageBody` and sent back by `HP_HttpServer_SendWSMessage` from `OnWSMessageComplete`, 1 worker, the library's 4 KiB read buffer). No permessage-deflate on any.\n")?;
     }
     writeln!(md, "| scenario | peer | msgs/s | MB/s | server CPU µs/msg | msgs/s vs hpsocket | CPU/msg vs hpsocket | errors | unattributed CPU |")?;
     writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
