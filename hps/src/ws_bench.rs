@@ -30,7 +30,8 @@ pub struct WsBenchServerArgs {
     /// hpsocket: worker threads.
     #[arg(long, default_value_t = 1)]
     pub workers: u32,
-    /// hpsocket: bytes read per read call.
+    /// Bytes read per read call (tungstenite: its `read_buffer_size`, which it zero-fills
+    /// before every read).
     #[arg(long, default_value_t = 16384)]
     pub buf: u32,
 }
@@ -67,10 +68,14 @@ fn hpsocket_server(a: &WsBenchServerArgs) -> Res<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn tungstenite_echo(stream: tokio::net::TcpStream) {
+async fn tungstenite_echo(stream: tokio::net::TcpStream, buf: usize) {
     use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
     use tokio_tungstenite::tungstenite::Message;
-    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+    // The default read buffer is 128 KiB, zero-filled before each read: the same 16 KiB
+    // as the other peers instead.
+    let config = WebSocketConfig::default().read_buffer_size(buf);
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else {
         return;
     };
     while let Some(Ok(m)) = ws.next().await {
@@ -85,7 +90,7 @@ fn tungstenite_server(a: &WsBenchServerArgs) -> Res<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()?;
-    let port = a.port;
+    let (port, buf) = (a.port, a.buf as usize);
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         ready(listener.local_addr()?.port())?;
@@ -95,7 +100,7 @@ fn tungstenite_server(a: &WsBenchServerArgs) -> Res<ExitCode> {
         });
         loop {
             let (s, _) = listener.accept().await?;
-            tokio::spawn(tungstenite_echo(s));
+            tokio::spawn(tungstenite_echo(s, buf));
         }
     })
 }
