@@ -49,6 +49,7 @@ mod reactor;
 mod roles;
 mod session;
 mod sys;
+mod thread_pool;
 pub mod tls;
 mod types;
 
@@ -90,6 +91,10 @@ pub use roles::udp::server::UdpServer;
 pub use roles::ws::{WsAgent, WsClient, WsServer, WssAgent, WssClient, WssServer};
 pub use session::ws::{WsMessage, WsMessageState};
 pub use socket2::SockRef;
+pub use thread_pool::{
+    RejectedPolicy, SocketTask, StopOutcome, SubmitError, SubmitErrorKind, TaskBuffer,
+    TaskBufferType, ThreadPool, ThreadPoolListener,
+};
 pub use types::{
     CastMode, ConnId, FetchResult, HandleResult, OnSendSyncPolicy, ReuseAddressPolicy, SendPolicy,
     ServiceState, SocketError, SocketOperation,

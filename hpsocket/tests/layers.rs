@@ -12,6 +12,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("sans-IO cores", &["cores", "tls"]),
     ("configuration and errors", &["config", "error"]),
+    // A building block beside the components: it uses types and errors, only `lib` uses it.
+    ("thread pool", &["thread_pool"]),
     ("session", &["session"]),
     ("reactor", &["reactor"]),
     ("component", &["component"]),
