@@ -35,7 +35,7 @@ pub struct WsServerArgs {
     port: u16,
     /// Also serve the files under this directory to plain GET / HEAD requests (the demo page
     /// stays at /demo, and is at / too when DIR has no index.html).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Accept permessage-deflate (RFC 7692) when a client offers it.
     #[arg(long)]
