@@ -17,7 +17,7 @@ use crate::roles::{lifecycle_exports, with_any, Agt, AGENTS};
 
 macro_rules! with_agt {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(AGENTS, Agt, [Http, Https], $h, $fail, |$c| $body)
+        with_any!(AGENTS, Agt, [Http, Https, Ws, Wss], $h, $fail, |$c| $body)
     };
 }
 

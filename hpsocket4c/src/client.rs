@@ -21,7 +21,7 @@ macro_rules! with_cli {
         with_any!(
             CLIENTS,
             Cli,
-            [Udp, Cast, Http, Https, Sync, SyncS],
+            [Udp, Cast, Http, Https, Sync, SyncS, Ws, Wss],
             $h,
             $fail,
             |$c| { $body }
@@ -32,9 +32,14 @@ macro_rules! with_cli {
 /// Runs `$body` with `$c` bound to the TCP client behind handle `$h` (UDP: EINVAL).
 macro_rules! with_tcp_cli {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(CLIENTS, Cli, [Http, Https, Sync, SyncS], $h, $fail, |$c| {
-            $body
-        })
+        with_any!(
+            CLIENTS,
+            Cli,
+            [Http, Https, Sync, SyncS, Ws, Wss],
+            $h,
+            $fail,
+            |$c| { $body }
+        )
     };
 }
 

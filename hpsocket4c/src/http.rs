@@ -9,7 +9,8 @@
 //! whose head was complete. Strings they return stay valid until the next message begins on
 //! the connection (or its `OnClose` returns). They fail (FALSE, NULL or 0) with errno
 //! `EBADSLT` for an unknown or closed connection, `ENODATA` before its first message,
-//! `EINVAL` for a handle that is not an HTTP component or a NULL argument.
+//! `EINVAL` for a handle that is not an HTTP component (our WebSocket ones are, for the
+//! getters and a server's answers: see `with_http_or_ws!`) or a NULL argument.
 //!
 //! Layer 3 (families): imports only [`crate::marshal`] and [`crate::roles`].
 
@@ -21,7 +22,7 @@ use hpsocket::*;
 use crate::marshal::{
     b, bytes, cstr, ffi, file_path, need_id, opt_str, or_errno, set_errno, BOOL, FALSE, TRUE,
 };
-use crate::roles::http::{with_http, Http, HttpStore, Snapshot, SyncHttp};
+use crate::roles::http::{with_http, with_http_or_ws, Http, HttpStore, Snapshot, SyncHttp};
 use crate::roles::ssl::Ssl;
 use crate::roles::{create, destroy, Agt, Cli, Srv, AGENTS, CLIENTS, SERVERS};
 
@@ -170,12 +171,12 @@ type Target = Option<(Arc<HttpStore>, ConnId)>;
 
 fn srv(h: H, id: usize) -> Target {
     let id = need_id(id)?;
-    with_http!(SERVERS, Srv, h, None, |c| Some((c.store.clone(), id)))
+    with_http_or_ws!(SERVERS, Srv, h, None, |c| Some((c.store.clone(), id)))
 }
 
 fn agt(h: H, id: usize) -> Target {
     let id = need_id(id)?;
-    with_http!(AGENTS, Agt, h, None, |c| Some((c.store.clone(), id)))
+    with_http_or_ws!(AGENTS, Agt, h, None, |c| Some((c.store.clone(), id)))
 }
 
 fn cli(h: H) -> Target {
@@ -189,6 +190,8 @@ fn cli(h: H) -> Target {
     match CLIENTS.get(h).as_deref() {
         Some(Cli::Http(c)) => conn(&c.store, c.connection_id()),
         Some(Cli::Https(c)) => conn(&c.store, c.connection_id()),
+        Some(Cli::Ws(c)) => conn(&c.store, c.connection_id()),
+        Some(Cli::Wss(c)) => conn(&c.store, c.connection_id()),
         // A sync client's getters read its last response, even after the connection closed.
         Some(Cli::Sync(c)) => Some((c.store.clone(), SyncHttp::<Plain>::id())),
         Some(Cli::SyncS(c)) => Some((c.store.clone(), SyncHttp::<Tls>::id())),
@@ -480,7 +483,7 @@ pub unsafe extern "C" fn HP_HttpServer_SendResponse(
         let Some(body) = bytes(data, len) else {
             return FALSE;
         };
-        with_http!(SERVERS, Srv, h, FALSE, |c| b(
+        with_http_or_ws!(SERVERS, Srv, h, FALSE, |c| b(
             c.send_response(id, status, desc, &hs, body)
         ))
     })
@@ -508,7 +511,7 @@ pub unsafe extern "C" fn HP_HttpServer_SendLocalFile(
         let Some(hs) = c_headers(headers, count) else {
             return FALSE;
         };
-        with_http!(SERVERS, Srv, h, FALSE, |c| b(
+        with_http_or_ws!(SERVERS, Srv, h, FALSE, |c| b(
             c.send_local_file(id, file, status, desc, &hs)
         ))
     })
@@ -531,7 +534,7 @@ pub unsafe extern "C" fn HP_HttpServer_SendChunkData(
         let Ok(ext) = opt_str(extensions) else {
             return FALSE;
         };
-        with_http!(SERVERS, Srv, h, FALSE, |c| b(c.send_chunk_data(id, d, ext)))
+        with_http_or_ws!(SERVERS, Srv, h, FALSE, |c| b(c.send_chunk_data(id, d, ext)))
     })
 }
 
@@ -541,7 +544,7 @@ pub unsafe extern "C" fn HP_HttpServer_SendChunkData(
 pub extern "C" fn HP_HttpServer_Release(h: H, id: usize) -> BOOL {
     ffi!(FALSE, {
         let Some(id) = need_id(id) else { return FALSE };
-        with_http!(SERVERS, Srv, h, FALSE, |c| b(c.release(id)))
+        with_http_or_ws!(SERVERS, Srv, h, FALSE, |c| b(c.release(id)))
     })
 }
 
@@ -549,7 +552,7 @@ pub extern "C" fn HP_HttpServer_Release(h: H, id: usize) -> BOOL {
 #[no_mangle]
 pub extern "C" fn HP_HttpServer_SetReleaseDelay(h: H, ms: u32) {
     ffi!((), {
-        with_http!(SERVERS, Srv, h, (), |c| or_errno(
+        with_http_or_ws!(SERVERS, Srv, h, (), |c| or_errno(
             c.set_http_release_delay(ms)
         ))
     })
@@ -559,7 +562,7 @@ pub extern "C" fn HP_HttpServer_SetReleaseDelay(h: H, ms: u32) {
 #[no_mangle]
 pub extern "C" fn HP_HttpServer_GetReleaseDelay(h: H) -> u32 {
     ffi!(0, {
-        with_http!(SERVERS, Srv, h, 0, |c| c.http_release_delay())
+        with_http_or_ws!(SERVERS, Srv, h, 0, |c| c.http_release_delay())
     })
 }
 

@@ -15,10 +15,11 @@
 //! 1. [`marshal`]: FFI marshalling (C types, errno, the panic guard, results, strings,
 //!    addresses and buffers to and from C).
 //! 2. [`roles`] (the handle registries, the role enums `Srv` / `Agt` / `Cli` with their TCP,
-//!    SSL and UDP variants, the `Component` trait and the dispatch macros, the listener
-//!    bridge) and [`ops`] (export generators shared by the families).
+//!    SSL, UDP, HTTP and WebSocket variants, the `Component` trait and the dispatch macros,
+//!    the listener bridge) and [`ops`] (export generators shared by the families).
 //! 3. The families, the exports themselves: [`server`], [`agent`], [`client`], [`ssl`],
-//!    [`udp`], [`http`], [`http_cookie`], [`ws`], [`listener`], [`sys`], [`codec`].
+//!    [`udp`], [`http`], [`http_cookie`], [`ws`], [`listener`], [`sys`], [`codec`], and our
+//!    own extension, [`hpx`] (the WebSocket components, `include/HPSocket4C-WS.h`).
 //!
 //! This root only declares them, plus the two global exports below.
 #![deny(missing_docs)]
@@ -33,6 +34,7 @@ pub mod roles;
 pub mod agent;
 pub mod client;
 pub mod codec;
+pub mod hpx;
 pub mod http;
 pub mod http_cookie;
 pub mod listener;
@@ -81,6 +83,7 @@ mod tests {
         ("http", 3),
         ("http_cookie", 3),
         ("ws", 3),
+        ("hpx", 3),
     ];
 
     /// The top-level modules a source file names as `crate::<module>` (or `$crate::`) in

@@ -19,14 +19,16 @@ use crate::roles::{lifecycle_exports, with_any, Srv, SERVERS};
 /// or UDP.
 macro_rules! with_srv {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(SERVERS, Srv, [Udp, Http, Https], $h, $fail, |$c| $body)
+        with_any!(SERVERS, Srv, [Udp, Http, Https, Ws, Wss], $h, $fail, |$c| {
+            $body
+        })
     };
 }
 
 /// Runs `$body` with `$c` bound to the TCP server behind handle `$h` (UDP: EINVAL).
 macro_rules! with_tcp_srv {
     ($h:expr, $fail:expr, |$c:ident| $body:expr) => {
-        with_any!(SERVERS, Srv, [Http, Https], $h, $fail, |$c| $body)
+        with_any!(SERVERS, Srv, [Http, Https, Ws, Wss], $h, $fail, |$c| $body)
     };
 }
 

@@ -167,6 +167,10 @@ macro_rules! with_ssl {
                 let ($c, $st) = (&***x, &x.state);
                 $body
             }
+            Some($e::Wss(x)) => {
+                let ($c, $st) = (&***x, &x.state);
+                $body
+            }
             Some(other) => match ExtraSsl::extra_ssl(other) {
                 Some(($c, $st)) => $body,
                 None => {
@@ -543,6 +547,8 @@ pub unsafe extern "C" fn HP_SSL_DefaultServerNameCallback(
             Srv::SslPush(x) => &x.state,
             Srv::SslPull(x) => &x.state,
             Srv::SslPack(x) => &x.state,
+            Srv::Https(x) => &x.state,
+            Srv::Wss(x) => &x.state,
             _ => return 0,
         };
         let index = st

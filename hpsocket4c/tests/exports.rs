@@ -13,6 +13,10 @@
 //! function list (built here from its header's families) is covered whole; and the WebSocket
 //! functions and callback types of our header have 5.8.6's exact C types (its prototypes,
 //! redeclared after our header, compile without a conflict).
+//!
+//! Our own extension (`HPSocket4C-WS.h`: `HPX_*`, `Create_HPX_*`, `Destroy_HPX_*`) is kept
+//! apart: its names are never counted against HP-Socket's lists, none of them is one of
+//! HP-Socket's or looks like one (no `HP_` prefix), and the original exports no `HPX` name.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod common;
@@ -355,4 +359,37 @@ fn websocket_prototypes_are_5_8_6s() {
     .unwrap();
     let r = std::panic::catch_unwind(|| compile_c(&[&bad], &dir.join("ws_5_2"), &dir, &[]));
     assert!(r.is_err(), "5.2's SendWSMessage prototype was accepted");
+}
+
+/// Our WebSocket extension is ours: every export naming `HPX` has one of the extension's
+/// prefixes, none is in HP-Socket's lists (5.8's SSL functions, 5.8.6's HTTP functions) or
+/// passes for one of HP-Socket's C API names, and the original library has no `HPX` name.
+#[test]
+fn our_extension_is_apart_from_hp_socket() {
+    let ours = exported_names(&cdylib());
+    let ext: Vec<&String> = ours.iter().filter(|n| n.contains("HPX")).collect();
+    assert!(ext.len() >= 80, "only {} HPX exports", ext.len());
+    let odd: Vec<&&String> = ext.iter().filter(|n| !is_ours_name(n)).collect();
+    assert!(odd.is_empty(), "HPX names without our prefixes: {odd:?}");
+    let http = http_5_8_6();
+    let clash: Vec<&&String> = ext
+        .iter()
+        .filter(|n| SSL_5_8.contains(&n.as_str()) || http.contains(n) || n.starts_with("HP_"))
+        .collect();
+    assert!(clash.is_empty(), "counted as HP-Socket's: {clash:?}");
+    // `Create_HPX_*` / `Destroy_HPX_*` look like API names by prefix; they are still ours.
+    assert!(ext
+        .iter()
+        .filter(|n| is_api_name(n))
+        .all(|n| n.starts_with("Create_HPX_") || n.starts_with("Destroy_HPX_")));
+    println!("{} functions of our extension exported", ext.len());
+    let Some(pkg) = original_package() else {
+        return;
+    };
+    let original = exported_names(&pkg.join("libhpsocket4c_amd64_64.so"));
+    let theirs: Vec<&String> = original
+        .iter()
+        .filter(|n| n.to_ascii_uppercase().contains("HPX"))
+        .collect();
+    assert!(theirs.is_empty(), "the original uses HPX: {theirs:?}");
 }

@@ -1,9 +1,10 @@
-//! `include/HPSocket4C.h`, `include/HPSocket4C-SSL.h` and `include/HPTypeDef.h` against the
-//! built library:
+//! `include/HPSocket4C.h`, `include/HPSocket4C-SSL.h`, `include/HPTypeDef.h` and our
+//! extension's `include/HPSocket4C-WS.h` against the built library:
 //!
 //! - every function the headers declare is exported by `libhpsocket4c.so`, and every exported
-//!   `HP_` / `SYS_` / `Create_` / `Destroy_` name of the TCP, SSL, UDP and HTTP families is
-//!   declared (`nm -D`), the SSL and HTTPS ones in the SSL header only;
+//!   `HP_` / `SYS_` / `Create_` / `Destroy_` name of the TCP, SSL, UDP and HTTP families and
+//!   every `HPX_` name of ours is declared (`nm -D`), the SSL and HTTPS ones in the SSL header
+//!   only, the `HPX_` ones in the WS header only;
 //! - the headers compile cleanly as C99 and C++ and a program taking the address of every
 //!   declared function links against the library;
 //! - the C layouts and enum values match what the Rust side uses;
@@ -20,16 +21,19 @@ use common::*;
 
 const MAIN: &str = "HPSocket4C.h";
 const SSL: &str = "HPSocket4C-SSL.h";
+/// Our extension (not HP-Socket's): the WebSocket components.
+const WS: &str = "HPSocket4C-WS.h";
 
 fn header_text(name: &str) -> String {
     let p = root().join("hpsocket4c/include").join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// The function names both headers declare.
+/// The function names the three headers declare.
 fn declared_names() -> Vec<String> {
     let mut names = declared_in(MAIN);
     names.extend(declared_in(SSL));
+    names.extend(declared_in(WS));
     names
 }
 
@@ -65,7 +69,7 @@ fn header_and_library_agree_both_ways() {
 
     let exported: BTreeSet<String> = exported_names(&cdylib())
         .into_iter()
-        .filter(|n| is_api_name(n))
+        .filter(|n| is_api_name(n) || is_ours_name(n))
         .collect();
 
     let not_exported: Vec<&String> = declared.iter().filter(|n| !exported.contains(*n)).collect();
@@ -99,6 +103,17 @@ fn header_and_library_agree_both_ways() {
         misplaced.is_empty(),
         "SSL and HTTPS functions belong in {SSL}, others in {MAIN}: {misplaced:?}"
     );
+    // Our extension in its own header, and nothing else there.
+    let ws = declared_in(WS);
+    assert!(ws.len() >= 80, "only {} WS declarations parsed", ws.len());
+    let misplaced: Vec<&String> = declared
+        .iter()
+        .filter(|n| is_ours_name(n) != ws.contains(n))
+        .collect();
+    assert!(
+        misplaced.is_empty(),
+        "HPX_ functions belong in {WS}, and only they: {misplaced:?}"
+    );
     println!(
         "{} declared, {} exported API names ({} of families not implemented)",
         declared.len(),
@@ -121,6 +136,16 @@ fn header_has_guards() {
     assert!(ssl.contains("#define HPSOCKET4C_HPSOCKET4C_SSL_H"));
     assert!(ssl.contains("extern \"C\" {"));
     assert!(ssl.contains(&format!("#include \"{MAIN}\"")));
+    let ws = header_text(WS);
+    assert!(ws.contains("#ifndef HPSOCKET4C_HPSOCKET4C_WS_H"));
+    assert!(ws.contains("#define HPSOCKET4C_HPSOCKET4C_WS_H"));
+    assert!(ws.contains("extern \"C\" {"));
+    assert!(ws.contains(&format!("#include \"{MAIN}\"")));
+    assert!(
+        ws.contains("OUR EXTENSION") && ws.contains("not part of HP-Socket"),
+        "{WS} must say at the top that it is ours"
+    );
+    assert!(!text.contains(WS) && !ssl.contains(WS));
     let td = std::fs::read_to_string(root().join("hpsocket4c/include/HPTypeDef.h")).unwrap();
     assert!(td.contains("#ifndef HPSOCKET4C_HPTYPEDEF_H"));
     assert!(td.contains("extern \"C\" {"));
@@ -131,6 +156,7 @@ fn header_has_guards() {
 fn probe_source(names: &[String]) -> String {
     let mut s = String::from(
         "#include <stdio.h>\n#include <stddef.h>\n#include \"HPSocket4C-SSL.h\"\n\
+         #include \"HPSocket4C-WS.h\"\n\
          typedef void (*any_fn)(void);\n\
          /* The SNI callback type fits the default callback. */\n\
          static const HP_Fn_SNI_ServerNameCallback default_sni = HP_SSL_DefaultServerNameCallback;\n\

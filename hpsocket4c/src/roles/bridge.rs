@@ -1,16 +1,17 @@
 //! Layer 2 (roles): listener objects (tables of C callbacks, in their registry) and the
 //! bridge that turns each component's Rust events into calls of those callbacks. Every
 //! component is created on a [`Bridge`]; the `Create_HP_*Listener` and `HP_Set_FN_*` exports
-//! that fill the tables are the listener family's (`crate::listener`).
+//! that fill the tables are the listener family's (`crate::listener`), and our WebSocket
+//! extension's `Create_HPX_WsListener` and `HPX_Set_FN_*` are `crate::hpx`'s.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use hpsocket::*;
 
-use crate::marshal::c_callback;
+use crate::marshal::{c_callback, set_errno};
 use crate::roles::http::{with_message, HttpStore};
 use crate::roles::Registry;
 
@@ -44,6 +45,47 @@ pub struct ListenerObj {
     pub(crate) ws_message_header: AtomicUsize,
     pub(crate) ws_message_body: AtomicUsize,
     pub(crate) ws_message_complete: AtomicUsize,
+    // Our WebSocket extension's message events (`HPX_Set_FN_Ws_*`, `En_HP_HandleResult`).
+    pub(crate) ws_open: AtomicUsize,
+    pub(crate) ws_message: AtomicUsize,
+    pub(crate) ws_ping: AtomicUsize,
+    pub(crate) ws_pong: AtomicUsize,
+    pub(crate) ws_close: AtomicUsize,
+    /// The kind of component (a [`WsRole`] as `u8`, 0: none yet) the extension's role
+    /// setters or Create bound this listener to: server, agent and client callbacks of the
+    /// same event share a slot with different C types, so one listener serves one kind.
+    ws_role: AtomicU8,
+}
+
+/// The kind of WebSocket component a listener serves (see `ListenerObj::bind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WsRole {
+    /// `Create_HPX_WsServer` / `Create_HPX_WssServer`.
+    Server = 1,
+    /// `Create_HPX_WsAgent` / `Create_HPX_WssAgent`.
+    Agent = 2,
+    /// `Create_HPX_WsClient` / `Create_HPX_WssClient`.
+    Client = 3,
+}
+
+impl ListenerObj {
+    /// Binds the listener to `role` unless it serves another kind already (false: errno
+    /// EINVAL).
+    pub(crate) fn bind(&self, role: WsRole) -> bool {
+        let r = role as u8;
+        match self
+            .ws_role
+            .compare_exchange(0, r, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(now) if now == r => true,
+            Err(_) => {
+                set_errno(libc::EINVAL);
+                false
+            }
+        }
+    }
 }
 
 pub(crate) static LISTENERS: LazyLock<Registry<ListenerObj>> = LazyLock::new(Registry::default);
@@ -66,6 +108,10 @@ type FnHttpError = unsafe extern "C" fn(*mut c_void, usize, c_int, *const c_char
 // WebSocket frame events return `En_HP_HandleResult`: (fin, reserved, opcode, mask, length);
 // the body and complete events have the shapes of `FnData` and `FnId`.
 type FnWsHeader = unsafe extern "C" fn(*mut c_void, usize, c_int, u8, u8, *const u8, u64) -> HR;
+// Our WebSocket extension: OnWsMessage (text?, data, length) and OnWsClose (code or -1,
+// reason); OnWsOpen has the shape of `FnId`, OnWsPing / OnWsPong that of `FnData`.
+type FnWsMessage = unsafe extern "C" fn(*mut c_void, usize, c_int, *const u8, c_int) -> HR;
+type FnWsClose = unsafe extern "C" fn(*mut c_void, usize, c_int, *const c_char) -> HR;
 
 fn load<F: Copy>(slot: &AtomicUsize) -> Option<F> {
     let v = slot.load(Ordering::Acquire);
@@ -548,3 +594,71 @@ macro_rules! http_events {
 server_bridge!(http_accept, http_events; HttpServer, HttpsServer);
 agent_bridge!(http_connect, http_events; HttpAgent, HttpsAgent);
 client_bridge!(http_connect, http_events; HttpClient, HttpsClient);
+
+// ---- our WebSocket extension (the `Ws` model) ----
+
+impl Bridge {
+    /// `OnWsOpen`: the handshake's message (the request on a server, the `101` on an agent
+    /// or client) becomes the connection's current message, so the HTTP getters answer for
+    /// it, inside the callback and after.
+    fn ws_open(&self, id: ConnId, m: &HttpMessage) -> HandleResult {
+        self.http.begin(id);
+        self.http.keep(id, m);
+        load::<FnId>(&self.listener.ws_open).map_or(HandleResult::Ok, |f| {
+            let s = self.sender();
+            hr(with_message(s as usize, id, m, || {
+                c_callback(s as usize, || unsafe { f(s, id.get()) })
+            }))
+        })
+    }
+    /// `OnWsMessage`: a whole message. One over `INT_MAX` bytes cannot be passed in an `int`:
+    /// the connection is closed (as by `HR_ERROR`).
+    fn ws_message(&self, id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+        load::<FnWsMessage>(&self.listener.ws_message).map_or(HandleResult::Ok, |f| {
+            let (text, d) = match msg {
+                WsMessage::Text(t) => (1, t.as_bytes()),
+                WsMessage::Binary(b) => (0, b),
+            };
+            let Ok(len) = c_int::try_from(d.len()) else {
+                return HandleResult::Error;
+            };
+            self.call(|s| unsafe { f(s, id.get(), text, d.as_ptr(), len) })
+        })
+    }
+    /// `OnWsClose`: the peer's close code (-1: none) and reason (NUL-terminated).
+    fn ws_close(&self, id: ConnId, code: Option<u16>, reason: &str) -> HandleResult {
+        load::<FnWsClose>(&self.listener.ws_close).map_or(HandleResult::Ok, |f| {
+            let code = code.map_or(-1, c_int::from);
+            with_cstrs(reason.as_bytes(), b"", |r, _| {
+                self.call(|s| unsafe { f(s, id.get(), code, r) })
+            })
+        })
+    }
+}
+
+/// The events of a WebSocket component: those of an HTTP one (plain requests to a server
+/// reach the HTTP callbacks) and the message events of the `Ws` model.
+macro_rules! ws_events {
+    ($s:ty) => {
+        http_events!($s);
+        fn on_ws_open(&self, _s: &$s, id: ConnId, m: &HttpMessage) -> HandleResult {
+            self.ws_open(id, m)
+        }
+        fn on_ws_message(&self, _s: &$s, id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+            self.ws_message(id, msg)
+        }
+        fn on_ws_ping(&self, _s: &$s, id: ConnId, p: &[u8]) -> HandleResult {
+            self.data(&self.listener.ws_ping, id, p)
+        }
+        fn on_ws_pong(&self, _s: &$s, id: ConnId, p: &[u8]) -> HandleResult {
+            self.data(&self.listener.ws_pong, id, p)
+        }
+        fn on_ws_close(&self, _s: &$s, id: ConnId, code: Option<u16>, r: &str) -> HandleResult {
+            self.ws_close(id, code, r)
+        }
+    };
+}
+
+server_bridge!(http_accept, ws_events; WsServer, WssServer);
+agent_bridge!(http_connect, ws_events; WsAgent, WssAgent);
+client_bridge!(http_connect, ws_events; WsClient, WssClient);

@@ -127,6 +127,27 @@ macro_rules! with_http {
 }
 pub(crate) use with_http;
 
+/// [`with_http!`] that also takes the WebSocket variants (`Ws`, `Wss`: our extension's
+/// components, HTTP components for their getters and, on servers, for answering plain
+/// requests). The HTTP functions that would disturb a WebSocket session (requests,
+/// HP-Socket's frame API) keep to [`with_http!`] and refuse them (EINVAL).
+macro_rules! with_http_or_ws {
+    ($reg:ident, $e:ident, $h:expr, $fail:expr, |$c:ident| $body:expr) => {
+        match $reg.get($h).as_deref() {
+            Some($e::Http($c)) => $body,
+            Some($e::Https($c)) => $body,
+            Some($e::Ws($c)) => $body,
+            Some($e::Wss($c)) => $body,
+            Some(_) => {
+                $crate::marshal::set_errno(libc::EINVAL);
+                $fail
+            }
+            None => $fail,
+        }
+    };
+}
+pub(crate) use with_http_or_ws;
+
 // ---- the current message of this thread ----
 
 thread_local! {

@@ -1,6 +1,6 @@
 //! Layer 2 of 3, the roles: what a C handle stands for. The handle registries (`Registry`,
 //! `SERVERS`, `AGENTS`, `CLIENTS`, and the listeners' in [`bridge`]), the role enums
-//! [`Srv`], [`Agt`] and [`Cli`] with their TCP, SSL and UDP variants (each one an
+//! [`Srv`], [`Agt`] and [`Cli`] with their TCP, SSL, UDP, HTTP and WebSocket variants (each one an
 //! [`hpsocket::Component`]), and the macros that dispatch a handle to its component
 //! (`each_variant!`, `with_any!`) or generate the Create / Destroy exports
 //! (`lifecycle_exports!`).
@@ -52,11 +52,15 @@ pub enum Srv {
     Http(Http<HttpServer>),
     /// HTTPS (an SSL server too: the `HP_SSLServer_*` functions apply).
     Https(Http<Ssl<HttpsServer>>),
+    /// WebSocket (our `HPX_WsServer_*` extension; an HTTP server too for plain requests).
+    Ws(Http<WsServer>),
+    /// WebSocket over TLS (an SSL server too).
+    Wss(Http<Ssl<WssServer>>),
 }
 
 pub(crate) static SERVERS: LazyLock<Registry<Srv>> = LazyLock::new(Registry::default);
 
-component_enum!(Srv, [Udp, Http, Https]);
+component_enum!(Srv, [Udp, Http, Https, Ws, Wss]);
 
 /// An agent of any receive model, plain or SSL.
 pub enum Agt {
@@ -76,11 +80,15 @@ pub enum Agt {
     Http(Http<HttpAgent>),
     /// HTTPS.
     Https(Http<Ssl<HttpsAgent>>),
+    /// WebSocket (our `HPX_WsAgent_*` extension).
+    Ws(Http<WsAgent>),
+    /// WebSocket over TLS.
+    Wss(Http<Ssl<WssAgent>>),
 }
 
 pub(crate) static AGENTS: LazyLock<Registry<Agt>> = LazyLock::new(Registry::default);
 
-component_enum!(Agt, [Http, Https]);
+component_enum!(Agt, [Http, Https, Ws, Wss]);
 
 /// A client of any receive model, plain or SSL.
 pub enum Cli {
@@ -108,11 +116,15 @@ pub enum Cli {
     Sync(SyncHttp<Plain>),
     /// HTTPS sync client (an SSL client too).
     SyncS(Ssl<SyncHttp<Tls>>),
+    /// WebSocket (our `HPX_WsClient_*` extension).
+    Ws(Http<WsClient>),
+    /// WebSocket over TLS.
+    Wss(Http<Ssl<WssClient>>),
 }
 
 pub(crate) static CLIENTS: LazyLock<Registry<Cli>> = LazyLock::new(Registry::default);
 
-component_enum!(Cli, [Udp, Cast, Http, Https, Sync, SyncS]);
+component_enum!(Cli, [Udp, Cast, Http, Https, Sync, SyncS, Ws, Wss]);
 
 impl ssl::ExtraSsl for Srv {
     type C = HttpsServer;

@@ -97,6 +97,15 @@ pub fn outside_tcp_family(n: &str) -> bool {
         || n == "SYS_CharsetConvert"
 }
 
+/// Whether a name is our own extension's (`HPX_*`, `Create_HPX_*`, `Destroy_HPX_*`, declared
+/// in `HPSocket4C-WS.h`), not HP-Socket's: HP-Socket has no `HPX_` name, so these are never
+/// counted against its function lists.
+pub fn is_ours_name(n: &str) -> bool {
+    ["HPX_", "Create_HPX_", "Destroy_HPX_"]
+        .iter()
+        .any(|p| n.starts_with(p))
+}
+
 /// Whether a name belongs in `HPSocket4C-SSL.h`: the SSL functions and the HTTPS components.
 pub fn is_ssl_header_name(n: &str) -> bool {
     n.contains("SSL") || n.contains("Https")
