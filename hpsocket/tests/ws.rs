@@ -444,3 +444,52 @@ fn wss_client_and_server_talk_over_tls() {
     let _ = c.stop();
     s.stop().unwrap();
 }
+
+#[test]
+fn nothing_is_sent_after_the_peers_close_and_a_close_may_carry_no_status() {
+    /// Tries to send from inside on_ws_close (recording whether it was accepted); closes
+    /// without a status on "empty".
+    struct Late(Arc<Mutex<Vec<bool>>>);
+    impl ServerListener<WsServer> for Late {
+        fn on_ws_message(&self, s: &WsServer, id: ConnId, msg: WsMessage<'_>) -> HandleResult {
+            if msg == WsMessage::Text("empty") {
+                s.close_ws(id, 0, "").unwrap();
+            }
+            HandleResult::Ok
+        }
+        fn on_ws_close(&self, s: &WsServer, id: ConnId, _c: Option<u16>, _r: &str) -> HandleResult {
+            self.0.lock().push(s.send_text(id, "too late").is_ok());
+            HandleResult::Ok
+        }
+    }
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let s = WsServer::new(Late(accepted.clone()));
+    s.start("127.0.0.1", 0).unwrap();
+    let a = s.listen_address().unwrap();
+
+    // The client closes: the server's send from on_ws_close is refused, and the client
+    // reads only the close answer.
+    let (c, _) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    let mut ws = WebSocket::from_raw_socket(c, Role::Client, None);
+    ws.close(None).unwrap();
+    loop {
+        match ws.read() {
+            Ok(Message::Close(_)) => {}
+            Ok(m) => panic!("sent after the close: {m:?}"),
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(util::eventually(|| accepted.lock().len() == 1));
+    assert_eq!(*accepted.lock(), [false]);
+
+    // The server closes without a status: the client sees a close frame with no code.
+    let (c, _) = raw_handshake(a, "Sec-WebSocket-Version: 13\r\n");
+    let mut ws = WebSocket::from_raw_socket(c, Role::Client, None);
+    ws.send(Message::text("empty")).unwrap();
+    match ws.read().unwrap() {
+        Message::Close(None) => {}
+        m => panic!("expected an empty close, got {m:?}"),
+    }
+    s.stop().unwrap();
+}

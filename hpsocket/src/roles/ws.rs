@@ -247,7 +247,8 @@ macro_rules! ws_ops {
         }
 
         /// Starts the close handshake: sends a close frame with `code` (1000 normal, 1001
-        /// going away, 3000–4999 the application's …) and `reason` (at most 123 bytes).
+        /// going away, 3000–4999 the application's …; 0 with an empty `reason`: a close
+        /// without a status) and `reason` (at most 123 bytes).
         /// Nothing more is sent; when the peer's close arrives (`on_ws_close`) the
         /// connection closes — or after `close_flush_timeout` if it never does.
         pub fn close_ws(&self, $($id: $idty,)? code: u16, reason: &str) -> Result<()> {

@@ -45,9 +45,11 @@ pub enum WsMessage<'a> {
 /// The `Ws` model's sending half of a connection (any thread, behind the connection's lock).
 pub(crate) struct WsTx {
     sender: Sender<RandomMasks>,
-    /// A close went out (ours, or the answer to the peer's) or the connection failed:
-    /// nothing more may be sent.
+    /// The application may send no more: a close went out or came in, or the connection
+    /// failed.
     closed: bool,
+    /// A close frame went out (ours, or the answer to the peer's): nothing at all follows.
+    close_sent: bool,
 }
 
 /// Why a `Ws`-model send failed.
@@ -185,6 +187,7 @@ impl Session {
             *h.ws_tx.lock() = Some(WsTx {
                 sender: Sender::new(&config, RandomMasks::default()),
                 closed: false,
+                close_sent: false,
             });
             *h.ws_pending.lock() = Some(config);
         }
@@ -216,6 +219,7 @@ impl Session {
         f(&mut tx.sender).map_err(WsSendError::Bad)?;
         if closing {
             tx.closed = true;
+            tx.close_sent = true;
             h.ws_close_sent.store(true, Ordering::Release);
             // The peer has until the close-flush timeout to answer; the worker re-arms
             // its timer when rung (the caller kicks it).
@@ -255,10 +259,17 @@ impl Session {
                     message::Event::Binary(b) => WsEv::Message(WsMessage::Binary(b)),
                     message::Event::Ping(p) => WsEv::Ping(p),
                     message::Event::Pong(p) => WsEv::Pong(p),
-                    message::Event::Close { code, reason } => WsEv::Close {
-                        code: code.map(|c: CloseCode| c.0),
-                        reason,
-                    },
+                    message::Event::Close { code, reason } => {
+                        // The peer closed: the application sends nothing more, also from
+                        // inside on_ws_close (the answer the endpoint queued goes out after).
+                        if let Some(t) = h.ws_tx.lock().as_mut() {
+                            t.closed = true;
+                        }
+                        WsEv::Close {
+                            code: code.map(|c: CloseCode| c.0),
+                            reason,
+                        }
+                    }
                 };
                 match sink(Event::Ws(ev)) {
                     Reply::Error => Err(WsError::Refused),
@@ -277,12 +288,13 @@ impl Session {
             let mut tx = h.ws_tx.lock();
             // After our own close nothing more goes out (not even the answer to a close
             // that crossed it).
-            let open = tx.as_ref().is_some_and(|t| !t.closed);
+            let open = tx.as_ref().is_some_and(|t| !t.close_sent);
             if open && !out.is_empty() {
                 let _ = self.send(&[&out], w);
             }
             if let (Some(t), true) = (tx.as_mut(), over) {
                 t.closed = true;
+                t.close_sent = true;
             }
         }
         let (op, err) = match (r, state) {

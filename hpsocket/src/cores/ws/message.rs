@@ -398,8 +398,13 @@ impl<M: MaskSource> Sender<M> {
     }
 
     /// Encodes a close frame; `Err` for a code that may not be sent or a reason above 123
-    /// bytes.
+    /// bytes. Code 0 with no reason sends a close without a status (RFC 6455 §5.5.1 allows
+    /// an empty close; the peer sees 1005).
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if code.0 == 0 && reason.is_empty() {
+            self.0.frame(true, 0, opcode::CLOSE, &[]);
+            return Ok(());
+        }
         if !code.is_valid() {
             return Err(SendError::BadCloseCode);
         }
