@@ -188,15 +188,14 @@ HPSOCKET_API void __HP_CALL Destroy_HPX_WssClient(HPX_WssClient pClient);
  * permessage-deflate was agreed.
  * SendPing: a ping with 0..125 bytes of payload; the pong comes to OnWsPong.
  * Close: starts the close handshake with usCode (1000 normal, 1001 going away, 3000..4999
- * the application's; only 1000..1003, 1007..1014 and 3000..4999 may be sent) and lpszReason
- * (NULL: none; at most 123 bytes of UTF-8). Nothing more may be sent; the connection closes
+ * the application's; only 1000..1003, 1007..1014 and 3000..4999 may be sent; 0 with a NULL
+ * or empty lpszReason: a close without a status, which the peer reads as 1005) and
+ * lpszReason (NULL: none; at most 123 bytes of UTF-8). Nothing more may be sent; the connection closes
  * when the peer's close arrives (OnWsClose, then OnClose), or after a deadline.
  *
  * TRUE: queued for sending. FALSE and errno:
  *   EPERM    the connection's OnWsOpen has not come yet, a close was sent, or the peer's
- *            close was received (from the return of its OnWsClose: a message sent from
- *            inside OnWsClose still goes out, before the answering close); a client that
- *            is not started;
+ *            close was received (also inside its OnWsClose); a client that is not started;
  *   EBADSLT  no such connection (dwConnID 0, unknown, or closed);
  *   EINVAL   NULL data with a length, a length below -1 (text) or 0 (binary, ping), text that
  *            is not UTF-8, a ping over 125 bytes, a code that may not be sent, a reason over
