@@ -110,6 +110,10 @@ fn pinned(cpu: usize, argv: &[String], pin: bool) -> Command {
         c
     };
     c.stdin(Stdio::piped()).stderr(Stdio::null());
+    // Under `cargo test`/`cargo run`, LD_LIBRARY_PATH holds target/debug with our
+    // libhpsocket4c.so, which the loader prefers to the original peer's run path: the
+    // "original" row would measure ours. Every peer here finds its libraries without it.
+    c.env_remove("LD_LIBRARY_PATH");
     c
 }
 
