@@ -6,9 +6,9 @@
  * declares what this library implements: the TCP family (PUSH, PULL and PACK servers, agents
  * and clients), their listeners, the global functions and the SYS_* helpers. The SSL family is
  * declared in HPSocket4C-SSL.h (which includes this header), as in HP-Socket. The UDP family
- * (server, client, cast) and the HTTP family (server, agent, client, sync client, cookie
- * manager) follow. HP-Socket 5.8's UdpNode and UDP ARQ components and WebSocket are not
- * implemented.
+ * (server, client, cast), the HTTP family (server, agent, client, sync client, cookie
+ * manager, WebSocket frames) and the thread pool of HP-Socket 5.8.6 follow. HP-Socket 5.8's
+ * UdpNode and UDP ARQ components are not implemented.
  *
  * Conventions:
  *  - Usage: Create_HP_XxxListener(), Create_HP_Xxx(listener), HP_Set_FN_<Role>_OnYyy(listener,
@@ -477,6 +477,17 @@ HPSOCKET_API USHORT __HP_CALL SYS_SwapEndian16(USHORT value);
 HPSOCKET_API DWORD __HP_CALL SYS_SwapEndian32(DWORD value);
 HPSOCKET_API BOOL __HP_CALL SYS_IsLittleEndian(void);
 
+/* Memory (HP-Socket 5.8.6): libc's malloc, realloc, free and calloc, so that free() releases
+ * what they return (a TBT_ATTACH socket task's buffer is freed that way). A negative size
+ * gives NULL with errno EINVAL. SYS_Alloca is not stack memory: HP-Socket's returns alloca
+ * memory of its own frame, gone when it returns; this one returns malloc memory, valid until
+ * SYS_Free releases it (it leaks otherwise). */
+HPSOCKET_API LPBYTE __HP_CALL SYS_Malloc(int size);
+HPSOCKET_API LPBYTE __HP_CALL SYS_Realloc(LPBYTE p, int size);
+HPSOCKET_API VOID __HP_CALL SYS_Free(LPBYTE p);
+HPSOCKET_API LPVOID __HP_CALL SYS_Calloc(int number, int size);
+HPSOCKET_API LPBYTE __HP_CALL SYS_Alloca(int size);
+
 /*
  * Codecs: 0 on success (*pdwDestLen = bytes written), -3 bad input, -5 output buffer too
  * small (*pdwDestLen = bytes needed, errno ENOBUFS), -2 bad parameter (the Ex functions). The
@@ -849,6 +860,86 @@ HPSOCKET_API BOOL __HP_CALL HP_HttpCookie_HLP_ToString(char lpszBuff[], int* piB
 HPSOCKET_API HP_Time64 __HP_CALL HP_HttpCookie_HLP_CurrentUTCTime(void);
 HPSOCKET_API HP_Time64 __HP_CALL HP_HttpCookie_HLP_MaxAgeToExpires(int iMaxAge);
 HPSOCKET_API int __HP_CALL HP_HttpCookie_HLP_ExpiresToMaxAge(HP_Time64 tmExpires);
+
+/* ======================================================================================= */
+/* Thread pool (HP-Socket 5.8.6)                                                            */
+/* ======================================================================================= */
+/*
+ * A pool of worker threads running submitted tasks in order, with a queue that may be bounded
+ * and a policy for a full queue (En_HP_RejectedPolicy). Usage: Create_HP_ThreadPoolListener()
+ * (optional), the HP_Set_FN_ThreadPool_* setters, Create_HP_ThreadPool(listener or NULL),
+ * HP_ThreadPool_Start, HP_ThreadPool_Submit / _Submit_Task, HP_ThreadPool_Stop,
+ * Destroy_HP_ThreadPool, Destroy_HP_ThreadPoolListener.
+ *
+ *  - Start: dwThreadCount is read as signed: > 0 that many workers, 0 2 x CPUs + 2, < 0
+ *    CPUs x -n. dwMaxQueueSize 0: no bound. dwStackSize 0: the pthread default (ulimit -s),
+ *    as HP-Socket's workers get; a size below the minimum is raised to it. FALSE with errno
+ *    EINVAL for a policy out of range (HP-Socket accepts it and fails each full-queue
+ *    submit), EPERM unless stopped.
+ *  - dwMaxWait of Submit, Submit_Task and Stop: 0 and INFINITE both mean no limit.
+ *  - Submit / Submit_Task: FALSE with errno EXFULL (queue full, TRP_CALL_FAIL), ETIMEDOUT
+ *    (TRP_WAIT_FOR past dwMaxWait), EPERM (not started, or stopped while waiting). With
+ *    TRP_CALLER_RUN a task that finds the queue full runs on the calling thread before the
+ *    call returns.
+ *  - Socket tasks: a successful Submit_Task hands the task to the pool, which frees it (its
+ *    buffer unless TBT_REFER, then the task) after fn returned, or unrun when a stop that
+ *    timed out drops the queue; a failed one leaves it to the caller (destroy it with
+ *    Destroy_HP_SocketTaskObj). A task the pool holds cannot be submitted again (EBUSY) or
+ *    destroyed (EBUSY, nothing freed); a pointer that is no live task gives EBADF.
+ *  - Stop: new tasks are refused, the queued ones run, the workers end, then OnShutdown.
+ *    TRUE when stopped; TRUE with errno ECANCELED when dwMaxWait passed first (queued tasks
+ *    dropped, and the workers still inside a task are left to finish it and end on their
+ *    own: threads are not cancelled); FALSE with EPERM when not started or already
+ *    stopping. On one of the pool's workers (in a task or a worker event) Stop returns TRUE
+ *    at once and the last worker completes the stop. A stopped pool can start again.
+ *  - AdjustThreadCount: while started; surplus workers end after their current task.
+ *  - Wait: dwMilliseconds INFINITE waits without limit; FALSE with errno ETIMEDOUT, or
+ *    EDEADLK at once on one of the pool's workers or in its OnShutdown.
+ *  - Destroy_HP_ThreadPool stops a running pool, waiting without limit for the queued tasks
+ *    (on one of its workers the stop is deferred instead). A pool keeps its listener's
+ *    callbacks: a listener destroyed first only stops being settable.
+ *  - Events: OnStartup on the thread calling Start, before any worker; OnWorkerThreadStart /
+ *    End on each worker (dwThreadID is its pthread_t); OnShutdown after every worker ended.
+ *  - Every call on a destroyed or never-created pool or listener fails with errno EBADF.
+ */
+typedef void (__HP_CALL *HP_FN_ThreadPool_OnStartup)(HP_ThreadPool pThreadPool);
+typedef void (__HP_CALL *HP_FN_ThreadPool_OnShutdown)(HP_ThreadPool pThreadPool);
+typedef void (__HP_CALL *HP_FN_ThreadPool_OnWorkerThreadStart)(HP_ThreadPool pThreadPool, THR_ID dwThreadID);
+typedef void (__HP_CALL *HP_FN_ThreadPool_OnWorkerThreadEnd)(HP_ThreadPool pThreadPool, THR_ID dwThreadID);
+
+HPSOCKET_API void __HP_CALL HP_Set_FN_ThreadPool_OnStartup(HP_ThreadPoolListener pListener, HP_FN_ThreadPool_OnStartup fn);
+HPSOCKET_API void __HP_CALL HP_Set_FN_ThreadPool_OnShutdown(HP_ThreadPoolListener pListener, HP_FN_ThreadPool_OnShutdown fn);
+HPSOCKET_API void __HP_CALL HP_Set_FN_ThreadPool_OnWorkerThreadStart(HP_ThreadPoolListener pListener, HP_FN_ThreadPool_OnWorkerThreadStart fn);
+HPSOCKET_API void __HP_CALL HP_Set_FN_ThreadPool_OnWorkerThreadEnd(HP_ThreadPoolListener pListener, HP_FN_ThreadPool_OnWorkerThreadEnd fn);
+
+HPSOCKET_API HP_ThreadPoolListener __HP_CALL Create_HP_ThreadPoolListener(void);
+HPSOCKET_API void __HP_CALL Destroy_HP_ThreadPoolListener(HP_ThreadPoolListener pListener);
+/* pListener may be NULL (no events); NULL with errno EINVAL for a component listener. */
+HPSOCKET_API HP_ThreadPool __HP_CALL Create_HP_ThreadPool(HP_ThreadPoolListener pListener);
+HPSOCKET_API void __HP_CALL Destroy_HP_ThreadPool(HP_ThreadPool pThreadPool);
+
+/* A socket task, held by the caller until submitted. TBT_COPY copies iBuffLen bytes into a
+ * malloc'ed buffer (a NULL pBuffer stays NULL). NULL with errno EINVAL for a NULL fnTaskProc,
+ * a negative iBuffLen or an unknown enBuffType, ENOMEM when the copy cannot be allocated. */
+HPSOCKET_API HP_LPTSocketTask __HP_CALL Create_HP_SocketTaskObj(Fn_SocketTaskProc fnTaskProc, PVOID pSender, HP_CONNID dwConnID, LPCBYTE pBuffer, INT iBuffLen, En_HP_TaskBufferType enBuffType, WPARAM wParam, LPARAM lParam);
+HPSOCKET_API void __HP_CALL Destroy_HP_SocketTaskObj(HP_LPTSocketTask pTask);
+
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_Start(HP_ThreadPool pThreadPool, DWORD dwThreadCount, DWORD dwMaxQueueSize, En_HP_RejectedPolicy enRejectedPolicy, DWORD dwStackSize);
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_Stop(HP_ThreadPool pThreadPool, DWORD dwMaxWait);
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_Submit(HP_ThreadPool pThreadPool, HP_Fn_TaskProc fnTaskProc, PVOID pvArg, DWORD dwMaxWait);
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_Submit_Task(HP_ThreadPool pThreadPool, HP_LPTSocketTask pTask, DWORD dwMaxWait);
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_AdjustThreadCount(HP_ThreadPool pThreadPool, DWORD dwNewThreadCount);
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_Wait(HP_ThreadPool pThreadPool, DWORD dwMilliseconds);
+
+HPSOCKET_API BOOL __HP_CALL HP_ThreadPool_HasStarted(HP_ThreadPool pThreadPool);
+HPSOCKET_API En_HP_ServiceState __HP_CALL HP_ThreadPool_GetState(HP_ThreadPool pThreadPool);
+/* Tasks waiting in the queue; tasks running now (on workers or, by TRP_CALLER_RUN, on
+ * callers); the workers asked for (0 when stopped); the queue bound given to Start. */
+HPSOCKET_API DWORD __HP_CALL HP_ThreadPool_GetQueueSize(HP_ThreadPool pThreadPool);
+HPSOCKET_API DWORD __HP_CALL HP_ThreadPool_GetTaskCount(HP_ThreadPool pThreadPool);
+HPSOCKET_API DWORD __HP_CALL HP_ThreadPool_GetThreadCount(HP_ThreadPool pThreadPool);
+HPSOCKET_API DWORD __HP_CALL HP_ThreadPool_GetMaxQueueSize(HP_ThreadPool pThreadPool);
+HPSOCKET_API En_HP_RejectedPolicy __HP_CALL HP_ThreadPool_GetRejectedPolicy(HP_ThreadPool pThreadPool);
 
 #ifdef __cplusplus
 }

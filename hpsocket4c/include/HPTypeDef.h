@@ -38,7 +38,10 @@ typedef int BOOL;
 #ifndef FALSE
 #define FALSE 0
 #endif
+typedef void VOID;
 typedef uint8_t BYTE;
+typedef BYTE* LPBYTE;
+typedef const BYTE* LPCBYTE;
 typedef unsigned short USHORT;
 typedef unsigned int UINT;
 typedef int INT;
@@ -59,6 +62,13 @@ typedef char* LPTSTR;
 typedef int SOCKET;
 typedef int FD;
 typedef ULONG THR_ID; /* a pthread_t on Linux */
+typedef unsigned long WPARAM;
+typedef long LPARAM;
+#endif
+
+/* "No limit" for the DWORD timeouts (HP_ThreadPool_Stop, HP_Server_Wait, ...). */
+#ifndef INFINITE
+#define INFINITE ((DWORD)-1)
 #endif
 
 /* A connection ID: pointer-sized and unsigned; 0 is never a valid ID. */
@@ -130,6 +140,8 @@ typedef HP_Object HP_HttpsSyncClient;
 typedef HP_Object HP_HttpServerListener;
 typedef HP_Object HP_HttpAgentListener;
 typedef HP_Object HP_HttpClientListener;
+typedef HP_Object HP_ThreadPool;
+typedef HP_Object HP_ThreadPoolListener;
 
 /* ---- Enumerations (HP-Socket's numeric values) ---- */
 
@@ -263,6 +275,46 @@ typedef struct HP_TIPAddr {
     En_HP_IPAddrType type;
     LPCTSTR address;
 } HP_TIPAddr, *HP_LPTIPAddr;
+
+/* ---- Thread pool types (HP-Socket 5.8.6's names and values) ---- */
+
+/* What HP_ThreadPool_Submit / _Submit_Task do when the pool's queue is full. */
+typedef enum EnRejectedPolicy {
+    TRP_CALL_FAIL = 0,  /* fail at once (errno EXFULL) */
+    TRP_WAIT_FOR = 1,   /* wait for room, up to dwMaxWait (then errno ETIMEDOUT) */
+    TRP_CALLER_RUN = 2  /* run the task on the submitting thread */
+} En_HP_RejectedPolicy;
+
+/* How a socket task holds its buffer: TBT_COPY a malloc'ed copy it frees; TBT_REFER the
+ * caller's bytes, not freed; TBT_ATTACH the caller's allocation, freed with free() with the
+ * task (so it must come from SYS_Malloc / SYS_Calloc). */
+typedef enum EnTaskBufferType {
+    TBT_COPY = 0,
+    TBT_REFER = 1,
+    TBT_ATTACH = 2
+} En_HP_TaskBufferType;
+
+/* A task of HP_ThreadPool_Submit. */
+typedef VOID (__HP_CALL *Fn_TaskProc)(PVOID pvArg);
+typedef Fn_TaskProc HP_Fn_TaskProc;
+
+struct TSocketTask;
+
+/* The procedure of a socket task; the pool frees the task when it returns. */
+typedef VOID (__HP_CALL *Fn_SocketTaskProc)(struct TSocketTask* pTask);
+typedef Fn_SocketTaskProc HP_Fn_SocketTaskProc;
+
+/* A socket task (Create_HP_SocketTaskObj): a connection's bytes for a pool to work on. */
+typedef struct TSocketTask {
+    HP_Fn_SocketTaskProc fn;        /* the procedure */
+    PVOID sender;                   /* the object that made the task */
+    HP_CONNID connID;               /* the connection */
+    LPCBYTE buf;                    /* the bytes */
+    INT bufLen;                     /* their length */
+    En_HP_TaskBufferType bufType;   /* how the task holds them */
+    WPARAM wparam;                  /* user values */
+    LPARAM lparam;
+} TSocketTask, *LPTSocketTask, HP_TSocketTask, *HP_LPTSocketTask;
 
 /* ---- HTTP types (HP-Socket's names and values) ---- */
 

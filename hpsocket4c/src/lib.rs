@@ -18,8 +18,9 @@
 //!    SSL, UDP, HTTP and WebSocket variants, the `Component` trait and the dispatch macros,
 //!    the listener bridge) and [`ops`] (export generators shared by the families).
 //! 3. The families, the exports themselves: [`server`], [`agent`], [`client`], [`ssl`],
-//!    [`udp`], [`http`], [`http_cookie`], [`ws`], [`listener`], [`sys`], [`codec`], and our
-//!    own extension, [`hpx`] (the WebSocket components, `include/HPSocket4C-WS.h`).
+//!    [`udp`], [`http`], [`http_cookie`], [`ws`], [`listener`], [`sys`], [`codec`],
+//!    [`thread_pool`], and our own extension, [`hpx`] (the WebSocket components,
+//!    `include/HPSocket4C-WS.h`).
 //!
 //! This root only declares them, plus the two global exports below.
 #![deny(missing_docs)]
@@ -41,6 +42,7 @@ pub mod listener;
 pub mod server;
 pub mod ssl;
 pub mod sys;
+pub mod thread_pool;
 pub mod udp;
 pub mod ws;
 
@@ -84,6 +86,7 @@ mod tests {
         ("http_cookie", 3),
         ("ws", 3),
         ("hpx", 3),
+        ("thread_pool", 3),
     ];
 
     /// The top-level modules a source file names as `crate::<module>` (or `$crate::`) in

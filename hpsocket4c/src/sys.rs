@@ -399,3 +399,53 @@ pub extern "C" fn SYS_SwapEndian32(v: u32) -> u32 {
 pub extern "C" fn SYS_IsLittleEndian() -> BOOL {
     cfg!(target_endian = "little") as BOOL
 }
+
+// ---- memory (HP-Socket 5.8) ----
+
+/// `malloc` (libc's, so that `free` — and a socket task in `TBT_ATTACH` mode — can release
+/// it). NULL with errno `EINVAL` for a negative size, `ENOMEM` when out of memory.
+#[no_mangle]
+pub extern "C" fn SYS_Malloc(size: c_int) -> *mut u8 {
+    if size < 0 {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    // SAFETY: plain libc allocation.
+    unsafe { libc::malloc(size as usize) as *mut u8 }
+}
+
+/// `realloc` (libc's). NULL with errno `EINVAL` for a negative size (`p` untouched).
+#[no_mangle]
+pub unsafe extern "C" fn SYS_Realloc(p: *mut u8, size: c_int) -> *mut u8 {
+    if size < 0 {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    libc::realloc(p as *mut c_void, size as usize) as *mut u8
+}
+
+/// `free` (libc's): releases what `SYS_Malloc`, `SYS_Realloc`, `SYS_Calloc` or `SYS_Alloca`
+/// returned.
+#[no_mangle]
+pub unsafe extern "C" fn SYS_Free(p: *mut u8) {
+    libc::free(p as *mut c_void)
+}
+
+/// `calloc` (libc's). NULL with errno `EINVAL` for a negative count or size.
+#[no_mangle]
+pub extern "C" fn SYS_Calloc(number: c_int, size: c_int) -> *mut c_void {
+    if number < 0 || size < 0 {
+        set_errno(libc::EINVAL);
+        return std::ptr::null_mut();
+    }
+    // SAFETY: plain libc allocation (calloc checks the product for overflow).
+    unsafe { libc::calloc(number as usize, size as usize) }
+}
+
+/// HP-Socket's `SYS_Alloca` returns `alloca` memory of its own frame, gone when it returns; a
+/// function cannot hand stack memory to its caller. This one returns `malloc` memory instead:
+/// valid until released with `SYS_Free` (not released, it leaks). Errors as `SYS_Malloc`.
+#[no_mangle]
+pub extern "C" fn SYS_Alloca(size: c_int) -> *mut u8 {
+    SYS_Malloc(size)
+}

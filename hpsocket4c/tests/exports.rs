@@ -14,6 +14,11 @@
 //! functions and callback types of our header have 5.8.6's exact C types (its prototypes,
 //! redeclared after our header, compile without a conflict).
 //!
+//! HP-Socket 5.8.6's thread pool (19 functions, 4 callback setters) and the five `SYS_*`
+//! memory functions (a list written out here: 5.2.1 has none) are exported, nothing else
+//! thread-pool-named, and their prototypes and types are 5.8.6's (redeclared after our
+//! header, they compile).
+//!
 //! Our own extension (`HPSocket4C-WS.h`: `HPX_*`, `Create_HPX_*`, `Destroy_HPX_*`) is kept
 //! apart: its names are never counted against HP-Socket's lists, none of them is one of
 //! HP-Socket's or looks like one (no `HP_` prefix), and the original exports no `HPX` name.
@@ -310,7 +315,6 @@ fn ours_exports_every_http_function_of_5_8_6() {
 /// prototype whose types differ from our declaration is a conflicting redeclaration, and a
 /// callback type that differs an incompatible pointer assignment; both fail the strict build.
 const WS_5_8_6: &str = r#"
-typedef const BYTE* LPCBYTE;
 BOOL HP_HttpServer_SendWSMessage(HP_HttpServer pServer, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
 BOOL HP_HttpAgent_SendWSMessage(HP_HttpAgent pAgent, HP_CONNID dwConnID, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
 BOOL HP_HttpClient_SendWSMessage(HP_HttpClient pClient, BOOL bFinal, BYTE iReserved, BYTE iOperationCode, const BYTE lpszMask[4], const BYTE* pData, int iLength, ULONGLONG ullBodyLen);
@@ -359,6 +363,180 @@ fn websocket_prototypes_are_5_8_6s() {
     .unwrap();
     let r = std::panic::catch_unwind(|| compile_c(&[&bad], &dir.join("ws_5_2"), &dir, &[]));
     assert!(r.is_err(), "5.2's SendWSMessage prototype was accepted");
+}
+
+/// HP-Socket 5.8.6's thread pool family (`HPSocket4C.h`'s thread pool exports): 19 functions
+/// and the 4 callback setters of its listener.
+const THREAD_POOL_5_8_6: &[&str] = &[
+    "Create_HP_ThreadPoolListener",
+    "Destroy_HP_ThreadPoolListener",
+    "Create_HP_ThreadPool",
+    "Destroy_HP_ThreadPool",
+    "Create_HP_SocketTaskObj",
+    "Destroy_HP_SocketTaskObj",
+    "HP_ThreadPool_Start",
+    "HP_ThreadPool_Stop",
+    "HP_ThreadPool_Submit",
+    "HP_ThreadPool_Submit_Task",
+    "HP_ThreadPool_AdjustThreadCount",
+    "HP_ThreadPool_Wait",
+    "HP_ThreadPool_HasStarted",
+    "HP_ThreadPool_GetState",
+    "HP_ThreadPool_GetQueueSize",
+    "HP_ThreadPool_GetTaskCount",
+    "HP_ThreadPool_GetThreadCount",
+    "HP_ThreadPool_GetMaxQueueSize",
+    "HP_ThreadPool_GetRejectedPolicy",
+    "HP_Set_FN_ThreadPool_OnStartup",
+    "HP_Set_FN_ThreadPool_OnShutdown",
+    "HP_Set_FN_ThreadPool_OnWorkerThreadStart",
+    "HP_Set_FN_ThreadPool_OnWorkerThreadEnd",
+];
+
+/// HP-Socket 5.8.6's memory functions (its global functions), which socket tasks rely on.
+const SYS_MEMORY_5_8_6: &[&str] = &[
+    "SYS_Malloc",
+    "SYS_Realloc",
+    "SYS_Free",
+    "SYS_Calloc",
+    "SYS_Alloca",
+];
+
+#[test]
+fn ours_exports_the_thread_pool_of_5_8_6() {
+    let unique: BTreeSet<&&str> = THREAD_POOL_5_8_6.iter().chain(SYS_MEMORY_5_8_6).collect();
+    assert_eq!(
+        unique.len(),
+        THREAD_POOL_5_8_6.len() + SYS_MEMORY_5_8_6.len(),
+        "a name is listed twice"
+    );
+    let setters = THREAD_POOL_5_8_6
+        .iter()
+        .filter(|n| n.starts_with("HP_Set_FN_"))
+        .count();
+    assert_eq!(
+        (
+            THREAD_POOL_5_8_6.len() - setters,
+            setters,
+            SYS_MEMORY_5_8_6.len()
+        ),
+        (19, 4, 5),
+        "5.8.6's counts"
+    );
+    let ours = exported_names(&cdylib());
+    let missing: Vec<&&&str> = unique.iter().filter(|n| !ours.contains(***n)).collect();
+    assert!(missing.is_empty(), "not exported: {missing:?}");
+    assert!(unique.iter().all(|n| !outside_tcp_family(n)));
+    // Nothing thread-pool-named beyond 5.8.6's list.
+    let extra: Vec<&String> = ours
+        .iter()
+        .filter(|n| {
+            is_api_name(n)
+                && (n.contains("ThreadPool") || n.contains("SocketTask"))
+                && !THREAD_POOL_5_8_6.contains(&n.as_str())
+        })
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "thread pool exports not in 5.8.6: {extra:?}"
+    );
+    println!(
+        "thread pool: {} of 5.8.6's {} functions exported ({setters} setters); memory: {} of {}",
+        THREAD_POOL_5_8_6.len(),
+        THREAD_POOL_5_8_6.len(),
+        SYS_MEMORY_5_8_6.len(),
+        SYS_MEMORY_5_8_6.len()
+    );
+}
+
+/// HP-Socket 5.8.6's prototypes of the thread pool and memory functions, its callback types and
+/// its `TSocketTask` fields, in its own spelling (`HP_LPTSocketTask`, `LPCBYTE`, `INT`,
+/// `WPARAM`, `LPARAM`, `VOID`, `LPBYTE`): written after our header, a prototype whose types
+/// differ from our declaration is a conflicting redeclaration and fails the build.
+const THREAD_POOL_PROTOTYPES_5_8_6: &str = r#"
+typedef void (*tp_event_5_8_6)(HP_ThreadPool pThreadPool);
+typedef void (*tp_thread_event_5_8_6)(HP_ThreadPool pThreadPool, THR_ID dwThreadID);
+typedef VOID (*task_5_8_6)(PVOID pvArg);
+typedef VOID (*socket_task_5_8_6)(TSocketTask* pTask);
+HP_ThreadPoolListener Create_HP_ThreadPoolListener();
+void Destroy_HP_ThreadPoolListener(HP_ThreadPoolListener pListener);
+HP_ThreadPool Create_HP_ThreadPool(HP_ThreadPoolListener pListener);
+void Destroy_HP_ThreadPool(HP_ThreadPool pThreadPool);
+HP_LPTSocketTask Create_HP_SocketTaskObj(Fn_SocketTaskProc fnTaskProc, PVOID pSender, HP_CONNID dwConnID, LPCBYTE pBuffer, INT iBuffLen, En_HP_TaskBufferType enBuffType, WPARAM wParam, LPARAM lParam);
+void Destroy_HP_SocketTaskObj(HP_LPTSocketTask pTask);
+BOOL HP_ThreadPool_Start(HP_ThreadPool pThreadPool, DWORD dwThreadCount, DWORD dwMaxQueueSize, En_HP_RejectedPolicy enRejectedPolicy, DWORD dwStackSize);
+BOOL HP_ThreadPool_Stop(HP_ThreadPool pThreadPool, DWORD dwMaxWait);
+BOOL HP_ThreadPool_Submit(HP_ThreadPool pThreadPool, HP_Fn_TaskProc fnTaskProc, PVOID pvArg, DWORD dwMaxWait);
+BOOL HP_ThreadPool_Submit_Task(HP_ThreadPool pThreadPool, HP_LPTSocketTask pTask, DWORD dwMaxWait);
+BOOL HP_ThreadPool_AdjustThreadCount(HP_ThreadPool pThreadPool, DWORD dwNewThreadCount);
+BOOL HP_ThreadPool_Wait(HP_ThreadPool pThreadPool, DWORD dwMilliseconds);
+BOOL HP_ThreadPool_HasStarted(HP_ThreadPool pThreadPool);
+En_HP_ServiceState HP_ThreadPool_GetState(HP_ThreadPool pThreadPool);
+DWORD HP_ThreadPool_GetQueueSize(HP_ThreadPool pThreadPool);
+DWORD HP_ThreadPool_GetTaskCount(HP_ThreadPool pThreadPool);
+DWORD HP_ThreadPool_GetThreadCount(HP_ThreadPool pThreadPool);
+DWORD HP_ThreadPool_GetMaxQueueSize(HP_ThreadPool pThreadPool);
+En_HP_RejectedPolicy HP_ThreadPool_GetRejectedPolicy(HP_ThreadPool pThreadPool);
+void HP_Set_FN_ThreadPool_OnStartup(HP_ThreadPoolListener pListener, tp_event_5_8_6 fn);
+void HP_Set_FN_ThreadPool_OnShutdown(HP_ThreadPoolListener pListener, tp_event_5_8_6 fn);
+void HP_Set_FN_ThreadPool_OnWorkerThreadStart(HP_ThreadPoolListener pListener, tp_thread_event_5_8_6 fn);
+void HP_Set_FN_ThreadPool_OnWorkerThreadEnd(HP_ThreadPoolListener pListener, tp_thread_event_5_8_6 fn);
+LPBYTE SYS_Malloc(int size);
+LPBYTE SYS_Realloc(LPBYTE p, int size);
+VOID SYS_Free(LPBYTE p);
+LPVOID SYS_Calloc(int number, int size);
+LPBYTE SYS_Alloca(int size);
+static VOID my_task(TSocketTask* t)
+{
+    /* The fields by 5.8.6's names and types. */
+    Fn_SocketTaskProc f = t->fn;
+    PVOID s = t->sender;
+    CONNID id = t->connID;
+    LPCBYTE b = t->buf;
+    INT n = t->bufLen;
+    En_HP_TaskBufferType k = t->bufType;
+    WPARAM w = t->wparam;
+    LPARAM l = t->lparam;
+    (void)f; (void)s; (void)id; (void)b; (void)n; (void)k; (void)w; (void)l;
+}
+int main(void)
+{
+    tp_event_5_8_6 a = (HP_FN_ThreadPool_OnStartup)0;
+    tp_event_5_8_6 b = (HP_FN_ThreadPool_OnShutdown)0;
+    tp_thread_event_5_8_6 c = (HP_FN_ThreadPool_OnWorkerThreadStart)0;
+    tp_thread_event_5_8_6 d = (HP_FN_ThreadPool_OnWorkerThreadEnd)0;
+    task_5_8_6 e = (HP_Fn_TaskProc)0;
+    socket_task_5_8_6 f = my_task;
+    HP_Fn_SocketTaskProc g = f;
+    En_HP_RejectedPolicy p = TRP_CALLER_RUN;
+    En_HP_TaskBufferType t = TBT_ATTACH;
+    return (a != 0) + (b != 0) + (c != 0) + (d != 0) + (e != 0) + (g == 0) + (p != 2) + (t != 2);
+}
+"#;
+
+#[test]
+fn thread_pool_prototypes_are_5_8_6s() {
+    let dir = scratch("thread-pool-prototypes");
+    cdylib_copy(&dir);
+    let src = dir.join("tp_prototypes.c");
+    std::fs::write(
+        &src,
+        format!("#include \"HPSocket4C.h\"\n{THREAD_POOL_PROTOTYPES_5_8_6}"),
+    )
+    .unwrap();
+    // Linked too: every function resolves in the library.
+    compile_c(&[&src], &dir.join("tp_prototypes"), &dir, &["-pedantic"]);
+    // The check bites: a wrong parameter type conflicts with ours.
+    let bad = dir.join("tp_bad.c");
+    std::fs::write(
+        &bad,
+        "#include \"HPSocket4C.h\"\n\
+         BOOL HP_ThreadPool_Stop(HP_ThreadPool pThreadPool, int dwMaxWait);\n\
+         int main(void) { return 0; }\n",
+    )
+    .unwrap();
+    let r = std::panic::catch_unwind(|| compile_c(&[&bad], &dir.join("tp_bad"), &dir, &[]));
+    assert!(r.is_err(), "a conflicting Stop prototype was accepted");
 }
 
 /// Our WebSocket extension is ours: every export naming `HPX` has one of the extension's

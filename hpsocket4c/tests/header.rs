@@ -7,7 +7,8 @@
 //!   only, the `HPX_` ones in the WS header only;
 //! - the headers compile cleanly as C99 and C++ and a program taking the address of every
 //!   declared function links against the library;
-//! - the C layouts and enum values match what the Rust side uses;
+//! - the C layouts and enum values match what the Rust side uses (the thread pool's
+//!   `TSocketTask` field by field);
 //! - the pkg-config template resolves to the include folder and `-lhpsocket4c`.
 #![cfg(target_os = "linux")]
 
@@ -181,6 +182,8 @@ fn probe_source(names: &[String]) -> String {
              printf(\"sizes %u %u\\n\", (unsigned)sizeof(THR_ID), (unsigned)sizeof(En_HP_SSLSessionInfo));\n\
              printf(\"http %d %d %d %d %d %d %d %d\\n\", HV_1_0, HV_1_1, HUF_USERINFO, HUF_MAX, HPR_ERROR, HPR_UPGRADE, HUT_UNKNOWN, HSC_UNPARSEABLE_RESPONSE_HEADERS);\n\
              printf(\"THeader %u %u %u %u\\n\", (unsigned)sizeof(HP_THeader), (unsigned)offsetof(HP_THeader, name), (unsigned)offsetof(HP_THeader, value), (unsigned)sizeof(HP_TCookie));\n\
+             printf(\"tsockettask %u %u %u %u %u %u %u %u %u\\n\", (unsigned)sizeof(HP_TSocketTask), (unsigned)offsetof(TSocketTask, fn), (unsigned)offsetof(TSocketTask, sender), (unsigned)offsetof(TSocketTask, connID), (unsigned)offsetof(TSocketTask, buf), (unsigned)offsetof(TSocketTask, bufLen), (unsigned)offsetof(TSocketTask, bufType), (unsigned)offsetof(TSocketTask, wparam), (unsigned)offsetof(TSocketTask, lparam));\n\
+             printf(\"pool %d %d %d %d %d %d %u %u\\n\", TRP_CALL_FAIL, TRP_WAIT_FOR, TRP_CALLER_RUN, TBT_COPY, TBT_REFER, TBT_ATTACH, (unsigned)INFINITE, (unsigned)sizeof(En_HP_RejectedPolicy));\n\
              printf(\"version %u\\n\", (unsigned)HP_GetHPSocketVersion());\n\
              printf(\"desc %s\\n\", HP_GetSocketErrorDesc(SE_ILLEGAL_STATE));\n\
              return 0;\n\
@@ -257,6 +260,37 @@ fn header_compiles_links_and_matches_layouts() {
         hpsocket4c::HP_GetHPSocketVersion().to_string()
     );
     assert_eq!(get("desc"), "Illegal State");
+    // The thread pool's socket task, field by field as the Rust side reads it.
+    {
+        use hpsocket4c::thread_pool::TSocketTask as T;
+        use std::mem::{offset_of, size_of};
+        let want = format!(
+            "{} {} {} {} {} {} {} {} {}",
+            size_of::<T>(),
+            offset_of!(T, r#fn),
+            offset_of!(T, sender),
+            offset_of!(T, conn_id),
+            offset_of!(T, buf),
+            offset_of!(T, buf_len),
+            offset_of!(T, buf_type),
+            offset_of!(T, wparam),
+            offset_of!(T, lparam),
+        );
+        assert_eq!(get("tsockettask"), want);
+        assert_eq!(
+            get("tsockettask"),
+            "56 0 8 16 24 32 36 40 48",
+            "HP-Socket's layout"
+        );
+    }
+    assert_eq!(
+        get("pool"),
+        format!(
+            "0 1 2 0 1 2 {} {}",
+            u32::MAX,
+            std::mem::size_of::<std::ffi::c_int>()
+        )
+    );
 
     // C++ too (the extern "C" guards), when a C++ compiler is there.
     if Command::new("c++").arg("--version").output().is_ok() {
