@@ -520,6 +520,56 @@ HPSOCKET_API int __HP_CALL SYS_GZipUncompress(const BYTE* lpszSrc, DWORD dwSrcLe
 HPSOCKET_API DWORD __HP_CALL SYS_GZipGuessUncompressBound(const BYTE* lpszSrc, DWORD dwSrcLen);
 
 /*
+ * Brotli (HP-Socket 5.8), same conventions. CompressEx: iQuality 0..11, iWindow 10..24 bits,
+ * iMode 0 generic / 1 text / 2 font (defaults 11, 22, 0); other values give -3 (errno EINVAL).
+ */
+HPSOCKET_API int __HP_CALL SYS_BrotliCompress(const BYTE* lpszSrc, DWORD dwSrcLen, BYTE* lpszDest, DWORD* pdwDestLen);
+HPSOCKET_API int __HP_CALL SYS_BrotliCompressEx(const BYTE* lpszSrc, DWORD dwSrcLen, BYTE* lpszDest, DWORD* pdwDestLen, int iQuality, int iWindow, int iMode);
+HPSOCKET_API int __HP_CALL SYS_BrotliUncompress(const BYTE* lpszSrc, DWORD dwSrcLen, BYTE* lpszDest, DWORD* pdwDestLen);
+HPSOCKET_API DWORD __HP_CALL SYS_BrotliGuessCompressBound(DWORD dwSrcLen);
+
+/*
+ * Streaming compressor / decompressor objects (HP-Socket 5.8). Output goes to the callback
+ * given at creation, in pieces of at most dwBuffSize bytes (0: 16 KiB; taken within 64 B..16 MiB),
+ * with the pContext of the Process call; nothing is accumulated, so a decompression bomb costs
+ * no memory and stops when the callback returns FALSE (FALSE, errno ECANCELED).
+ * Compressors: bLast finishes the stream (the object is then reset); ProcessEx's bFlush ends
+ * the call with a sync flush; an empty chunk is fine. Decompressors: TRUE while more input is
+ * wanted; the end of a stream resets the object (input after it in that call is ignored);
+ * corrupt data gives FALSE, errno EBADMSG. After any failure the object is reset. Invalid
+ * creation parameters give an object with IsValid FALSE (Process: FALSE, errno EPERM); a NULL
+ * callback gives NULL. Unknown handles: errno EBADF; an object busy in another call: EBUSY.
+ * Ex defaults: zlib iWindowBits 15, iLevel -1, iMethod 8, iMemLevel 8, iStrategy 0;
+ * Brotli iQuality 11, iWindow 22, iMode 0; dwBuffSize 16 KiB.
+ */
+typedef HP_Object HP_Compressor;
+typedef HP_Object HP_Decompressor;
+
+HPSOCKET_API void __HP_CALL Destroy_HP_Compressor(HP_Compressor pCompressor);
+HPSOCKET_API void __HP_CALL Destroy_HP_Decompressor(HP_Decompressor pDecompressor);
+
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_ZLibCompressor(Fn_CompressDataCallback fnCallback);
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_ZLibCompressorEx(Fn_CompressDataCallback fnCallback, int iWindowBits, int iLevel, int iMethod, int iMemLevel, int iStrategy, DWORD dwBuffSize);
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_GZipCompressor(Fn_CompressDataCallback fnCallback);
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_GZipCompressorEx(Fn_CompressDataCallback fnCallback, int iLevel, int iMethod, int iMemLevel, int iStrategy, DWORD dwBuffSize);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_ZLibDecompressor(Fn_DecompressDataCallback fnCallback);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_ZLibDecompressorEx(Fn_DecompressDataCallback fnCallback, int iWindowBits, DWORD dwBuffSize);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_GZipDecompressor(Fn_DecompressDataCallback fnCallback);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_GZipDecompressorEx(Fn_DecompressDataCallback fnCallback, DWORD dwBuffSize);
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_BrotliCompressor(Fn_CompressDataCallback fnCallback);
+HPSOCKET_API HP_Compressor __HP_CALL Create_HP_BrotliCompressorEx(Fn_CompressDataCallback fnCallback, int iQuality, int iWindow, int iMode, DWORD dwBuffSize);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_BrotliDecompressor(Fn_DecompressDataCallback fnCallback);
+HPSOCKET_API HP_Decompressor __HP_CALL Create_HP_BrotliDecompressorEx(Fn_DecompressDataCallback fnCallback, DWORD dwBuffSize);
+
+HPSOCKET_API BOOL __HP_CALL HP_Compressor_Process(HP_Compressor pCompressor, const BYTE* pData, int iLength, BOOL bLast, PVOID pContext);
+HPSOCKET_API BOOL __HP_CALL HP_Compressor_ProcessEx(HP_Compressor pCompressor, const BYTE* pData, int iLength, BOOL bLast, BOOL bFlush, PVOID pContext);
+HPSOCKET_API BOOL __HP_CALL HP_Compressor_Reset(HP_Compressor pCompressor);
+HPSOCKET_API BOOL __HP_CALL HP_Compressor_IsValid(HP_Compressor pCompressor);
+HPSOCKET_API BOOL __HP_CALL HP_Decompressor_Process(HP_Decompressor pDecompressor, const BYTE* pData, int iLength, PVOID pContext);
+HPSOCKET_API BOOL __HP_CALL HP_Decompressor_Reset(HP_Decompressor pDecompressor);
+HPSOCKET_API BOOL __HP_CALL HP_Decompressor_IsValid(HP_Decompressor pDecompressor);
+
+/*
  * Charset conversions of NUL-terminated strings. *piDestLength: the buffer size in characters
  * in, the length written (with the NUL) out. A buffer too small (or NULL) gives FALSE with
  * *piDestLength = the size needed; malformed or unmappable input gives FALSE with 0.

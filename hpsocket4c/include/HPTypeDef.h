@@ -298,6 +298,16 @@ typedef enum EnTaskBufferType {
 typedef VOID (__HP_CALL *Fn_TaskProc)(PVOID pvArg);
 typedef Fn_TaskProc HP_Fn_TaskProc;
 
+/* HP-Socket 5.8: the output callback of the compressor / decompressor objects: one piece of
+ * output (at most the object's buffer size), its length and the pContext of the Process call;
+ * FALSE stops the call. */
+typedef BOOL (__HP_CALL *Fn_DataCallback)(const BYTE* pData, int iLength, PVOID pContext);
+typedef Fn_DataCallback Fn_CompressDataCallback;
+typedef Fn_DataCallback Fn_DecompressDataCallback;
+typedef Fn_DataCallback HP_Fn_DataCallback;
+typedef Fn_DataCallback HP_Fn_CompressDataCallback;
+typedef Fn_DataCallback HP_Fn_DecompressDataCallback;
+
 struct TSocketTask;
 
 /* The procedure of a socket task; the pool frees the task when it returns. */

@@ -18,21 +18,26 @@
 //! common ones are recognised (54936 GB18030, 950 Big5, 932 Shift_JIS, 949 EUC-KR,
 //! 1250..1258 windows-125x); any other fails with errno `EINVAL`.
 //!
-//! Layer 3 (families): one codec per file (`base64`, `url`, `zlib` with gzip, `charset`);
+//! Layer 3 (families): one codec per file (`base64`, `url`, `zlib` with gzip, `brotli`,
+//! `charset`) and HP-Socket 5.8's streaming compressor / decompressor objects (`stream`);
 //! this module holds the conventions' constants and the plumbing the byte codecs share. It
-//! imports only [`crate::marshal`].
+//! imports only [`crate::marshal`] (and `stream` the handle registry of [`crate::roles`]).
 
 use std::ffi::c_int;
 
 use crate::marshal::{ffi, set_errno};
 
 mod base64;
+mod brotli;
 mod charset;
+mod stream;
 mod url;
 mod zlib;
 
 pub use self::base64::*;
+pub use self::brotli::*;
 pub use self::charset::*;
+pub use self::stream::*;
 pub use self::url::*;
 pub use self::zlib::*;
 

@@ -111,7 +111,7 @@ fn compress_bound(n: usize) -> usize {
 }
 
 /// Compression level argument: -1 is the default (6), else 0..=9.
-fn level(l: c_int) -> Option<Compression> {
+pub(crate) fn level(l: c_int) -> Option<Compression> {
     match l {
         -1 => Some(Compression::default()),
         0..=9 => Some(Compression::new(l as u32)),
@@ -120,7 +120,7 @@ fn level(l: c_int) -> Option<Compression> {
 }
 
 /// zlib's `windowBits` for compression: 8..=15 zlib (8 acts as 9), -15..=-9 raw, 25..=31 gzip.
-fn deflate_window(bits: c_int) -> Option<(Wrap, u8)> {
+pub(crate) fn deflate_window(bits: c_int) -> Option<(Wrap, u8)> {
     match bits {
         8..=15 => Some((Wrap::Zlib, bits.max(9) as u8)),
         -15..=-9 => Some((Wrap::Raw, (-bits) as u8)),
@@ -131,7 +131,7 @@ fn deflate_window(bits: c_int) -> Option<(Wrap, u8)> {
 
 /// zlib's `windowBits` for decompression: 0 (from the header) or 8..=15 zlib, -15..=-8 raw,
 /// 24..=31 gzip, 40..=47 automatic zlib / gzip detection.
-fn inflate_window(bits: c_int) -> Option<(Wrap, u8)> {
+pub(crate) fn inflate_window(bits: c_int) -> Option<(Wrap, u8)> {
     let w = |b: c_int| (b.max(9)) as u8;
     match bits {
         0 => Some((Wrap::Zlib, 15)),
