@@ -19,6 +19,9 @@
 //! thread-pool-named, and their prototypes and types are 5.8.6's (redeclared after our
 //! header, they compile).
 //!
+//! HP-Socket 5.8's compressor / decompressor objects (21 functions) and its four Brotli
+//! `SYS_*` codecs are exported, and nothing else compressor- or Brotli-named.
+//!
 //! Our own extension (`HPSocket4C-WS.h`: `HPX_*`, `Create_HPX_*`, `Destroy_HPX_*`) is kept
 //! apart: its names are never counted against HP-Socket's lists, none of them is one of
 //! HP-Socket's or looks like one (no `HP_` prefix), and the original exports no `HPX` name.
@@ -446,6 +449,67 @@ fn ours_exports_the_thread_pool_of_5_8_6() {
         THREAD_POOL_5_8_6.len(),
         SYS_MEMORY_5_8_6.len(),
         SYS_MEMORY_5_8_6.len()
+    );
+}
+
+/// HP-Socket 5.8's compressor / decompressor objects (21 functions, as we read its 4C API:
+/// the stored sources let us confirm the C++ objects and their semantics, not every 4C name)
+/// and its Brotli one-shot codecs (4, confirmed in its `HPSocket4C.h`).
+const COMPRESSOR_5_8_6: &[&str] = &[
+    "Create_HP_ZLibCompressor",
+    "Create_HP_ZLibCompressorEx",
+    "Create_HP_GZipCompressor",
+    "Create_HP_GZipCompressorEx",
+    "Create_HP_ZLibDecompressor",
+    "Create_HP_ZLibDecompressorEx",
+    "Create_HP_GZipDecompressor",
+    "Create_HP_GZipDecompressorEx",
+    "Create_HP_BrotliCompressor",
+    "Create_HP_BrotliCompressorEx",
+    "Create_HP_BrotliDecompressor",
+    "Create_HP_BrotliDecompressorEx",
+    "Destroy_HP_Compressor",
+    "Destroy_HP_Decompressor",
+    "HP_Compressor_Process",
+    "HP_Compressor_ProcessEx",
+    "HP_Compressor_Reset",
+    "HP_Compressor_IsValid",
+    "HP_Decompressor_Process",
+    "HP_Decompressor_Reset",
+    "HP_Decompressor_IsValid",
+];
+const SYS_BROTLI_5_8_6: &[&str] = &[
+    "SYS_BrotliCompress",
+    "SYS_BrotliCompressEx",
+    "SYS_BrotliUncompress",
+    "SYS_BrotliGuessCompressBound",
+];
+
+#[test]
+fn ours_exports_the_compressors_and_brotli_of_5_8_6() {
+    let unique: BTreeSet<&&str> = COMPRESSOR_5_8_6.iter().chain(SYS_BROTLI_5_8_6).collect();
+    assert_eq!(
+        unique.len(),
+        COMPRESSOR_5_8_6.len() + SYS_BROTLI_5_8_6.len(),
+        "a name is listed twice"
+    );
+    let ours = exported_names(&cdylib());
+    let missing: Vec<&&&str> = unique.iter().filter(|n| !ours.contains(***n)).collect();
+    assert!(missing.is_empty(), "not exported: {missing:?}");
+    // Nothing compressor- or Brotli-named beyond the list.
+    let extra: Vec<&String> = ours
+        .iter()
+        .filter(|n| {
+            is_api_name(n)
+                && (n.contains("ompressor") || n.contains("Brotli"))
+                && !unique.contains(&n.as_str())
+        })
+        .collect();
+    assert!(extra.is_empty(), "not in the list: {extra:?}");
+    println!(
+        "compressors: {} functions; Brotli: {}",
+        COMPRESSOR_5_8_6.len(),
+        SYS_BROTLI_5_8_6.len()
     );
 }
 
