@@ -46,3 +46,26 @@ pub(crate) fn sendfile(
 pub(crate) fn sendfile(_: BorrowedFd<'_>, _: &File, _: u64, _: usize) -> io::Result<usize> {
     Err(io::ErrorKind::Unsupported.into())
 }
+
+/// Waits up to `timeout` (at least 1 ms) for `fd` to become writable or fail (`poll`):
+/// true when it did, false on timeout. `EINTR` counts as a timeout (the caller loops).
+pub(crate) fn wait_writable(fd: BorrowedFd<'_>, timeout: std::time::Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd, owned by this frame, for the duration of the call; the
+    // descriptor is borrowed, so open throughout.
+    let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(n > 0)
+}

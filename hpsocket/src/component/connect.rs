@@ -1,8 +1,9 @@
 //! Opening an outgoing connection (agents and clients).
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
@@ -13,6 +14,7 @@ use crate::session::{CloseReq, Event, Origin, Reply};
 use crate::types::{ConnId, HandleResult, SocketOperation};
 
 use super::core::{Core, NewConn};
+use super::lifecycle::Ticket;
 use super::sockopt::{apply_conn_options, apply_reuse};
 
 /// What an outgoing connection needs besides the target.
@@ -30,35 +32,35 @@ pub(crate) struct ConnectSpec<'a> {
 /// connect (blocking with the connect timeout, or non-blocking), then hand it to a worker.
 /// `prepare` is `on_prepare_connect`; `connected` fires `on_connect` / `on_handshake` for a
 /// synchronous connect, on the caller's thread, before the worker can fire anything else.
+///
+/// `start`: the ticket of a client's start, whose run this connection is (`None`: an agent's
+/// connect, which takes a ticket of the current run here). The connection joins that run
+/// only if it is still live when the connection is ready: a stop (and a restart) that
+/// overtook the connect makes it fail with `IllegalState`, its socket closed, no event fired
+/// beyond `on_prepare_connect`. A blocked synchronous connect notices such a stop within
+/// [`CANCEL_POLL`] and gives up, so the stop never waits for the connect timeout.
 pub(crate) fn open_connection(
     core: &Core,
     cfg: &Config,
     id: ConnId,
     spec: ConnectSpec<'_>,
+    start: Option<&Ticket<'_>>,
     prepare: impl FnOnce(SockRef<'_>) -> HandleResult,
 ) -> Result<Arc<Conn>> {
-    let (pool, owner) = match (core.pool(), core.owner()) {
-        (Some(p), Some(o)) if core.is_accepting() => (p, o),
-        _ => return Err(Error::IllegalState("component is not started")),
+    let not_started = || Error::IllegalState("component is not started");
+    // Resolved before the ticket is taken: a slow resolver does not hold up a stop.
+    let remote = resolve(&spec)?;
+    let own;
+    let ticket = match start {
+        Some(t) => t,
+        None => {
+            own = core.lifecycle.enter(false).ok_or_else(not_started)?;
+            &own
+        }
     };
-    let addrs: Vec<SocketAddr> = (spec.host, spec.port)
-        .to_socket_addrs()
-        .map_err(Error::SocketCreate)?
-        .collect();
-    let remote = match spec.bind {
-        Some(b) => addrs
-            .iter()
-            .find(|a| a.is_ipv4() == b.is_ipv4())
-            .or(addrs.first()),
-        None => addrs.first(),
-    }
-    .copied()
-    .ok_or_else(|| {
-        Error::SocketCreate(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("cannot resolve {:?}", spec.host),
-        ))
-    })?;
+    // A client's start connects while Starting.
+    let starting = start.is_some();
+    let (pool, owner) = core.run_handles(ticket.run()).ok_or_else(not_started)?;
     // Before connecting, so a host name TLS cannot use fails without touching the network.
     let tls = core.tls_session(Some(spec.host))?;
     let sock = Socket::new(
@@ -76,8 +78,8 @@ pub(crate) fn open_connection(
     }
     apply_conn_options(SockRef::from(&sock), cfg);
     let mut early_error = None;
+    sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
     if spec.async_connect {
-        sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
         match sock.connect(&remote.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
@@ -86,12 +88,8 @@ pub(crate) fn open_connection(
             Err(e) => early_error = Some(e.raw_os_error().unwrap_or(libc::EIO)),
         }
     } else {
-        sock.connect_timeout(
-            &remote.into(),
-            Duration::from_millis(cfg.connect_timeout as u64),
-        )
-        .map_err(Error::ConnectServer)?;
-        sock.set_nonblocking(true).map_err(Error::SocketCreate)?;
+        let timeout = Duration::from_millis(cfg.connect_timeout as u64);
+        connect_blocking(&sock, remote, timeout, || ticket.is_current(starting))?;
     }
     let stream = mio::net::TcpStream::from_std(std::net::TcpStream::from(sock));
     let worker = pool.pick();
@@ -102,6 +100,7 @@ pub(crate) fn open_connection(
     };
     let conn = core.new_conn(NewConn {
         id,
+        run: ticket.run(),
         stream,
         owner,
         worker: worker.clone(),
@@ -113,18 +112,22 @@ pub(crate) fn open_connection(
         notes: spec.notes,
     });
     core.table.insert(conn.clone());
-    // Re-check after inserting: a stop that began meanwhile did not see this connection.
-    let refused = if !core.is_accepting() {
-        Some(Error::IllegalState("component is stopping"))
-    } else if core.table.len() > cfg.max_connection_count as usize {
-        Some(Error::ConnectionLimit(cfg.max_connection_count))
-    } else {
-        None
-    };
-    if let Some(e) = refused {
+    // Joins the run only while it is live: a stop that began meanwhile did not see this
+    // connection in its sweep, and a run that ended must not get it.
+    if !ticket.attach(starting) {
         conn.session.abandon();
         core.table.remove(id);
-        return Err(e);
+        return Err(Error::IllegalState("component stopped during connect"));
+    }
+    // Leaves the run without an event (nothing was fired for it yet).
+    let refuse = |e: Error| {
+        conn.session.abandon();
+        core.table.remove(id);
+        core.lifecycle.detach(ticket.run());
+        Err(e)
+    };
+    if core.table.len() > cfg.max_connection_count as usize {
+        return refuse(Error::ConnectionLimit(cfg.max_connection_count));
     }
     if let Some(err) = early_error {
         conn.request_close(CloseReq {
@@ -141,13 +144,75 @@ pub(crate) fn open_connection(
         if conn.fire(Event::Connect) == Reply::Error
             || (!conn.session.is_secure() && conn.fire(Event::Handshake) == Reply::Error)
         {
-            conn.session.abandon();
-            core.table.remove(id);
-            return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(
+            return refuse(Error::ConnectServer(std::io::Error::from_raw_os_error(
                 libc::ECANCELED,
             )));
         }
         worker.post(Cmd::Adopt(conn.clone(), Origin::Connected));
     }
     Ok(conn)
+}
+
+/// How often a blocked synchronous connect looks whether a stop overtook it.
+pub(crate) const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+/// Connects the non-blocking `sock`, waiting up to `timeout` (then `ETIMEDOUT`, as the
+/// asynchronous path reports it) and giving up with `IllegalState` as soon as `live` says
+/// the run is over.
+fn connect_blocking(
+    sock: &Socket,
+    remote: SocketAddr,
+    timeout: Duration,
+    live: impl Fn() -> bool,
+) -> Result<()> {
+    match sock.connect(&remote.into()) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(Error::ConnectServer(e)),
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        if !live() {
+            return Err(Error::IllegalState("component stopped during connect"));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(Error::ConnectServer(std::io::Error::from_raw_os_error(
+                libc::ETIMEDOUT,
+            )));
+        }
+        let wait = (deadline - now).min(CANCEL_POLL);
+        if !crate::sys::wait_writable(sock.as_fd(), wait).map_err(Error::ConnectServer)? {
+            continue;
+        }
+        if let Some(e) = sock.take_error().map_err(Error::ConnectServer)? {
+            return Err(Error::ConnectServer(e));
+        }
+        return match sock.peer_addr() {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::ConnectServer(e)),
+        };
+    }
+}
+
+/// The address to connect to (of the bind address's family when one is given).
+fn resolve(spec: &ConnectSpec<'_>) -> Result<SocketAddr> {
+    let addrs: Vec<SocketAddr> = (spec.host, spec.port)
+        .to_socket_addrs()
+        .map_err(Error::SocketCreate)?
+        .collect();
+    match spec.bind {
+        Some(b) => addrs
+            .iter()
+            .find(|a| a.is_ipv4() == b.is_ipv4())
+            .or(addrs.first()),
+        None => addrs.first(),
+    }
+    .copied()
+    .ok_or_else(|| {
+        Error::SocketCreate(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot resolve {:?}", spec.host),
+        ))
+    })
 }

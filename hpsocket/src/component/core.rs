@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
 
 use crate::clock::now_ms;
 use crate::config::Config;
@@ -17,11 +17,14 @@ use crate::session::{Budget, CloseReq, Origin, Session, Settings};
 use crate::tls::{TlsConfigError, TlsContext, TlsSession};
 use crate::types::{ConnId, FetchResult, ServiceState, SocketError, SocketOperation};
 
+use super::lifecycle::{Lifecycle, Phase, Ticket};
 use super::table::ConnTable;
 
 /// What a new connection is made of (see [`Core::new_conn`]).
 pub(crate) struct NewConn {
     pub id: ConnId,
+    /// The run it belongs to (see [`Lifecycle`]).
+    pub run: u64,
     pub stream: mio::net::TcpStream,
     pub owner: Arc<dyn Handler>,
     pub worker: Arc<crate::reactor::WorkerShared>,
@@ -44,15 +47,24 @@ pub(crate) enum IdSource {
 
 static GLOBAL_IDS: AtomicUsize = AtomicUsize::new(1);
 
+/// What one run of a component hands out, tagged with the run's generation so that a stale
+/// holder (a connect that outlived its run) cannot use the pool or owner of a later run.
+struct Run {
+    gen: u64,
+    pool: Arc<Pool>,
+    owner: Option<Arc<dyn Handler>>,
+}
+
 pub(crate) struct Core {
     pub config: RwLock<Config>,
-    state: Mutex<ServiceState>,
-    state_cv: Condvar,
+    /// The state machine every transition goes through (see `component::lifecycle`).
+    pub lifecycle: Lifecycle,
     pub table: ConnTable,
     ids: IdSource,
-    pool: RwLock<Option<Arc<Pool>>>,
+    run: RwLock<Option<Run>>,
     owns_pool: bool,
-    owner: RwLock<Option<Arc<dyn Handler>>>,
+    /// Mirrors "the current run is live" for the hot checks (a worker adopting a
+    /// connection, a UDP datagram); the lifecycle decides, this only follows.
     accepting: AtomicBool,
     /// Connections refused over `max_connection_count`.
     pub refused: std::sync::atomic::AtomicU64,
@@ -71,13 +83,11 @@ impl Core {
     pub fn new(ids: IdSource, owns_pool: bool, model: ModelKind, secure: bool) -> Core {
         Core {
             config: RwLock::new(Config::default()),
-            state: Mutex::new(ServiceState::Stopped),
-            state_cv: Condvar::new(),
+            lifecycle: Lifecycle::new(false),
             table: ConnTable::default(),
             ids,
-            pool: RwLock::new(None),
+            run: RwLock::new(None),
             owns_pool,
-            owner: RwLock::new(None),
             accepting: AtomicBool::new(false),
             refused: std::sync::atomic::AtomicU64::new(0),
             budget: RwLock::new(Arc::new(Budget::default())),
@@ -92,8 +102,7 @@ impl Core {
 
     /// Installs (or with `None` removes) the TLS context; only while stopped.
     pub fn set_tls(&self, ctx: Option<TlsContext>) -> Result<()> {
-        let st = self.state.lock();
-        if *st != ServiceState::Stopped {
+        if self.lifecycle.phase() != Phase::Stopped {
             return Err(Error::IllegalState(
                 "the TLS context can only be changed while stopped",
             ));
@@ -109,7 +118,11 @@ impl Core {
     /// UDP: makes the pool current and starts accepting (the sockets' owner is not a TCP
     /// `Owner`).
     pub fn activate_pool(&self, pool: Arc<Pool>) {
-        *self.pool.write() = Some(pool);
+        *self.run.write() = Some(Run {
+            gen: self.lifecycle.run(),
+            pool,
+            owner: None,
+        });
         self.accepting.store(true, Ordering::Release);
     }
 
@@ -130,23 +143,40 @@ impl Core {
     }
 
     pub fn set_config(&self, f: impl FnOnce(&mut Config)) -> Result<()> {
-        let st = self.state.lock();
-        if *st != ServiceState::Stopped {
+        // Held across the check and the change: a start reads the configuration after its
+        // transition, so it sees all of a change or none.
+        let mut cfg = self.config.write();
+        if self.lifecycle.phase() != Phase::Stopped {
             return Err(Error::IllegalState(
                 "properties can only be set while stopped",
             ));
         }
-        f(&mut self.config.write());
+        f(&mut cfg);
         Ok(())
     }
 
     pub fn state(&self) -> ServiceState {
-        *self.state.lock()
+        match self.lifecycle.phase() {
+            Phase::Stopped => ServiceState::Stopped,
+            Phase::Starting => ServiceState::Starting,
+            Phase::Started => ServiceState::Started,
+            Phase::Stopping => ServiceState::Stopping,
+        }
     }
 
+    /// The UDP roles' transitions (they hand out no tickets): `Started` for the current run,
+    /// `Stopped` whatever the phase.
     pub fn set_state(&self, s: ServiceState) {
-        *self.state.lock() = s;
-        self.state_cv.notify_all();
+        match s {
+            ServiceState::Started => {
+                self.lifecycle.started(self.lifecycle.run());
+            }
+            ServiceState::Stopped => {
+                self.accepting.store(false, Ordering::Release);
+                self.lifecycle.force_stop();
+            }
+            _ => {}
+        }
     }
 
     pub fn is_accepting(&self) -> bool {
@@ -182,21 +212,22 @@ impl Core {
         }
     }
 
-    /// Stopped → Starting; anything else is an illegal state (recorded as the last error).
-    pub fn begin_start(&self) -> Result<Config> {
-        let mut st = self.state.lock();
-        if *st != ServiceState::Stopped {
-            let e = Error::IllegalState("already started");
-            drop(st);
-            self.record_error(&e);
-            return Err(e);
-        }
-        if self.secure && self.tls.read().is_none() {
-            drop(st);
+    /// Stopped → Starting: a new run, whose start holds the returned ticket (give it back
+    /// with [`started`](Self::started) or [`start_failed`](Self::start_failed)); anything
+    /// else is an illegal state (recorded as the last error).
+    pub fn begin_run(&self) -> Result<(Config, Ticket<'_>)> {
+        if self.secure && self.tls.read().is_none() && self.state() == ServiceState::Stopped {
             self.record_error(&Error::TlsNotReady);
             return Err(Error::TlsNotReady);
         }
-        *st = ServiceState::Starting;
+        let ticket = match self.lifecycle.begin_start() {
+            Ok(t) => t,
+            Err(_) => {
+                let e = Error::IllegalState("already started");
+                self.record_error(&e);
+                return Err(e);
+            }
+        };
         *self.last_error.lock() = (SocketError::Ok, String::new());
         *self.active_tls.write() = if self.secure {
             self.tls.read().clone()
@@ -206,42 +237,79 @@ impl Core {
         let cfg = self.config.read().clone();
         *self.settings.write() = settings_of(&cfg, self.model);
         *self.budget.write() = Arc::new(Budget::new(cfg.memory_budget));
-        Ok(cfg)
+        Ok((cfg, ticket))
     }
 
-    /// Makes the pool and owner current and starts accepting new connections.
-    pub fn activate(&self, pool: Arc<Pool>, owner: Arc<dyn Handler>) {
-        *self.pool.write() = Some(pool);
-        *self.owner.write() = Some(owner);
+    /// Makes run `gen`'s pool and owner current and starts accepting new connections.
+    pub fn activate(&self, gen: u64, pool: Arc<Pool>, owner: Arc<dyn Handler>) {
+        *self.run.write() = Some(Run {
+            gen,
+            pool,
+            owner: Some(owner),
+        });
         self.accepting.store(true, Ordering::Release);
     }
 
-    /// Undoes a start that failed part-way and records why.
-    pub fn start_failed(&self, e: Error) -> Error {
-        self.accepting.store(false, Ordering::Release);
-        let pool = self.pool.write().take();
-        if let (Some(pool), true) = (pool, self.owns_pool) {
-            pool.shutdown();
+    /// Starting → Started, giving the start's ticket back; false when a stop overtook the
+    /// start.
+    pub fn started(&self, ticket: Ticket<'_>) -> bool {
+        let ok = ticket.started();
+        if ticket.finish() {
+            // A client whose connection already closed again: the run is over.
+            self.release_run(self.lifecycle.run());
         }
-        *self.owner.write() = None;
-        self.record_error(&e);
-        self.set_state(ServiceState::Stopped);
+        ok
+    }
+
+    /// Undoes a start that failed part-way (only its own run's: a later run is left alone)
+    /// and records why.
+    pub fn start_failed(&self, ticket: Ticket<'_>, e: Error) -> Error {
+        let gen = ticket.run();
+        if self.lifecycle.run() == gen {
+            self.record_error(&e);
+        }
+        if ticket.fail_start() {
+            self.release_run(gen);
+        }
         e
     }
 
+    /// Run `gen`'s pool and owner, while it is the current run.
+    pub fn run_handles(&self, gen: u64) -> Option<(Arc<Pool>, Arc<dyn Handler>)> {
+        match &*self.run.read() {
+            Some(r) if r.gen == gen => Some((r.pool.clone(), r.owner.clone()?)),
+            _ => None,
+        }
+    }
+
     pub fn pool(&self) -> Option<Arc<Pool>> {
-        self.pool.read().clone()
+        self.run.read().as_ref().map(|r| r.pool.clone())
     }
 
-    pub fn owner(&self) -> Option<Arc<dyn Handler>> {
-        self.owner.read().clone()
-    }
-
-    /// Drops the component's self-reference (taken at start), so a stopped component can be
-    /// freed.
+    /// Drops the current run's handles (the UDP roles, which end their runs themselves).
     pub fn release(&self) {
-        *self.owner.write() = None;
-        *self.pool.write() = None;
+        self.release_run(self.lifecycle.run());
+    }
+
+    /// Drops run `gen`'s handles, among them the component's self-reference (taken at start)
+    /// so a stopped component can be freed; ends the pool when the component owns it. A
+    /// later run's are left alone.
+    pub fn release_run(&self, gen: u64) {
+        let taken = {
+            let mut slot = self.run.write();
+            match &*slot {
+                Some(r) if r.gen == gen => slot.take(),
+                _ => None,
+            }
+        };
+        if self.lifecycle.run() == gen {
+            self.accepting.store(false, Ordering::Release);
+        }
+        if let Some(r) = taken {
+            if self.owns_pool {
+                r.pool.shutdown();
+            }
+        }
     }
 
     /// A connection with a fresh session made from the settings taken at `start`.
@@ -253,6 +321,7 @@ impl Core {
         let session = Session::new(settings, n.origin, n.tls, now_ms(), budget);
         Conn::new(
             n.id,
+            n.run,
             n.stream,
             n.owner,
             n.worker,
@@ -274,20 +343,16 @@ impl Core {
     }
 
     /// Started (or Starting) → Stopping; stops accepting and asks every connection to close
-    /// gracefully.
-    pub fn begin_stop(&self, allow_starting: bool) -> Result<()> {
-        {
-            let mut st = self.state.lock();
-            let ok =
-                *st == ServiceState::Started || (allow_starting && *st == ServiceState::Starting);
-            if !ok {
+    /// gracefully. Returns the run being stopped.
+    pub fn begin_stop(&self, allow_starting: bool) -> Result<u64> {
+        let gen = match self.lifecycle.begin_stop(allow_starting) {
+            Ok(gen) => gen,
+            Err(_) => {
                 let e = Error::IllegalState("not started");
-                drop(st);
                 self.record_error(&e);
                 return Err(e);
             }
-            *st = ServiceState::Stopping;
-        }
+        };
         self.accepting.store(false, Ordering::Release);
         for conn in self.table.all() {
             conn.request_close(CloseReq {
@@ -296,40 +361,31 @@ impl Core {
                 graceful: true,
             });
         }
-        Ok(())
+        if self.lifecycle.phase() == Phase::Stopped {
+            // A run that ends with its last connection had none left.
+            self.release_run(gen);
+        }
+        Ok(gen)
     }
 
-    /// Waits for every connection to close, ends the pool, then runs `shutdown` (the
+    /// Waits until run `gen` has nothing in flight (a blocked connect notices the stop and
+    /// gives up) and every connection closed, ends the pool, then runs `shutdown` (the
     /// `on_shutdown` event) and marks the component stopped.
-    pub fn complete_stop(&self, shutdown: impl FnOnce()) {
+    pub fn complete_stop(&self, gen: u64, shutdown: impl FnOnce()) {
+        self.lifecycle.wait_drained(gen);
+        // The UDP roles' sockets are not attached to the run; their table empties too.
         self.table.wait_empty();
-        let pool = self.pool.write().take();
-        if let (Some(pool), true) = (pool, self.owns_pool) {
-            pool.shutdown();
-        }
+        self.release_run(gen);
         shutdown();
-        *self.owner.write() = None;
         // The run's buffers and worker stacks are free now; give the pages back (see
         // `session::budget`): a process that starts and stops components stays flat.
         crate::session::release_free_memory();
-        self.set_state(ServiceState::Stopped);
+        self.lifecycle.finish_stop(gen);
     }
 
     /// Blocks until stopped or the timeout passes; true when stopped.
     pub fn wait(&self, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
-        let mut st = self.state.lock();
-        while *st != ServiceState::Stopped {
-            match deadline {
-                Some(d) => {
-                    if self.state_cv.wait_until(&mut st, d).timed_out() {
-                        return *st == ServiceState::Stopped;
-                    }
-                }
-                None => self.state_cv.wait(&mut st),
-            }
-        }
-        true
+        self.lifecycle.wait_stopped(timeout)
     }
 
     // ---- operations on one connection ----

@@ -7,16 +7,23 @@
 
 mod connect;
 mod core;
+mod lifecycle;
 mod ops;
 mod sockopt;
 mod table;
 
 pub(crate) use self::core::{Core, IdSource, NewConn};
 pub(crate) use connect::{open_connection, ConnectSpec};
+pub(crate) use lifecycle::Lifecycle;
 pub(crate) use ops::{tls_client_ops, tls_server_ops};
 pub(crate) use sockopt::{apply_conn_options, apply_reuse, parse_ip};
 
 use crate::error::{Error, Result};
+
+/// The primitives of `lifecycle` (shuttle's in its models, which compile that file alone).
+mod sync {
+    pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+}
 
 thread_local! {
     static IN_CALLBACK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };

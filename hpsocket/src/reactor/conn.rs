@@ -31,6 +31,9 @@ pub(crate) trait Handler: Send + Sync + 'static {
 
 pub(crate) struct Conn {
     pub id: ConnId,
+    /// The generation of the component run it belongs to: its close is counted against
+    /// that run only.
+    pub run: u64,
     pub stream: mio::net::TcpStream,
     pub owner: Arc<dyn Handler>,
     pub worker: Arc<WorkerShared>,
@@ -49,6 +52,7 @@ impl Conn {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: ConnId,
+        run: u64,
         stream: mio::net::TcpStream,
         owner: Arc<dyn Handler>,
         worker: Arc<WorkerShared>,
@@ -63,6 +67,7 @@ impl Conn {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         Arc::new(Conn {
             id,
+            run,
             stream,
             owner,
             worker,

@@ -106,7 +106,7 @@ impl<M: Model, T: Transport> Agent<M, T> {
     /// `on_connect` or `on_close` (HP-Socket's default); otherwise `connect` blocks up to
     /// `connect_timeout` and fails with `ConnectServer`.
     pub fn start(&self, bind_address: Option<&str>, async_connect: bool) -> Result<()> {
-        let cfg = self.core().begin_start()?;
+        let (cfg, ticket) = self.core().begin_run()?;
         let r = (|| {
             let bind = match bind_address {
                 Some(a) if !a.trim().is_empty() => Some(parse_ip(Some(a))?),
@@ -118,15 +118,16 @@ impl<M: Model, T: Transport> Agent<M, T> {
                 .store(async_connect, Ordering::Release);
             let pool = Pool::start(cfg.worker_thread_count as usize, "hps-agent")
                 .map_err(Error::WorkerThreadCreate)?;
-            self.core().activate(pool, Arc::new(self.clone()));
+            self.core()
+                .activate(ticket.run(), pool, Arc::new(self.clone()));
             Ok(())
         })();
         match r {
             Ok(()) => {
-                self.core().set_state(ServiceState::Started);
+                self.core().started(ticket);
                 Ok(())
             }
-            Err(e) => Err(self.core().start_failed(e)),
+            Err(e) => Err(self.core().start_failed(ticket, e)),
         }
     }
 
@@ -165,7 +166,7 @@ impl<M: Model, T: Transport> Agent<M, T> {
             notes: self.inner.listener.wants_send_events(),
         };
         let l = &self.inner.listener;
-        open_connection(core, &cfg, id, spec, |sock| {
+        open_connection(core, &cfg, id, spec, None, |sock| {
             guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock))
         })?;
         Ok(id)
@@ -173,10 +174,10 @@ impl<M: Model, T: Transport> Agent<M, T> {
 
     /// See [`Component::stop`].
     fn stop_role_impl(&self) -> Result<()> {
-        self.core().begin_stop(false)?;
+        let run = self.core().begin_stop(false)?;
         let me = self.clone();
         let finish = move || {
-            me.core().complete_stop(|| {
+            me.core().complete_stop(run, || {
                 guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
@@ -239,6 +240,7 @@ impl<M: Model, T: Transport> Handler for Agent<M, T> {
 
     fn closed(&self, conn: &Conn) {
         self.core().table.remove(conn.id);
+        self.core().lifecycle.detach(conn.run);
     }
 
     fn is_accepting(&self) -> bool {

@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use crate::component::{
     guard, must_not_block, open_connection, parse_ip, tls_client_ops, ConnectSpec, Core, IdSource,
+    Lifecycle,
 };
 use crate::config::{
     common_properties, connect_properties, pack_properties, properties, pull_properties,
@@ -86,6 +87,8 @@ impl<M: Model, T: Transport> Client<M, T> {
     pub fn new(listener: impl ClientListener<Client<M, T>>) -> Self {
         let mut core = Core::new(IdSource::Global, false, M::KIND, T::SECURE);
         core.config.get_mut().max_connection_count = 1;
+        // The connection is the client's whole run: the run ends with it.
+        core.lifecycle = Lifecycle::new(true);
         Client {
             inner: Arc::new(Inner {
                 core,
@@ -115,10 +118,11 @@ impl<M: Model, T: Transport> Client<M, T> {
         bind_address: Option<&str>,
         local_port: u16,
     ) -> Result<()> {
-        let cfg = self.core().begin_start()?;
+        let (cfg, ticket) = self.core().begin_run()?;
         let r = (|| {
             let pool = Pool::shared().map_err(Error::WorkerThreadCreate)?;
-            self.core().activate(pool, Arc::new(self.clone()));
+            self.core()
+                .activate(ticket.run(), pool, Arc::new(self.clone()));
             let bind = match (bind_address.filter(|a| !a.trim().is_empty()), local_port) {
                 (Some(a), p) => Some(SocketAddr::new(parse_ip(Some(a))?, p)),
                 (None, 0) => None,
@@ -136,25 +140,33 @@ impl<M: Model, T: Transport> Client<M, T> {
                 extra: 0,
                 notes: l.wants_send_events(),
             };
-            open_connection(self.core(), &cfg, id, spec, |sock| {
+            open_connection(self.core(), &cfg, id, spec, Some(&ticket), |sock| {
                 guard(HandleResult::Error, || l.on_prepare_connect(self, id, sock))
             })?;
-            // A synchronous connect set Started in its on_connect, before the worker could see
-            // the connection; setting it here could overwrite a Stopped from an early close.
             Ok(())
         })();
-        r.map_err(|e| self.core().start_failed(e))
+        match r {
+            // Started comes with on_connect (a synchronous connect fired it already); the
+            // ticket goes back, and if the connection closed meanwhile the run ends here.
+            Ok(()) => {
+                let run = ticket.run();
+                if ticket.finish() {
+                    self.core().release_run(run);
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.core().start_failed(ticket, e)),
+        }
     }
 
-    /// See [`Component::stop`].
+    /// See [`Component::stop`]. Waits (outside callbacks) until the run is over: its
+    /// connection closed and a start still under way (a synchronous connect blocked on a slow
+    /// server) gave up, so a later `start` never meets anything of this run.
     fn stop_role_impl(&self) -> Result<()> {
         let core = self.core();
-        core.begin_stop(true)?;
-        if core.table.len() == 0 {
-            core.release();
-            core.set_state(ServiceState::Stopped);
-        } else if !must_not_block() {
-            core.wait(None);
+        let run = core.begin_stop(true)?;
+        if !must_not_block() {
+            core.lifecycle.wait_run_over(run);
         }
         Ok(())
     }
@@ -257,12 +269,9 @@ impl<M: Model, T: Transport> Handler for Client<M, T> {
         match ev {
             Event::Accept => crate::session::Reply::Ok,
             Event::Connect => {
-                // Connected: Starting → Started (unless a stop is under way). A synchronous
-                // connect fires this on the caller's thread before the worker sees the
-                // connection, so an early close cannot be overwritten.
-                if self.core().state() == ServiceState::Starting {
-                    self.core().set_state(ServiceState::Started);
-                }
+                // Connected: Starting → Started, for this connection's run only (not when a
+                // stop overtook it).
+                self.core().lifecycle.started(conn.run);
                 guard(HandleResult::Error, || l.on_connect(self, id)).into()
             }
             Event::Handshake if M::WS => {
@@ -299,10 +308,11 @@ impl<M: Model, T: Transport> Handler for Client<M, T> {
     fn closed(&self, conn: &Conn) {
         let core = self.core();
         core.table.remove(conn.id);
-        // The connection is the client's whole life: drop the self-reference taken at
-        // start so the client can be freed, then report it stopped.
-        core.release();
-        core.set_state(ServiceState::Stopped);
+        // The connection is the client's whole run: when it ends the run (no start still
+        // under way), drop the self-reference taken at start so the client can be freed.
+        if core.lifecycle.detach(conn.run) {
+            core.release_run(conn.run);
+        }
     }
 
     fn is_accepting(&self) -> bool {

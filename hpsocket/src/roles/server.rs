@@ -99,17 +99,23 @@ impl<M: Model, T: Transport> Server<M, T> {
     /// back with [`listen_address`](Self::listen_address)), starts the workers and begins
     /// accepting.
     pub fn start(&self, address: &str, port: u16) -> Result<()> {
-        let cfg = self.core().begin_start()?;
-        match self.try_start(address, port, &cfg) {
+        let (cfg, ticket) = self.core().begin_run()?;
+        match self.try_start(address, port, &cfg, ticket.run()) {
             Ok(()) => {
-                self.core().set_state(crate::ServiceState::Started);
+                self.core().started(ticket);
                 Ok(())
             }
-            Err(e) => Err(self.core().start_failed(e)),
+            Err(e) => Err(self.core().start_failed(ticket, e)),
         }
     }
 
-    fn try_start(&self, address: &str, port: u16, cfg: &crate::config::Config) -> Result<()> {
+    fn try_start(
+        &self,
+        address: &str,
+        port: u16,
+        cfg: &crate::config::Config,
+        run: u64,
+    ) -> Result<()> {
         let ip = parse_ip(Some(address))?;
         let addr = SocketAddr::new(ip, port);
         let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
@@ -136,23 +142,32 @@ impl<M: Model, T: Transport> Server<M, T> {
         let pool = Pool::start(cfg.worker_thread_count as usize, "hps-server")
             .map_err(Error::WorkerThreadCreate)?;
         let owner: Arc<dyn Handler> = Arc::new(self.clone());
-        self.core().activate(pool.clone(), owner.clone());
+        self.core().activate(run, pool.clone(), owner.clone());
         let listener = mio::net::TcpListener::from_std(std::net::TcpListener::from(sock));
         pool.first().post(Cmd::Listen(listener, owner));
         Ok(())
     }
 
+    /// Gives back the place `conn` held under `max_connections_per_address`.
+    fn forget_addr(&self, conn: &Conn) {
+        let mut per = self.inner.per_addr.lock();
+        if let Some(n) = per.get_mut(&conn.remote.ip()) {
+            *n -= 1;
+            if *n == 0 {
+                per.remove(&conn.remote.ip());
+            }
+        }
+    }
+
     /// See [`Component::stop`].
     fn stop_role_impl(&self) -> Result<()> {
-        self.core().begin_stop(false)?;
-        if let Some(pool) = self.core().pool() {
-            if let Some(owner) = self.core().owner() {
-                pool.first().post(Cmd::Unlisten(owner));
-            }
+        let run = self.core().begin_stop(false)?;
+        if let Some((pool, owner)) = self.core().run_handles(run) {
+            pool.first().post(Cmd::Unlisten(owner));
         }
         let me = self.clone();
         let finish = move || {
-            me.core().complete_stop(|| {
+            me.core().complete_stop(run, || {
                 guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             })
         };
@@ -228,13 +243,8 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
 
     fn closed(&self, conn: &Conn) {
         self.core().table.remove(conn.id);
-        let mut per = self.inner.per_addr.lock();
-        if let Some(n) = per.get_mut(&conn.remote.ip()) {
-            *n -= 1;
-            if *n == 0 {
-                per.remove(&conn.remote.ip());
-            }
-        }
+        self.forget_addr(conn);
+        self.core().lifecycle.detach(conn.run);
     }
 
     fn is_accepting(&self) -> bool {
@@ -257,7 +267,12 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
             refused(core, addr, "max_connection_count", max);
             return;
         }
-        let (Some(pool), Some(owner)) = (core.pool(), core.owner()) else {
+        // The accept counts as in flight until the connection joined the run (or not): a
+        // stop waits for it, so nothing of this run outlives the stop.
+        let Some(ticket) = core.lifecycle.enter(false) else {
+            return;
+        };
+        let Some((pool, owner)) = core.run_handles(ticket.run()) else {
             return;
         };
         let tls = match core.tls_session(None) {
@@ -282,6 +297,7 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
         let worker = pool.pick();
         let conn = core.new_conn(NewConn {
             id: core.next_id(),
+            run: ticket.run(),
             stream,
             owner,
             worker: worker.clone(),
@@ -293,6 +309,13 @@ impl<M: Model, T: Transport> Handler for Server<M, T> {
             notes: self.inner.listener.wants_send_events(),
         });
         core.table.insert(conn.clone());
+        if !ticket.attach(false) {
+            // Stopping: refused with no event, as the worker refuses one it adopts then.
+            conn.session.abandon();
+            core.table.remove(conn.id);
+            self.forget_addr(&conn);
+            return;
+        }
         worker.post(Cmd::Adopt(conn, Origin::Accepted));
     }
 }

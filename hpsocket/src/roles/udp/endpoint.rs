@@ -78,11 +78,14 @@ pub(crate) fn start<R: EndpointRole>(
     role: &R,
     open: impl FnOnce(&Config) -> Result<()>,
 ) -> Result<()> {
-    let cfg = role.core().begin_start()?;
-    open(&cfg).map_err(|e| {
-        *role.slot().peer.lock() = None;
-        role.core().start_failed(e)
-    })
+    let (cfg, ticket) = role.core().begin_run()?;
+    match open(&cfg) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            *role.slot().peer.lock() = None;
+            Err(role.core().start_failed(ticket, e))
+        }
+    }
 }
 
 /// `on_prepare_connect` on the socket about to be used; `Error` refuses the start.

@@ -97,15 +97,15 @@ impl UdpServer {
     /// Binds `address:port` (port 0: the kernel picks; see
     /// [`listen_address`](Self::listen_address)) and starts receiving.
     pub fn start(&self, address: &str, port: u16) -> Result<()> {
-        let cfg = self.core().begin_start()?;
+        let (cfg, ticket) = self.core().begin_run()?;
         match self.try_start(address, port, &cfg) {
             Ok(()) => {
-                self.core().set_state(ServiceState::Started);
+                self.core().started(ticket);
                 Ok(())
             }
             Err(e) => {
                 *self.inner.owner.lock() = None;
-                Err(self.core().start_failed(e))
+                Err(self.core().start_failed(ticket, e))
             }
         }
     }
@@ -165,7 +165,7 @@ impl UdpServer {
 
     /// See [`Component::stop`].
     fn stop_role_impl(&self) -> Result<()> {
-        self.core().begin_stop(false)?;
+        let run = self.core().begin_stop(false)?;
         if let (Some(pool), Some(owner)) = (self.core().pool(), self.inner.owner.lock().clone()) {
             for w in pool.workers() {
                 w.post(Cmd::CloseOwner(owner_key(&owner)));
@@ -173,7 +173,7 @@ impl UdpServer {
         }
         let me = self.clone();
         let finish = move || {
-            me.core().complete_stop(|| {
+            me.core().complete_stop(run, || {
                 guard(HandleResult::Ok, || me.inner.listener.on_shutdown(&me));
             });
             *me.inner.owner.lock() = None;
