@@ -53,6 +53,8 @@ mod thread_pool;
 pub mod tls;
 mod types;
 
+/// The ARQ core (sans-IO KCP with HP-Socket's handshake): what the UDP ARQ components run.
+pub use cores::arq;
 pub use cores::http::cookie;
 pub use cores::http::write::reason_phrase;
 pub use cores::http::{

@@ -11,6 +11,7 @@
 //! The TLS session (`tls/session.rs`) is the fifth core; it lives beside the TLS
 //! configuration in the public `tls` module.
 
+pub mod arq;
 pub(crate) mod http;
 pub(crate) mod pack;
 pub(crate) mod pull;
