@@ -312,7 +312,9 @@ impl Kcp {
                         self.sample_rtt(rtt as u32);
                     }
                     self.ack_one(h.sn);
-                    if max_ack.is_none_or(|(sn, _)| diff(h.sn, sn) > 0) {
+                    // The conservative rule of newer ikcp (`IKCP_FASTACK_CONSERVE`, the
+                    // `kcp` crate's default): only a later ack of a later send counts.
+                    if max_ack.is_none_or(|(sn, ts)| diff(h.sn, sn) > 0 && diff(h.ts, ts) > 0) {
                         max_ack = Some((h.sn, h.ts));
                     }
                 }
@@ -326,8 +328,8 @@ impl Kcp {
                 Command::WindowTell => {}
             }
         }
-        if let Some((sn, _)) = max_ack {
-            self.count_fastack(sn);
+        if let Some((sn, ts)) = max_ack {
+            self.count_fastack(sn, ts);
         }
         if diff(self.snd_una, prev_una) > 0 {
             self.grow_cwnd();
@@ -462,8 +464,10 @@ impl Kcp {
         self.snd_una = self.snd_buf.front().map_or(self.snd_nxt, |s| s.sn);
     }
 
-    /// Segments sent before the highest acknowledged one were skipped by one more ack.
-    fn count_fastack(&mut self, sn: u32) {
+    /// Segments below the highest acknowledged one, and last sent no later than it, were
+    /// skipped by one more ack. A segment resent after it was not: counting it would
+    /// resend it again for nothing.
+    fn count_fastack(&mut self, sn: u32, ts: u32) {
         if diff(sn, self.snd_una) < 0 || diff(sn, self.snd_nxt) >= 0 {
             return;
         }
@@ -471,7 +475,9 @@ impl Kcp {
             if diff(sn, s.sn) <= 0 {
                 break;
             }
-            s.fastack += 1;
+            if diff(ts, s.ts) >= 0 {
+                s.fastack += 1;
+            }
         }
     }
 
